@@ -1,0 +1,30 @@
+#include "cst/checks.h"
+#include "excerpt.h"
+
+int cst_check_command(const struct cst_command_test *t, const struct cst_command_outcome *o, struct cst_result *r)
+{
+	if (cst_result_init(r, "Command Test: %s", t->name.s) < 0)
+		return -1;
+	r->duration_ns = o->duration_ns;
+	if (cst_result_set_output(r, o->out.data, o->out.len, o->err.data, o->err.len) < 0)
+		return -1;
+	/* A command that never ran has no output or exit code to judge. */
+	if (o->failure)
+		return cst_result_fail(r, "%s", o->failure);
+	if (o->timed_out &&
+	    cst_result_fail(r, "Test '%s' timed out after %g s; the command was killed", t->name.s,
+			    t->timeout) < 0)
+		return -1;
+	if (o->out.truncated && cst_result_fail(r, "stdout was cut at %zu bytes", o->out.len) < 0)
+		return -1;
+	if (o->err.truncated && cst_result_fail(r, "stderr was cut at %zu bytes", o->err.len) < 0)
+		return -1;
+	if (cst_check_patterns(r, &t->expected_error, &t->excluded_error, "error", o->err.data, o->err.len) < 0 ||
+	    cst_check_patterns(r, &t->expected_output, &t->excluded_output, "output", o->out.data, o->out.len) < 0)
+		return -1;
+	if (!o->timed_out && o->exit_code != t->exit_code &&
+	    cst_result_fail(r, "Test '%s' exited with incorrect error code. Expected: %d, Actual: %d", t->name.s,
+			    t->exit_code, o->exit_code) < 0)
+		return -1;
+	return 0;
+}

@@ -1,0 +1,315 @@
+#include "cst/cli.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum {
+	OPT_NO_COLOR = 256,
+	OPT_PULL,
+	OPT_SAVE,
+	OPT_RUNTIME,
+	OPT_PLATFORM,
+	OPT_METADATA,
+	OPT_OCI_LAYOUT,
+	OPT_DEFAULT_TAG,
+	OPT_IGNORE_REF,
+	OPT_JUNIT_SUITE,
+	OPT_TEST_REPORT,
+	OPT_JOBS,
+	OPT_TIMEOUT,
+	OPT_HELP,
+};
+
+/* Booleans take an optional "=true"/"=false" as cobra's do, so existing
+ * CST command lines such as `--pull=false` keep working. */
+static const struct option test_options[] = {
+	{"image", required_argument, NULL, 'i'},
+	{"config", required_argument, NULL, 'c'},
+	{"driver", required_argument, NULL, 'd'},
+	{"output", required_argument, NULL, 'o'},
+	{"json", optional_argument, NULL, 'j'},
+	{"quiet", optional_argument, NULL, 'q'},
+	{"force", optional_argument, NULL, 'f'},
+	{"verbosity", required_argument, NULL, 'v'},
+	{"no-color", optional_argument, NULL, OPT_NO_COLOR},
+	{"pull", optional_argument, NULL, OPT_PULL},
+	{"save", optional_argument, NULL, OPT_SAVE},
+	{"runtime", required_argument, NULL, OPT_RUNTIME},
+	{"platform", required_argument, NULL, OPT_PLATFORM},
+	{"metadata", required_argument, NULL, OPT_METADATA},
+	{"image-from-oci-layout", required_argument, NULL, OPT_OCI_LAYOUT},
+	{"default-image-tag", required_argument, NULL, OPT_DEFAULT_TAG},
+	{"ignore-ref-annotation", optional_argument, NULL, OPT_IGNORE_REF},
+	{"junit-suite-name", required_argument, NULL, OPT_JUNIT_SUITE},
+	{"test-report", required_argument, NULL, OPT_TEST_REPORT},
+	{"jobs", required_argument, NULL, OPT_JOBS},
+	{"timeout", required_argument, NULL, OPT_TIMEOUT},
+	{"help", no_argument, NULL, 'h'},
+	{NULL, 0, NULL, 0},
+};
+
+static const char *const verbosities[] = {"panic", "fatal", "error", "warn", "warning", "info", "debug", "trace", NULL};
+static const char *const outputs[] = {"text", "json", "junit", "tap", NULL};
+
+static bool in_list(const char *s, const char *const *list)
+{
+	for (; *list; list++)
+		if (strcmp(s, *list) == 0)
+			return true;
+	return false;
+}
+
+static int parse_bool(const char *flag, const char *arg, bool *ret, struct cst_error *err)
+{
+	if (!arg || strcmp(arg, "true") == 0 || strcmp(arg, "1") == 0) {
+		*ret = true;
+		return 0;
+	}
+	if (strcmp(arg, "false") == 0 || strcmp(arg, "0") == 0) {
+		*ret = false;
+		return 0;
+	}
+	return cst_error_set(err, CST_E_USAGE, "invalid value '%s' for --%s: expected true or false", arg, flag);
+}
+
+static int add_config(struct cst_options *o, const char *path, struct cst_error *err)
+{
+	const char **v = realloc(o->configs, (o->n_configs + 1) * sizeof(*v));
+	if (!v)
+		return cst_error_set(err, CST_E_NOMEM, "out of memory");
+	o->configs = v;
+	o->configs[o->n_configs++] = path;
+	return 0;
+}
+
+static int parse_test(int argc, char **argv, struct cst_options *o, struct cst_error *err)
+{
+	bool json = false;
+	optind = 1;
+	opterr = 0;
+	for (;;) {
+		int longidx = -1;
+		int c = getopt_long(argc, argv, ":i:c:d:o:v:qfjh", test_options, &longidx);
+		if (c == -1)
+			break;
+		const char *name = longidx >= 0 ? test_options[longidx].name : NULL;
+		/* getopt leaves optarg stale after a short flag without a value. */
+		const char *boolarg = longidx >= 0 ? optarg : NULL;
+		switch (c) {
+		case 'i':
+			o->image = optarg;
+			break;
+		case 'c':
+			if (add_config(o, optarg, err) < 0)
+				return -1;
+			break;
+		case 'd':
+			if (strcmp(optarg, "docker") == 0)
+				o->driver = CST_DRIVER_DOCKER;
+			else if (strcmp(optarg, "tar") == 0)
+				o->driver = CST_DRIVER_TAR;
+			else if (strcmp(optarg, "host") == 0)
+				o->driver = CST_DRIVER_HOST;
+			else
+				return cst_error_set(err, CST_E_USAGE,
+						     "unsupported driver '%s': expected docker, tar or host", optarg);
+			break;
+		case 'o':
+			if (!in_list(optarg, outputs))
+				return cst_error_set(err, CST_E_USAGE,
+						     "unsupported output format '%s': expected text, json, junit or tap",
+						     optarg);
+			o->output = optarg;
+			break;
+		case 'j':
+			if (parse_bool("json", boolarg, &json, err) < 0)
+				return -1;
+			break;
+		case 'q':
+			if (parse_bool("quiet", boolarg, &o->quiet, err) < 0)
+				return -1;
+			break;
+		case 'f':
+			if (parse_bool("force", boolarg, &o->force, err) < 0)
+				return -1;
+			break;
+		case 'v':
+			if (!in_list(optarg, verbosities))
+				return cst_error_set(err, CST_E_USAGE,
+						     "invalid verbosity '%s': expected one of panic, fatal, error, "
+						     "warn, info, debug, trace",
+						     optarg);
+			o->verbosity = optarg;
+			break;
+		case OPT_NO_COLOR:
+			if (parse_bool(name, boolarg, &o->no_color, err) < 0)
+				return -1;
+			break;
+		case OPT_PULL:
+			if (parse_bool(name, boolarg, &o->pull, err) < 0)
+				return -1;
+			break;
+		case OPT_SAVE:
+			if (parse_bool(name, boolarg, &o->save, err) < 0)
+				return -1;
+			break;
+		case OPT_IGNORE_REF:
+			if (parse_bool(name, boolarg, &o->ignore_ref_annotation, err) < 0)
+				return -1;
+			break;
+		case OPT_RUNTIME:
+			o->runtime = optarg;
+			break;
+		case OPT_PLATFORM:
+			if (!strchr(optarg, '/'))
+				return cst_error_set(err, CST_E_USAGE,
+						     "invalid platform '%s': expected os/arch[/variant], e.g. linux/amd64",
+						     optarg);
+			o->platform = optarg;
+			break;
+		case OPT_METADATA:
+			o->metadata = optarg;
+			break;
+		case OPT_OCI_LAYOUT:
+			o->image_from_oci_layout = optarg;
+			break;
+		case OPT_DEFAULT_TAG:
+			o->default_image_tag = optarg;
+			break;
+		case OPT_JUNIT_SUITE:
+			o->junit_suite_name = optarg;
+			break;
+		case OPT_TEST_REPORT:
+			o->test_report = optarg;
+			break;
+		case OPT_JOBS: {
+			char *end;
+			errno = 0;
+			long n = strtol(optarg, &end, 10);
+			if (errno || *end || end == optarg || n < 1 || n > 256)
+				return cst_error_set(err, CST_E_USAGE,
+						     "invalid value '%s' for --jobs: expected a number from 1 to 256",
+						     optarg);
+			o->jobs = (int)n;
+			break;
+		}
+		case OPT_TIMEOUT: {
+			char *end;
+			errno = 0;
+			double t = strtod(optarg, &end);
+			if (errno || *end || end == optarg || !(t > 0) || t > 86400 * 7)
+				return cst_error_set(err, CST_E_USAGE,
+						     "invalid value '%s' for --timeout: expected seconds greater than 0",
+						     optarg);
+			o->timeout = t;
+			break;
+		}
+		case 'h':
+			o->command = CST_CMD_HELP;
+			o->help_topic = "test";
+			return 0;
+		case ':':
+			if (optopt)
+				return cst_error_set(err, CST_E_USAGE, "flag -%c needs a value", optopt);
+			return cst_error_set(err, CST_E_USAGE, "flag %s needs a value", argv[optind - 1]);
+		default:
+			if (optopt)
+				return cst_error_set(err, CST_E_USAGE, "unknown flag -%c (see 'cst test --help')",
+						     optopt);
+			return cst_error_set(err, CST_E_USAGE, "unknown flag %s (see 'cst test --help')",
+					     argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		return cst_error_set(err, CST_E_USAGE, "unexpected argument '%s' (see 'cst test --help')", argv[optind]);
+	if (json)
+		o->output = "json";
+	if (o->n_configs == 0)
+		return cst_error_set(err, CST_E_USAGE, "required flag --config (-c) not given");
+	if (o->image && o->image_from_oci_layout)
+		return cst_error_set(err, CST_E_USAGE, "--image and --image-from-oci-layout cannot be used together");
+	if (!o->image && !o->image_from_oci_layout)
+		return cst_error_set(err, CST_E_USAGE, "required flag --image (-i) not given");
+	if (o->pull && o->image_from_oci_layout)
+		return cst_error_set(err, CST_E_USAGE, "--pull and --image-from-oci-layout cannot be used together");
+	if (o->pull && o->driver != CST_DRIVER_DOCKER)
+		return cst_error_set(err, CST_E_USAGE, "--pull needs the docker driver");
+	if (o->image_from_oci_layout && o->driver != CST_DRIVER_DOCKER)
+		return cst_error_set(err, CST_E_USAGE, "--image-from-oci-layout needs the docker driver");
+	if (o->metadata && o->driver == CST_DRIVER_DOCKER)
+		return cst_error_set(err, CST_E_USAGE, "--metadata is for the tar and host drivers");
+	return 0;
+}
+
+static int parse_validate(int argc, char **argv, struct cst_options *o, struct cst_error *err)
+{
+	static const struct option vopts[] = {
+		{"config", required_argument, NULL, 'c'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	optind = 1;
+	opterr = 0;
+	int c;
+	while ((c = getopt_long(argc, argv, ":c:h", vopts, NULL)) != -1) {
+		if (c == 'c') {
+			if (add_config(o, optarg, err) < 0)
+				return -1;
+		} else if (c == 'h') {
+			o->command = CST_CMD_HELP;
+			o->help_topic = "validate";
+			return 0;
+		} else {
+			return cst_error_set(err, CST_E_USAGE, "bad flag %s (see 'cst validate --help')",
+					     argv[optind - 1]);
+		}
+	}
+	for (; optind < argc; optind++)
+		if (add_config(o, argv[optind], err) < 0)
+			return -1;
+	if (o->n_configs == 0)
+		return cst_error_set(err, CST_E_USAGE, "cst validate needs at least one config file");
+	return 0;
+}
+
+int cst_cli_parse(int argc, char **argv, struct cst_options *o, struct cst_error *err)
+{
+	memset(o, 0, sizeof(*o));
+	o->driver = CST_DRIVER_DOCKER;
+	o->output = "text";
+	o->verbosity = "warning";
+	if (argc < 2)
+		return cst_error_set(err, CST_E_USAGE, "no command given (see 'cst --help')");
+	const char *cmd = argv[1];
+	if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
+		o->command = CST_CMD_HELP;
+		return 0;
+	}
+	if (strcmp(cmd, "help") == 0) {
+		o->command = CST_CMD_HELP;
+		o->help_topic = argc > 2 ? argv[2] : NULL;
+		return 0;
+	}
+	if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
+		o->command = CST_CMD_VERSION;
+		return 0;
+	}
+	if (strcmp(cmd, "test") == 0) {
+		o->command = CST_CMD_TEST;
+		return parse_test(argc - 1, argv + 1, o, err);
+	}
+	if (strcmp(cmd, "validate") == 0) {
+		o->command = CST_CMD_VALIDATE;
+		return parse_validate(argc - 1, argv + 1, o, err);
+	}
+	return cst_error_set(err, CST_E_USAGE, "unknown command '%s' (see 'cst --help')", cmd);
+}
+
+void cst_cli_release(struct cst_options *o)
+{
+	free(o->configs);
+	o->configs = NULL;
+	o->n_configs = 0;
+}

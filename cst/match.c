@@ -1,0 +1,93 @@
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include "cst/match.h"
+
+#include <pcre2.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Bounds that turn catastrophic backtracking into a test failure within a
+ * second or so instead of a hung CI job. */
+#define CST_MATCH_LIMIT 10000000u
+#define CST_DEPTH_LIMIT 100000u
+
+struct cst_regex {
+	pcre2_code *code;
+	pcre2_match_context *mctx;
+	char *pattern;
+};
+
+struct cst_regex *cst_regex_compile(const char *pattern, struct cst_error *err)
+{
+	int errcode = 0;
+	PCRE2_SIZE erroff = 0;
+	/* RE2 as CST uses it: no multiline, no dotall, `$` only at the very end,
+	 * UTF but no UCP so \d \w \s \b stay ASCII, and invalid UTF-8 in the
+	 * subject is matched byte-wise instead of rejected. */
+	uint32_t flags = PCRE2_DOLLAR_ENDONLY | PCRE2_UTF | PCRE2_MATCH_INVALID_UTF;
+	pcre2_code *code = pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED, flags, &errcode, &erroff, NULL);
+	if (!code) {
+		PCRE2_UCHAR msg[256];
+		if (pcre2_get_error_message(errcode, msg, sizeof(msg)) < 0)
+			strcpy((char *)msg, "unknown error");
+		cst_error_set(err, CST_E_CONFIG, "invalid regex '%s': %s at offset %zu", pattern, (char *)msg,
+			      (size_t)erroff);
+		return NULL;
+	}
+	/* JIT is an optimisation only: when it is unavailable the interpreter runs. */
+	(void)pcre2_jit_compile(code, PCRE2_JIT_COMPLETE);
+
+	struct cst_regex *re = calloc(1, sizeof(*re));
+	pcre2_match_context *mctx = pcre2_match_context_create(NULL);
+	char *copy = strdup(pattern);
+	if (!re || !mctx || !copy) {
+		free(re);
+		free(copy);
+		pcre2_match_context_free(mctx);
+		pcre2_code_free(code);
+		cst_error_set(err, CST_E_NOMEM, "out of memory compiling regex");
+		return NULL;
+	}
+	pcre2_set_match_limit(mctx, CST_MATCH_LIMIT);
+	pcre2_set_depth_limit(mctx, CST_DEPTH_LIMIT);
+	re->code = code;
+	re->mctx = mctx;
+	re->pattern = copy;
+	return re;
+}
+
+int cst_regex_match(const struct cst_regex *re, const char *text, size_t len, struct cst_error *err)
+{
+	/* Match data per call keeps a compiled regex usable from several threads. */
+	pcre2_match_data *md = pcre2_match_data_create_from_pattern(re->code, NULL);
+	if (!md)
+		return cst_error_set(err, CST_E_NOMEM, "out of memory matching regex");
+	int rc = pcre2_match(re->code, (PCRE2_SPTR)(text ? text : ""), text ? len : 0, 0, 0, md, re->mctx);
+	pcre2_match_data_free(md);
+	if (rc >= 0)
+		return 1;
+	if (rc == PCRE2_ERROR_NOMATCH)
+		return 0;
+	PCRE2_UCHAR msg[256];
+	if (pcre2_get_error_message(rc, msg, sizeof(msg)) < 0)
+		strcpy((char *)msg, "unknown error");
+	if (rc == PCRE2_ERROR_MATCHLIMIT || rc == PCRE2_ERROR_DEPTHLIMIT || rc == PCRE2_ERROR_HEAPLIMIT)
+		return cst_error_set(err, CST_E_CONFIG,
+				     "regex '%s' gave up: %s (the pattern backtracks too much on this input)",
+				     re->pattern, (char *)msg);
+	return cst_error_set(err, CST_E_INTERNAL, "regex '%s': %s", re->pattern, (char *)msg);
+}
+
+const char *cst_regex_pattern(const struct cst_regex *re)
+{
+	return re->pattern;
+}
+
+void cst_regex_free(struct cst_regex *re)
+{
+	if (!re)
+		return;
+	pcre2_code_free(re->code);
+	pcre2_match_context_free(re->mctx);
+	free(re->pattern);
+	free(re);
+}

@@ -1,0 +1,372 @@
+#include "cst/run.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cst/checks.h"
+#include "cst/command.h"
+#include "cst/config.h"
+#include "cst/docker.h"
+#include "cst/fs.h"
+#include "cst/image.h"
+#include "cst/signals.h"
+
+#define DEFAULT_TIMEOUT 300.0
+
+struct run {
+	const struct cst_options *opts;
+	FILE *diag;
+	struct cst_config **configs;
+	size_t n_configs;
+	struct cst_docker *docker;
+	struct cst_image_source *src;
+	struct cst_image_meta meta;
+	bool have_meta;
+	struct cst_fs *fs;
+	const char *image_ref; /* what the engine knows the image as */
+	char *loaded_ref;      /* from --image-from-oci-layout */
+};
+
+static int64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static int load_configs(struct run *run, FILE *diag, struct cst_error *err)
+{
+	const struct cst_options *o = run->opts;
+	run->configs = calloc(o->n_configs, sizeof(*run->configs));
+	if (!run->configs)
+		return cst_error_set(err, CST_E_NOMEM, "out of memory");
+	/* Every file is loaded before anything runs, so that all problems of
+	 * all files are reported at once and a bad file starts nothing. */
+	struct cst_error all = CST_ERROR_INIT;
+	for (size_t i = 0; i < o->n_configs; i++) {
+		struct cst_error e = CST_ERROR_INIT;
+		char *warnings = NULL;
+		if (cst_config_load(o->configs[i], &run->configs[i], &warnings, &e) < 0) {
+			cst_error_append(&all, e.code, "%s", e.msg ? e.msg : o->configs[i]);
+			if (e.code != CST_E_CONFIG)
+				all.code = e.code;
+		}
+		if (warnings && *warnings && diag)
+			fprintf(diag, "%s\n", warnings);
+		free(warnings);
+		cst_error_clear(&e);
+		run->n_configs = i + 1;
+	}
+	if (all.code != CST_OK) {
+		cst_error_move(err, &all);
+		return -1;
+	}
+	return 0;
+}
+
+static bool needs_fs(const struct run *run)
+{
+	for (size_t i = 0; i < run->n_configs; i++) {
+		const struct cst_config *c = run->configs[i];
+		if (c->n_file_existence_tests || c->n_file_content_tests || c->n_license_tests)
+			return true;
+	}
+	return false;
+}
+
+static bool has_commands(const struct run *run)
+{
+	for (size_t i = 0; i < run->n_configs; i++)
+		if (run->configs[i]->n_command_tests)
+			return true;
+	return false;
+}
+
+static int open_image(struct run *run, struct cst_error *err)
+{
+	const struct cst_options *o = run->opts;
+	if (o->driver == CST_DRIVER_HOST)
+		return cst_error_set(err, CST_E_USAGE,
+				     "the host driver is not supported by cst: use the docker or tar driver");
+	if (o->driver == CST_DRIVER_TAR) {
+		struct cst_archive_opts ao = {
+			.platform = o->platform,
+			.metadata_path = o->metadata,
+			.ignore_ref_annotation = o->ignore_ref_annotation,
+			.default_image_tag = o->default_image_tag,
+		};
+		return cst_image_open_archive(o->image, &ao, &run->src, err);
+	}
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	struct cst_docker_opts dopts = {
+		.runtime = o->runtime,
+		.platform = o->platform,
+		.save = o->save,
+		.jobs = o->jobs > 0 ? o->jobs : (ncpu > 0 ? (int)ncpu : 1),
+		.progress = run->diag,
+	};
+	if (cst_docker_open(&dopts, &run->docker, err) < 0)
+		return -1;
+	run->image_ref = o->image;
+	if (o->image_from_oci_layout) {
+		if (cst_docker_load_oci_layout(run->docker, o->image_from_oci_layout, &run->loaded_ref, err) < 0)
+			return -1;
+		run->image_ref = run->loaded_ref;
+	} else if (o->pull && cst_docker_pull(run->docker, o->image, err) < 0) {
+		return -1;
+	}
+	return cst_docker_image_source(run->docker, run->image_ref, &run->src, err);
+}
+
+static int read_fs(struct run *run, struct cst_error *err)
+{
+	if (!(run->fs = cst_fs_new()))
+		return cst_error_set(err, CST_E_NOMEM, "out of memory");
+	for (size_t i = 0; i < run->n_configs; i++)
+		if (cst_checks_want(run->configs[i], &run->meta.env, run->fs) < 0)
+			return cst_error_set(err, CST_E_NOMEM, "out of memory");
+	if (run->src->ops->read_fs(run->src, run->fs, err) < 0)
+		return -1;
+	/* Wanted paths that turned out to be links need their targets' contents:
+	 * one more pass, at most, since targets are now known exactly. */
+	int more = cst_fs_want_resolved(run->fs);
+	if (more < 0)
+		return cst_error_set(err, CST_E_NOMEM, "out of memory");
+	if (more > 0) {
+		cst_fs_clear(run->fs);
+		if (run->src->ops->read_fs(run->src, run->fs, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* The env command lines and globals are expanded against: the image's. */
+static int expand_argv(char ***ret, size_t *ret_n, const struct cst_str *first, const struct cst_strv *rest,
+		       const struct cst_env_list *env)
+{
+	size_t n = (first ? 1 : 0) + rest->n;
+	char **v = calloc(n + 1, sizeof(*v));
+	if (!v)
+		return -1;
+	size_t k = 0;
+	if (first && !(v[k++] = cst_expand(first->s, env)))
+		goto oom;
+	for (size_t i = 0; i < rest->n; i++)
+		if (!(v[k++] = cst_expand(rest->v[i].s, env)))
+			goto oom;
+	*ret = v;
+	if (ret_n)
+		*ret_n = n;
+	return 0;
+oom:
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+	return -1;
+}
+
+static int build_job(const struct run *run, const struct cst_config *cfg, const struct cst_command_test *t,
+		     struct cst_command_job *job)
+{
+	const struct cst_env_list *image_env = &run->meta.env;
+	memset(job, 0, sizeof(*job));
+	job->test = t;
+	job->opts = &cfg->run_opts;
+	job->timeout = t->timeout > 0 ? t->timeout : (run->opts->timeout > 0 ? run->opts->timeout : DEFAULT_TIMEOUT);
+	if (expand_argv(&job->argv, &job->argc, &t->command, &t->args, image_env) < 0)
+		return -1;
+	for (size_t i = 0; i < cfg->global_env.n; i++) {
+		char *v = cst_expand(cfg->global_env.v[i].value, image_env);
+		int rc = v ? cst_env_set(&job->env, cfg->global_env.v[i].key, v) : -1;
+		free(v);
+		if (rc < 0)
+			return -1;
+	}
+	for (size_t i = 0; i < t->env.n; i++)
+		if (cst_env_set(&job->env, t->env.v[i].key, t->env.v[i].value) < 0)
+			return -1;
+	if (t->n_setup && !(job->setup = calloc(t->n_setup, sizeof(*job->setup))))
+		return -1;
+	for (size_t i = 0; i < t->n_setup; i++, job->n_setup++)
+		if (expand_argv(&job->setup[i], NULL, NULL, &t->setup[i], image_env) < 0)
+			return -1;
+	if (t->n_teardown && !(job->teardown = calloc(t->n_teardown, sizeof(*job->teardown))))
+		return -1;
+	for (size_t i = 0; i < t->n_teardown; i++, job->n_teardown++)
+		if (expand_argv(&job->teardown[i], NULL, NULL, &t->teardown[i], image_env) < 0)
+			return -1;
+	return 0;
+}
+
+struct command_batch {
+	struct cst_command_job *jobs;
+	struct cst_command_outcome *outs;
+	size_t n;
+};
+
+static void batch_release(struct command_batch *b)
+{
+	for (size_t i = 0; i < b->n; i++) {
+		cst_command_job_release(&b->jobs[i]);
+		cst_command_outcome_release(&b->outs[i]);
+	}
+	free(b->jobs);
+	free(b->outs);
+	memset(b, 0, sizeof(*b));
+}
+
+/* Command tests of all config files go to the engine as one batch, so
+ * they run in parallel across files too. */
+static int run_commands(struct run *run, struct command_batch *b, struct cst_error *err)
+{
+	size_t total = 0;
+	for (size_t i = 0; i < run->n_configs; i++)
+		total += run->configs[i]->n_command_tests;
+	if (!total)
+		return 0;
+	b->jobs = calloc(total, sizeof(*b->jobs));
+	b->outs = calloc(total, sizeof(*b->outs));
+	if (!b->jobs || !b->outs)
+		return cst_error_set(err, CST_E_NOMEM, "out of memory");
+	for (size_t i = 0; i < run->n_configs; i++) {
+		const struct cst_config *cfg = run->configs[i];
+		for (size_t j = 0; j < cfg->n_command_tests; j++) {
+			b->n++;
+			if (build_job(run, cfg, &cfg->command_tests[j], &b->jobs[b->n - 1]) < 0)
+				return cst_error_set(err, CST_E_NOMEM, "out of memory");
+		}
+	}
+	if (run->opts->driver == CST_DRIVER_TAR) {
+		for (size_t i = 0; i < b->n; i++)
+			if (!(b->outs[i].failure =
+				      strdup("the tar driver cannot run commands: use the docker driver for command tests")))
+				return cst_error_set(err, CST_E_NOMEM, "out of memory");
+		return 0;
+	}
+	return cst_docker_run_commands(run->docker, run->image_ref, b->jobs, b->n, b->outs, err);
+}
+
+/* Files a check's result; rc is the check's own return. */
+static int add(struct cst_suite *suite, struct cst_result *r, int rc, int64_t t0, struct cst_error *err)
+{
+	if (rc == 0 && !r->duration_ns)
+		r->duration_ns = now_ns() - t0;
+	if (rc < 0 || cst_suite_add(suite, r) < 0) {
+		cst_result_release(r);
+		return cst_error_set(err, CST_E_NOMEM, "out of memory");
+	}
+	return 0;
+}
+
+static int report_config(struct run *run, const struct cst_config *cfg, const struct command_batch *b, size_t *next,
+			 struct cst_report *rep, struct cst_error *err)
+{
+	struct cst_suite *suite = cst_report_add_suite(rep, cfg->path);
+	if (!suite)
+		return cst_error_set(err, CST_E_NOMEM, "out of memory");
+	struct cst_check_ctx ctx = {.fs = run->fs, .meta = &run->meta, .env = &run->meta.env};
+	struct cst_result r = {0};
+	int64_t t0;
+	/* CST's order within a file: command, file content, file existence,
+	 * license, metadata. */
+	for (size_t i = 0; i < cfg->n_command_tests; i++, (*next)++) {
+		t0 = now_ns();
+		if (add(suite, &r, cst_check_command(&cfg->command_tests[i], &b->outs[*next], &r), t0, err) < 0)
+			return -1;
+	}
+	for (size_t i = 0; i < cfg->n_file_content_tests; i++) {
+		t0 = now_ns();
+		if (add(suite, &r, cst_check_file_content(&ctx, &cfg->file_content_tests[i], &r), t0, err) < 0)
+			return -1;
+	}
+	for (size_t i = 0; i < cfg->n_file_existence_tests; i++) {
+		t0 = now_ns();
+		if (add(suite, &r, cst_check_file_existence(&ctx, &cfg->file_existence_tests[i], &r), t0, err) < 0)
+			return -1;
+	}
+	for (size_t i = 0; i < cfg->n_license_tests; i++) {
+		t0 = now_ns();
+		if (add(suite, &r, cst_check_license(&ctx, &cfg->license_tests[i], &r), t0, err) < 0)
+			return -1;
+	}
+	if (!cst_metadata_test_is_empty(&cfg->metadata)) {
+		t0 = now_ns();
+		if (add(suite, &r, cst_check_metadata(&ctx, &cfg->metadata, &r), t0, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int run_all(struct run *run, struct cst_report *rep, struct cst_error *err)
+{
+	if (open_image(run, err) < 0)
+		return -1;
+	if (run->src->ops->read_meta(run->src, &run->meta, err) < 0)
+		return -1;
+	run->have_meta = true;
+	if (cst_signal_check(err) < 0)
+		return -1;
+	if (needs_fs(run) && read_fs(run, err) < 0)
+		return -1;
+	if (cst_signal_check(err) < 0)
+		return -1;
+	struct command_batch batch = {0};
+	int rc = 0;
+	if (has_commands(run))
+		rc = run_commands(run, &batch, err);
+	if (rc == 0)
+		rc = cst_signal_check(err);
+	size_t next = 0;
+	for (size_t i = 0; rc == 0 && i < run->n_configs; i++)
+		rc = report_config(run, run->configs[i], &batch, &next, rep, err);
+	batch_release(&batch);
+	return rc;
+}
+
+int cst_run_test(const struct cst_options *opts, FILE *diag, struct cst_report *rep, struct cst_error *err)
+{
+	struct run run = {.opts = opts, .diag = diag};
+	int64_t t0 = now_ns();
+	int rc = load_configs(&run, diag, err);
+	if (rc == 0)
+		rc = run_all(&run, rep, err);
+	rep->duration_ns = now_ns() - t0;
+
+	/* Cleanup runs on every way out; its own failure is reported only when
+	 * nothing worse happened first. */
+	if (run.docker) {
+		struct cst_error cerr = CST_ERROR_INIT;
+		if (cst_docker_cleanup(run.docker, &cerr) < 0 && rc == 0) {
+			cst_error_move(err, &cerr);
+			rc = -1;
+		}
+		cst_error_clear(&cerr);
+	}
+	if (run.src)
+		cst_image_close(run.src);
+	if (run.docker)
+		cst_docker_close(run.docker);
+	cst_fs_free(run.fs);
+	if (run.have_meta)
+		cst_image_meta_release(&run.meta);
+	for (size_t i = 0; i < run.n_configs; i++)
+		cst_config_free(run.configs[i]);
+	free(run.configs);
+	free(run.loaded_ref);
+	return rc;
+}
+
+int cst_run_validate(const struct cst_options *opts, FILE *out, FILE *diag, struct cst_error *err)
+{
+	struct run run = {.opts = opts, .diag = diag};
+	int rc = load_configs(&run, diag, err);
+	if (rc == 0)
+		for (size_t i = 0; i < run.n_configs; i++)
+			fprintf(out, "%s: ok\n", opts->configs[i]);
+	for (size_t i = 0; i < run.n_configs; i++)
+		cst_config_free(run.configs[i]);
+	free(run.configs);
+	return rc;
+}

@@ -1,0 +1,59 @@
+/* argv -> struct cst_options, with container-structure-test's flag names. */
+#ifndef CST_CLI_H
+#define CST_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <stdio.h>
+
+#include "cst/error.h"
+
+enum cst_command {
+	CST_CMD_TEST = 1,
+	CST_CMD_VERSION,
+	CST_CMD_HELP,
+	CST_CMD_VALIDATE,
+};
+
+enum cst_driver_kind {
+	CST_DRIVER_DOCKER = 1,
+	CST_DRIVER_TAR,
+	CST_DRIVER_HOST,
+};
+
+struct cst_options {
+	enum cst_command command;
+	const char *help_topic;      /* with CST_CMD_HELP: NULL or "test" */
+	const char *image;
+	const char **configs;        /* --config, in order */
+	size_t n_configs;
+	enum cst_driver_kind driver;
+	const char *output;          /* text|json|junit|tap */
+	const char *test_report;
+	bool quiet;
+	bool no_color;
+	bool pull;
+	bool save;
+	bool force;
+	const char *runtime;
+	const char *platform;
+	const char *metadata;
+	const char *image_from_oci_layout;
+	const char *default_image_tag;
+	bool ignore_ref_annotation;
+	const char *junit_suite_name;
+	const char *verbosity;       /* panic|fatal|error|warning|info|debug|trace */
+	int jobs;                    /* -j; 0 = number of CPUs */
+	double timeout;              /* seconds per command test */
+};
+
+/* Parses argv.  Returns 0, or -1 with err (CST_E_USAGE) naming the flag. */
+int cst_cli_parse(int argc, char **argv, struct cst_options *ret, struct cst_error *err);
+void cst_cli_release(struct cst_options *opts);
+/* Help texts for `cst --help` and `cst test --help`. */
+void cst_cli_usage(FILE *out);
+void cst_cli_test_usage(FILE *out);
+void cst_cli_validate_usage(FILE *out);
+
+#endif

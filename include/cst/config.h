@@ -1,0 +1,168 @@
+/* The test config as typed structs (schema 2.0.0 and 1.0.0).
+ *
+ * Loaded from YAML (libyaml) or JSON (jansson) by extension, validated, with
+ * every regex compiled; the rest of cst never sees a parser tree.  Every node
+ * keeps the location it was read from.  "Absent" and "empty" differ where
+ * CST makes them differ: a list has `present`, a scalar string is NULL when
+ * absent.  All memory belongs to the struct cst_config and is freed by
+ * cst_config_free().
+ */
+#ifndef CST_CONFIG_H
+#define CST_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cst/error.h"
+#include "cst/match.h"
+
+struct cst_str {
+	char *s; /* NULL: absent */
+	struct cst_loc loc;
+};
+
+struct cst_strv {
+	struct cst_str *v;
+	size_t n;
+	bool present; /* the key was given (possibly as []) */
+	struct cst_loc loc;
+};
+
+/* A regex from an expected/excluded list. */
+struct cst_pattern {
+	char *src;
+	struct cst_regex *re;
+	struct cst_loc loc;
+};
+
+struct cst_patternv {
+	struct cst_pattern *v;
+	size_t n;
+};
+
+/* envVars, globalEnvVars, metadata envVars/labels: {key, value, isRegex}. */
+struct cst_kv {
+	char *key;
+	char *value;        /* "" when not given */
+	bool is_regex;
+	struct cst_regex *re; /* compiled when is_regex (metadata only) */
+	struct cst_loc loc;
+};
+
+struct cst_kvv {
+	struct cst_kv *v;
+	size_t n;
+	bool present;
+};
+
+struct cst_command_test {
+	struct cst_str name;
+	struct cst_str command; /* 1.0.0: first element of the `command` list */
+	struct cst_strv args;   /* 1.0.0: the rest of the `command` list */
+	struct cst_strv *setup; /* each entry one command vector */
+	size_t n_setup;
+	struct cst_strv *teardown;
+	size_t n_teardown;
+	struct cst_kvv env;
+	struct cst_patternv expected_output;
+	struct cst_patternv excluded_output;
+	struct cst_patternv expected_error;
+	struct cst_patternv excluded_error;
+	int exit_code;       /* default 0; always checked */
+	double timeout;      /* seconds; 0 = the run's default (cst extension) */
+	struct cst_loc loc;
+};
+
+enum cst_exec_by {
+	CST_EXEC_UNSET = 0,
+	CST_EXEC_ANY,
+	CST_EXEC_OWNER,
+	CST_EXEC_GROUP,
+	CST_EXEC_OTHER,
+};
+
+struct cst_file_existence_test {
+	struct cst_str name;
+	struct cst_str path;
+	bool should_exist;        /* default true */
+	struct cst_str permissions; /* Go FileMode string; s NULL: unchecked */
+	bool has_uid;
+	int64_t uid;
+	bool has_gid;
+	int64_t gid;
+	enum cst_exec_by is_executable_by;
+	struct cst_loc loc;
+};
+
+struct cst_file_content_test {
+	struct cst_str name;
+	struct cst_str path;
+	struct cst_patternv expected_contents;
+	struct cst_patternv excluded_contents;
+	struct cst_loc loc;
+};
+
+struct cst_metadata_test {
+	bool present;        /* the metadataTest key was given */
+	struct cst_kvv env;  /* `envVars` (2.0.0) or `env` (older 2.0.0 files) */
+	struct cst_strv unbound_env_vars; /* keys only */
+	struct cst_kvv labels;
+	struct cst_strv entrypoint; /* present=false: not checked; [] = must be empty */
+	struct cst_strv cmd;
+	struct cst_strv exposed_ports;
+	struct cst_strv unexposed_ports;
+	struct cst_strv volumes;
+	struct cst_strv unmounted_volumes;
+	struct cst_str workdir; /* NULL or "": not checked */
+	struct cst_str user;    /* NULL: not checked */
+	struct cst_loc loc;
+};
+
+struct cst_license_test {
+	bool debian;
+	struct cst_strv files;
+	struct cst_loc loc;
+};
+
+struct cst_run_options {
+	bool present;
+	struct cst_str user;
+	bool privileged;
+	bool allocate_tty;
+	struct cst_str env_file;
+	struct cst_strv env_vars;     /* names of host variables to pass in */
+	struct cst_strv capabilities; /* CapAdd */
+	struct cst_strv bind_mounts;  /* host:container[:ro] */
+	struct cst_loc loc;
+};
+
+struct cst_config {
+	char *path;            /* as given on the command line; cst_loc.file points here */
+	char *schema_version;  /* "1.0.0" or "2.0.0" */
+	struct cst_kvv global_env;
+	struct cst_run_options run_opts;
+	struct cst_command_test *command_tests;
+	size_t n_command_tests;
+	struct cst_file_existence_test *file_existence_tests;
+	size_t n_file_existence_tests;
+	struct cst_file_content_test *file_content_tests;
+	size_t n_file_content_tests;
+	struct cst_license_test *license_tests;
+	size_t n_license_tests;
+	struct cst_metadata_test metadata;
+};
+
+/* Loads and validates one config file.  On failure returns -1 with err
+ * (CST_E_CONFIG) holding one "FILE:LINE:COL: message" line per problem
+ * found in the file (all of them, not just the first); CST_E_IO when the
+ * file cannot be read.  Non-fatal notes (an unknown key in JSON) are
+ * appended to *ret_warnings as lines when ret_warnings is not NULL. */
+int cst_config_load(const char *path, struct cst_config **ret, char **ret_warnings, struct cst_error *err);
+void cst_config_free(struct cst_config *cfg);
+
+/* Whether a metadataTest has anything to check (CST yields no result for an
+ * empty one). */
+bool cst_metadata_test_is_empty(const struct cst_metadata_test *mt);
+
+#endif

@@ -1,0 +1,54 @@
+/* The Docker Engine driver: an Engine API client over libcurl (unix socket,
+ * TCP, TLS), the image's file system read from the engine once, and command
+ * tests in throwaway containers.
+ *
+ * Everything the driver creates in the engine (containers, committed setup
+ * images) carries the labels `dev.cst.run=<run id>` and `dev.cst.pid=<pid>`
+ * and is removed by cst_docker_cleanup(), which run.c calls on every path
+ * out: success, failed test, engine error and interruption. */
+#ifndef CST_DOCKER_H
+#define CST_DOCKER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "cst/command.h"
+#include "cst/error.h"
+#include "cst/image.h"
+
+struct cst_docker;
+
+struct cst_docker_opts {
+	const char *runtime;  /* --runtime: HostConfig.Runtime */
+	const char *platform; /* --platform */
+	bool save;            /* --save: keep containers, name them on stderr */
+	int jobs;             /* parallel command tests; >= 1 */
+	FILE *progress;       /* pull progress and notes (stderr); never the report */
+};
+
+/* Connects (DOCKER_HOST, DOCKER_TLS_VERIFY, DOCKER_CERT_PATH,
+ * DOCKER_API_VERSION), pings and negotiates the API version. */
+int cst_docker_open(const struct cst_docker_opts *opts, struct cst_docker **ret, struct cst_error *err);
+/* Pulls image (progress to opts->progress; credentials from
+ * ~/.docker/config.json when present). */
+int cst_docker_pull(struct cst_docker *d, const char *image, struct cst_error *err);
+/* Loads an OCI layout directory into the engine; *ret_ref is the reference
+ * to test (malloc'd). */
+int cst_docker_load_oci_layout(struct cst_docker *d, const char *dir, char **ret_ref, struct cst_error *err);
+/* An image source over the engine: metadata from inspect (a missing image
+ * is a CST_E_IMAGE error that suggests --pull), file system read once. */
+int cst_docker_image_source(struct cst_docker *d, const char *image, struct cst_image_source **ret,
+			    struct cst_error *err);
+/* Runs every job (setup, command, teardown) in its own container, up to
+ * opts->jobs at once, filling outs[i] for jobs[i].  A per-test problem
+ * (cannot start, timeout) goes into the outcome; -1 only when the run
+ * cannot go on (engine gone, interrupted). */
+int cst_docker_run_commands(struct cst_docker *d, const char *image, struct cst_command_job *jobs, size_t n,
+			    struct cst_command_outcome *outs, struct cst_error *err);
+/* Removes every container and image this run created (unless --save kept
+ * the containers).  Safe to call more than once. */
+int cst_docker_cleanup(struct cst_docker *d, struct cst_error *err);
+void cst_docker_close(struct cst_docker *d);
+
+#endif

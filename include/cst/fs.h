@@ -1,0 +1,91 @@
+/* The image's file system as an in-memory index.
+ *
+ * Built once per run from the image's layers (in order, with whiteouts) and
+ * queried by every file check; no container and no extraction to disk.  Per
+ * path it keeps type, mode, owner, size, link target and the layer it came
+ * from.  File contents are kept only for the paths some test wants (declared
+ * before reading with cst_fs_want_*), so memory does not grow with the image.
+ */
+#ifndef CST_FS_H
+#define CST_FS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cst/error.h"
+
+struct archive;
+
+enum cst_ftype {
+	CST_FT_REG = 1,
+	CST_FT_DIR,
+	CST_FT_SYMLINK,
+	CST_FT_CHR,
+	CST_FT_BLK,
+	CST_FT_FIFO,
+	CST_FT_SOCK,
+};
+
+/* A view of one node; pointers stay valid until the fs is cleared or freed. */
+struct cst_fs_info {
+	enum cst_ftype type;
+	uint32_t mode;  /* permission bits with 04000 setuid, 02000 setgid, 01000 sticky; no type bits */
+	int64_t uid;
+	int64_t gid;
+	int64_t size;
+	const char *link;    /* symlink target as stored; NULL for other types */
+	int layer;           /* 0-based index of the layer that last wrote it */
+	const char *content; /* kept contents (hardlinks resolved); NULL when not kept */
+	size_t content_len;
+	bool has_content;
+};
+
+struct cst_fs;
+struct cst_layer;
+
+struct cst_fs *cst_fs_new(void);
+void cst_fs_free(struct cst_fs *fs);
+/* Drops every node, keeps the wanted set: ready for another read pass. */
+void cst_fs_clear(struct cst_fs *fs);
+
+/* Content wanted for an absolute path, or for every path matching an
+ * fnmatch(3) pattern with FNM_PATHNAME ("/usr/share/doc/x/copyright" style).
+ * -1 on allocation failure. */
+int cst_fs_want_path(struct cst_fs *fs, const char *path);
+int cst_fs_want_glob(struct cst_fs *fs, const char *pattern);
+bool cst_fs_wants(const struct cst_fs *fs, const char *path);
+
+/* Reads one layer tar (the caller opened `a`) into a staged layer: headers
+ * of every entry, contents of wanted paths.  Names are normalised (leading
+ * "./" and "/" dropped); a name with a ".." component is an error.  Sources
+ * whose layers arrive out of order stage them and apply them later. */
+int cst_layer_read(struct archive *a, const struct cst_fs *fs, struct cst_layer **ret, struct cst_error *err);
+void cst_layer_free(struct cst_layer *layer);
+/* Applies a staged layer on top of the index with OCI whiteout semantics,
+ * as layer number `index`, and frees it (also on failure). */
+int cst_fs_apply_layer(struct cst_fs *fs, struct cst_layer *layer, int index, struct cst_error *err);
+
+/* Resolves path like the kernel inside a container rooted at the image:
+ * symlinks in parent components are followed inside the root (absolute
+ * targets are relative to the root, ".." stops at the root), the final
+ * component is followed only when follow_final.  Returns 1 and fills *ret
+ * (and *ret_resolved, malloc'd, when not NULL) when found, 0 when absent,
+ * -1 with err on a symlink loop or too many hops. */
+int cst_fs_lookup(const struct cst_fs *fs, const char *path, bool follow_final, struct cst_fs_info *ret,
+		  char **ret_resolved, struct cst_error *err);
+
+/* Calls fn for every node whose path matches the fnmatch pattern (no
+ * symlink resolution), in sorted path order.  fn returns 0 to go on. */
+int cst_fs_glob(const struct cst_fs *fs, const char *pattern,
+		int (*fn)(const char *path, const struct cst_fs_info *info, void *ud), void *ud);
+
+/* After a read pass: adds to the wanted set the resolved targets of wanted
+ * paths that are symlinks or hardlinks whose contents were not kept.
+ * Returns the number added (the source must then be read again after
+ * cst_fs_clear), or -1 on allocation failure. */
+int cst_fs_want_resolved(struct cst_fs *fs);
+
+size_t cst_fs_count(const struct cst_fs *fs);
+
+#endif

@@ -1,0 +1,78 @@
+/* Image sources: where the image's metadata and file system come from.
+ *
+ * One interface, one file per source under cst/image/: a `docker save`
+ * archive, an OCI image layout (directory or tar), a flat rootfs tar with a
+ * separate config, and the Docker Engine.  Every source feeds the same
+ * struct cst_fs index.
+ */
+#ifndef CST_IMAGE_H
+#define CST_IMAGE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "cst/error.h"
+#include "cst/expand.h"
+#include "cst/fs.h"
+
+/* The parts of an image config that metadata tests and command tests use. */
+struct cst_image_meta {
+	struct cst_env_list env;   /* Config.Env, in order */
+	char **label_keys;         /* Config.Labels */
+	char **label_values;
+	size_t n_labels;
+	bool has_entrypoint;       /* false when null/absent */
+	char **entrypoint;
+	size_t n_entrypoint;
+	bool has_cmd;
+	char **cmd;
+	size_t n_cmd;
+	char **exposed_ports;      /* keys of Config.ExposedPorts, "8080/tcp" */
+	size_t n_exposed_ports;
+	char **volumes;            /* keys of Config.Volumes */
+	size_t n_volumes;
+	char *workdir;             /* "" when unset */
+	char *user;                /* "" when unset */
+	char *os;                  /* "linux", "" when unknown */
+	char *architecture;        /* "amd64", "" when unknown */
+};
+
+struct json_t;
+/* Fills meta from an image config JSON: an OCI/docker image config (keys
+ * under "config"), an engine inspect reply (keys under "Config"), or a bare
+ * config object.  `what` names the input in error messages. */
+int cst_image_meta_from_json(const struct json_t *root, const char *what, struct cst_image_meta *meta,
+			     struct cst_error *err);
+void cst_image_meta_release(struct cst_image_meta *meta);
+
+struct cst_image_source;
+
+struct cst_image_source_ops {
+	const char *name; /* "docker-save", "oci-layout", "rootfs", "engine" */
+	int (*read_meta)(struct cst_image_source *src, struct cst_image_meta *ret, struct cst_error *err);
+	/* Fills fs (already holding its wanted set); may be called again after
+	 * cst_fs_clear() for a second pass. */
+	int (*read_fs)(struct cst_image_source *src, struct cst_fs *fs, struct cst_error *err);
+	void (*close)(struct cst_image_source *src);
+};
+
+struct cst_image_source {
+	const struct cst_image_source_ops *ops;
+	void *priv;
+};
+
+struct cst_archive_opts {
+	const char *platform;      /* "os/arch[/variant]"; NULL: the host's */
+	const char *metadata_path; /* --metadata: image config JSON for a rootfs tar */
+	bool ignore_ref_annotation;
+	const char *default_image_tag;
+};
+
+/* Opens a file or directory as an image: a docker-save archive (.tar,
+ * .tar.gz), an OCI layout (directory or tar), or a rootfs tar (needs
+ * metadata_path).  The source bids on its input; errors name the path. */
+int cst_image_open_archive(const char *path, const struct cst_archive_opts *opts, struct cst_image_source **ret,
+			   struct cst_error *err);
+void cst_image_close(struct cst_image_source *src);
+
+#endif

@@ -1,0 +1,149 @@
+/* Command lines as CST users write them, and the errors for bad ones. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "cst/cli.h"
+
+static int parse(struct cst_options *o, struct cst_error *err, int argc, ...)
+{
+	static char *argv[64];
+	va_list ap;
+	va_start(ap, argc);
+	argv[0] = (char *)"cst";
+	for (int i = 1; i < argc; i++)
+		argv[i] = va_arg(ap, char *);
+	va_end(ap);
+	argv[argc] = NULL;
+	return cst_cli_parse(argc, argv, o, err);
+}
+
+static void test_cst_style_command_line(void **state)
+{
+	(void)state;
+	struct cst_options o;
+	struct cst_error err = CST_ERROR_INIT;
+	assert_int_equal(parse(&o, &err, 13, "test", "--image", "app:1", "-c", "a.yaml", "--config=b.yaml", "-o",
+			       "junit", "--test-report", "r.xml", "--pull=false", "-q"),
+			 0);
+	assert_int_equal(o.command, CST_CMD_TEST);
+	assert_string_equal(o.image, "app:1");
+	assert_int_equal(o.n_configs, 2);
+	assert_string_equal(o.configs[0], "a.yaml");
+	assert_string_equal(o.configs[1], "b.yaml");
+	assert_string_equal(o.output, "junit");
+	assert_string_equal(o.test_report, "r.xml");
+	assert_false(o.pull);
+	assert_true(o.quiet);
+	assert_int_equal(o.driver, CST_DRIVER_DOCKER);
+	cst_cli_release(&o);
+}
+
+static void test_all_flags(void **state)
+{
+	(void)state;
+	struct cst_options o;
+	struct cst_error err = CST_ERROR_INIT;
+	assert_int_equal(parse(&o, &err, 25, "test", "-i", "x.tar", "-c", "c.yaml", "-d", "tar", "--metadata", "m.json",
+			       "--platform", "linux/arm64", "--no-color", "--save", "--runtime", "runsc", "--junit-suite-name",
+			       "s", "-v", "debug", "--jobs", "3", "--timeout", "2.5", "-f"),
+			 0);
+	assert_int_equal(o.driver, CST_DRIVER_TAR);
+	assert_string_equal(o.metadata, "m.json");
+	assert_string_equal(o.platform, "linux/arm64");
+	assert_true(o.no_color);
+	assert_true(o.save);
+	assert_string_equal(o.runtime, "runsc");
+	assert_string_equal(o.junit_suite_name, "s");
+	assert_string_equal(o.verbosity, "debug");
+	assert_int_equal(o.jobs, 3);
+	assert_true(o.timeout > 2.4 && o.timeout < 2.6);
+	assert_true(o.force);
+	cst_cli_release(&o);
+}
+
+static void test_deprecated_json_flag(void **state)
+{
+	(void)state;
+	struct cst_options o;
+	struct cst_error err = CST_ERROR_INIT;
+	assert_int_equal(parse(&o, &err, 8, "test", "-i", "x", "-c", "c.yaml", "-j", "-q"), 0);
+	assert_string_equal(o.output, "json");
+	assert_true(o.quiet);
+	cst_cli_release(&o);
+}
+
+static void expect_usage_error(const char *needle, int argc, char **args)
+{
+	struct cst_options o;
+	struct cst_error err = CST_ERROR_INIT;
+	char *argv[32] = {(char *)"cst"};
+	for (int i = 0; i < argc; i++)
+		argv[i + 1] = args[i];
+	assert_int_equal(cst_cli_parse(argc + 1, argv, &o, &err), -1);
+	assert_int_equal(err.code, CST_E_USAGE);
+	if (!strstr(err.msg, needle))
+		fail_msg("'%s' not in '%s'", needle, err.msg);
+	cst_error_clear(&err);
+	cst_cli_release(&o);
+}
+
+#define USAGE(needle, ...)                                                                                             \
+	do {                                                                                                           \
+		char *a_[] = {__VA_ARGS__};                                                                            \
+		expect_usage_error(needle, (int)(sizeof(a_) / sizeof(a_[0])), a_);                                    \
+	} while (0)
+
+static void test_usage_errors(void **state)
+{
+	(void)state;
+	USAGE("--config", "test", "-i", "x");
+	USAGE("--image", "test", "-c", "c.yaml");
+	USAGE("unsupported driver 'podman'", "test", "-i", "x", "-c", "c", "-d", "podman");
+	USAGE("unsupported output format 'xml'", "test", "-i", "x", "-c", "c", "-o", "xml");
+	USAGE("unknown flag --bogus", "test", "-i", "x", "-c", "c", "--bogus");
+	USAGE("cannot be used together", "test", "-i", "x", "--image-from-oci-layout", "d", "-c", "c");
+	USAGE("--pull needs the docker driver", "test", "-i", "x", "-c", "c", "-d", "tar", "--pull");
+	USAGE("--jobs", "test", "-i", "x", "-c", "c", "--jobs", "0");
+	USAGE("--timeout", "test", "-i", "x", "-c", "c", "--timeout", "-1");
+	USAGE("invalid platform", "test", "-i", "x", "-c", "c", "--platform", "amd64");
+	USAGE("needs a value", "test", "-i", "x", "-c");
+	USAGE("expected true or false", "test", "-i", "x", "-c", "c", "--pull=maybe");
+	USAGE("unknown command 'tset'", "tset");
+	USAGE("invalid verbosity", "test", "-i", "x", "-c", "c", "-v", "loud");
+}
+
+static void test_subcommands(void **state)
+{
+	(void)state;
+	struct cst_options o;
+	struct cst_error err = CST_ERROR_INIT;
+	assert_int_equal(parse(&o, &err, 2, "version"), 0);
+	assert_int_equal(o.command, CST_CMD_VERSION);
+	assert_int_equal(parse(&o, &err, 2, "--help"), 0);
+	assert_int_equal(o.command, CST_CMD_HELP);
+	assert_int_equal(parse(&o, &err, 3, "test", "--help"), 0);
+	assert_int_equal(o.command, CST_CMD_HELP);
+	assert_string_equal(o.help_topic, "test");
+	assert_int_equal(parse(&o, &err, 4, "validate", "a.yaml", "b.json"), 0);
+	assert_int_equal(o.command, CST_CMD_VALIDATE);
+	assert_int_equal(o.n_configs, 2);
+	cst_cli_release(&o);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_cst_style_command_line),
+		cmocka_unit_test(test_all_flags),
+		cmocka_unit_test(test_deprecated_json_flag),
+		cmocka_unit_test(test_usage_errors),
+		cmocka_unit_test(test_subcommands),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
