@@ -1,0 +1,103 @@
+/* Located tree -> typed structs, driven by tables.
+ *
+ * Each config object (a command test, the metadata test...) is described
+ * by a const table of its keys: name, setter, offset into the struct, and
+ * the schema versions that know it.  One walker (cfg_object) handles what
+ * every object shares: duplicate keys, unknown keys with a "did you mean",
+ * keys of the other schema version, YAML merge keys.  Setters convert one
+ * value and report located problems; an object's `check` validates what
+ * needs the whole object (a missing name).  Problems are collected, never
+ * fatal, so one run reports every error in the file.
+ */
+#ifndef CST_CONFIG_BUILD_H
+#define CST_CONFIG_BUILD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cst/buf.h"
+#include "cst/config.h"
+#include "node.h"
+
+#define CFG_V1 1u
+#define CFG_V2 2u
+#define CFG_VALL (CFG_V1 | CFG_V2)
+
+/* Beyond this many errors (or warnings) the rest are summarised in one line. */
+#define CFG_MAX_ERRORS 100
+/* Every config map is an object with a dozen known keys; a map far larger
+ * is hostile, and duplicate detection is quadratic in its size. */
+#define CFG_MAX_KEYS 1000
+
+struct build_diag {
+	struct cst_loc loc;
+	char *msg;
+};
+
+struct build_ctx {
+	const char *file;
+	bool json;
+	unsigned version; /* CFG_V1 or CFG_V2 */
+	const char *version_name;
+	size_t n_errors;
+	struct build_diag *errors; /* the first CFG_MAX_ERRORS, unsorted */
+	size_t n_kept;
+	struct cst_buf warnings; /* lines joined by '\n' */
+	size_t n_warnings;
+	bool oom;
+};
+
+struct field;
+struct object_desc;
+
+typedef void (*field_setter)(struct build_ctx *ctx, const struct field *f, const struct cfg_node *key,
+			     const struct cfg_node *value, void *obj);
+
+struct field {
+	const char *name;
+	field_setter set;
+	size_t off;
+	size_t off2;                    /* element count, for setters that fill an array */
+	unsigned versions;
+	const struct object_desc *desc; /* element type, for object setters */
+	const char *alias_of;           /* an older spelling of that key: not suggested */
+};
+
+struct object_desc {
+	const char *what; /* "fileExistenceTests entry", for messages */
+	const struct field *fields;
+	size_t n_fields;
+	size_t size;
+	void (*init)(void *obj, struct cst_loc loc);
+	void (*check)(struct build_ctx *ctx, const struct cfg_node *map, void *obj);
+};
+
+#define FIELD_PTR(obj, off, type) ((type *)(void *)((char *)(obj) + (off)))
+
+void cfg_error(struct build_ctx *ctx, struct cst_loc loc, const char *fmt, ...) CST_PRINTF(3, 4);
+/* Moves the collected errors into err, in file order (checks of a whole
+ * object run after its keys, so collection order is not file order), and
+ * frees what ctx holds.  Returns -1 when there were errors, else 0. */
+int cfg_finish(struct build_ctx *ctx, struct cst_error *err);
+void cfg_warning(struct build_ctx *ctx, struct cst_loc loc, const char *fmt, ...) CST_PRINTF(3, 4);
+char *cfg_strdup(struct build_ctx *ctx, const char *s);
+/* calloc that records an allocation failure in ctx. */
+void *cfg_calloc(struct build_ctx *ctx, size_t n, size_t size);
+
+/* Walks the keys of map into obj (map must be a CFG_MAP). */
+void cfg_object(struct build_ctx *ctx, const struct cfg_node *map, const struct object_desc *desc, void *obj);
+/* Finds a key among map's own keys; NULL when absent. */
+const struct cfg_node *cfg_lookup(const struct cfg_node *map, const char *key);
+
+/* The closest of `n` candidate names to `name` by edit distance (ignoring
+ * case), or NULL when none is close enough to be a likely typo. */
+const char *cfg_suggest(const char *name, const char *const *candidates, size_t n);
+
+/* Whether s is a string Go's os.FileMode.String() can produce. */
+bool cfg_valid_filemode(const char *s);
+
+/* Fills cfg from doc's root; errors are collected in ctx. */
+void cfg_build(struct build_ctx *ctx, const struct cfg_doc *doc, struct cst_config *cfg);
+
+#endif

@@ -1,0 +1,255 @@
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "build.h"
+#include "cst/config.h"
+
+/* Far beyond any real test config; keeps a wrong --config (an image tar)
+ * from being read whole into memory. */
+#define CFG_MAX_FILE_SIZE (64u << 20)
+
+enum cfg_format {
+	CFG_FORMAT_NONE,
+	CFG_FORMAT_YAML,
+	CFG_FORMAT_JSON,
+};
+
+/* By extension, exactly as CST decides. */
+static enum cfg_format format_of(const char *path)
+{
+	size_t len = strlen(path);
+	struct {
+		const char *ext;
+		enum cfg_format format;
+	} const exts[] = {{".yaml", CFG_FORMAT_YAML}, {".yml", CFG_FORMAT_YAML}, {".json", CFG_FORMAT_JSON}};
+	for (size_t i = 0; i < sizeof(exts) / sizeof(exts[0]); i++) {
+		size_t n = strlen(exts[i].ext);
+		if (len > n && !strcmp(path + len - n, exts[i].ext))
+			return exts[i].format;
+	}
+	return CFG_FORMAT_NONE;
+}
+
+static int read_file(const char *path, char **ret, size_t *ret_len, struct cst_error *err)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return cst_error_set(err, CST_E_IO, "cannot open config file '%s': %s", path, strerror(errno));
+	struct cst_buf b;
+	cst_buf_init(&b, CFG_MAX_FILE_SIZE);
+	char chunk[65536];
+	size_t n;
+	int rc = 0;
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
+		if (cst_buf_append(&b, chunk, n) < 0) {
+			rc = cst_error_set(err, CST_E_NOMEM, "out of memory reading '%s'", path);
+			break;
+		}
+		if (b.truncated) {
+			rc = cst_error_set(err, CST_E_CONFIG, "%s: config file larger than %u MiB", path,
+					   CFG_MAX_FILE_SIZE >> 20);
+			break;
+		}
+	}
+	if (rc == 0 && ferror(f))
+		rc = cst_error_set(err, CST_E_IO, "cannot read config file '%s': %s", path, strerror(errno));
+	fclose(f);
+	if (rc < 0) {
+		cst_buf_release(&b);
+		return rc;
+	}
+	*ret = cst_buf_detach(&b, ret_len);
+	return 0;
+}
+
+static void hand_over_warnings(struct cst_buf *w, char **ret_warnings)
+{
+	if (!ret_warnings || !w->len) {
+		cst_buf_release(w);
+		return;
+	}
+	if (*ret_warnings) {
+		char *joined = NULL;
+		if (asprintf(&joined, "%s\n%s", *ret_warnings, w->data) >= 0) {
+			free(*ret_warnings);
+			*ret_warnings = joined;
+		}
+		cst_buf_release(w);
+		return;
+	}
+	*ret_warnings = cst_buf_detach(w, NULL);
+}
+
+int cst_config_load(const char *path, struct cst_config **ret, char **ret_warnings, struct cst_error *err)
+{
+	enum cfg_format format = format_of(path);
+	if (format == CFG_FORMAT_NONE)
+		return cst_error_set(err, CST_E_CONFIG,
+				     "%s: provide a valid JSON (.json) or YAML (.yaml, .yml) config file", path);
+
+	struct cst_config *cfg = calloc(1, sizeof(*cfg));
+	if (!cfg || !(cfg->path = strdup(path))) {
+		free(cfg);
+		return cst_error_set(err, CST_E_NOMEM, "out of memory");
+	}
+
+	char *text = NULL;
+	size_t len = 0;
+	if (read_file(path, &text, &len, err) < 0) {
+		cst_config_free(cfg);
+		return -1;
+	}
+
+	struct cfg_doc doc = {0};
+	int rc = format == CFG_FORMAT_JSON ? cfg_read_json(cfg->path, text, len, &doc, err)
+					   : cfg_read_yaml(cfg->path, text, len, &doc, err);
+	free(text);
+	if (rc < 0) {
+		cst_config_free(cfg);
+		return -1;
+	}
+
+	struct cst_error problems = CST_ERROR_INIT;
+	struct build_ctx ctx = {.file = cfg->path, .json = doc.json};
+	cst_buf_init(&ctx.warnings, 0);
+	cfg_build(&ctx, &doc, cfg);
+	cfg_doc_release(&doc);
+	hand_over_warnings(&ctx.warnings, ret_warnings);
+
+	if (cfg_finish(&ctx, &problems) < 0 || ctx.oom) {
+		if (ctx.oom) {
+			cst_error_clear(&problems);
+			cst_error_set(err, CST_E_NOMEM, "out of memory loading '%s'", path);
+		} else {
+			cst_error_move(err, &problems);
+		}
+		cst_config_free(cfg);
+		return -1;
+	}
+	*ret = cfg;
+	return 0;
+}
+
+static void str_release(struct cst_str *s)
+{
+	free(s->s);
+	s->s = NULL;
+}
+
+static void strv_release(struct cst_strv *v)
+{
+	for (size_t i = 0; i < v->n; i++)
+		free(v->v[i].s);
+	free(v->v);
+	v->v = NULL;
+	v->n = 0;
+}
+
+static void patternv_release(struct cst_patternv *v)
+{
+	for (size_t i = 0; i < v->n; i++) {
+		free(v->v[i].src);
+		cst_regex_free(v->v[i].re);
+	}
+	free(v->v);
+	v->v = NULL;
+	v->n = 0;
+}
+
+static void kvv_release(struct cst_kvv *v)
+{
+	for (size_t i = 0; i < v->n; i++) {
+		free(v->v[i].key);
+		free(v->v[i].value);
+		cst_regex_free(v->v[i].re);
+	}
+	free(v->v);
+	v->v = NULL;
+	v->n = 0;
+}
+
+static void commands_release(struct cst_strv *cmds, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		strv_release(&cmds[i]);
+	free(cmds);
+}
+
+static void command_test_release(struct cst_command_test *t)
+{
+	str_release(&t->name);
+	str_release(&t->command);
+	strv_release(&t->args);
+	commands_release(t->setup, t->n_setup);
+	commands_release(t->teardown, t->n_teardown);
+	kvv_release(&t->env);
+	patternv_release(&t->expected_output);
+	patternv_release(&t->excluded_output);
+	patternv_release(&t->expected_error);
+	patternv_release(&t->excluded_error);
+}
+
+static void metadata_release(struct cst_metadata_test *m)
+{
+	kvv_release(&m->env);
+	strv_release(&m->unbound_env_vars);
+	kvv_release(&m->labels);
+	strv_release(&m->entrypoint);
+	strv_release(&m->cmd);
+	strv_release(&m->exposed_ports);
+	strv_release(&m->unexposed_ports);
+	strv_release(&m->volumes);
+	strv_release(&m->unmounted_volumes);
+	str_release(&m->workdir);
+	str_release(&m->user);
+}
+
+static void run_options_release(struct cst_run_options *o)
+{
+	str_release(&o->user);
+	str_release(&o->env_file);
+	strv_release(&o->env_vars);
+	strv_release(&o->capabilities);
+	strv_release(&o->bind_mounts);
+}
+
+void cst_config_free(struct cst_config *cfg)
+{
+	if (!cfg)
+		return;
+	kvv_release(&cfg->global_env);
+	run_options_release(&cfg->run_opts);
+	for (size_t i = 0; i < cfg->n_command_tests; i++)
+		command_test_release(&cfg->command_tests[i]);
+	free(cfg->command_tests);
+	for (size_t i = 0; i < cfg->n_file_existence_tests; i++) {
+		str_release(&cfg->file_existence_tests[i].name);
+		str_release(&cfg->file_existence_tests[i].path);
+		str_release(&cfg->file_existence_tests[i].permissions);
+	}
+	free(cfg->file_existence_tests);
+	for (size_t i = 0; i < cfg->n_file_content_tests; i++) {
+		str_release(&cfg->file_content_tests[i].name);
+		str_release(&cfg->file_content_tests[i].path);
+		patternv_release(&cfg->file_content_tests[i].expected_contents);
+		patternv_release(&cfg->file_content_tests[i].excluded_contents);
+	}
+	free(cfg->file_content_tests);
+	for (size_t i = 0; i < cfg->n_license_tests; i++)
+		strv_release(&cfg->license_tests[i].files);
+	free(cfg->license_tests);
+	metadata_release(&cfg->metadata);
+	free(cfg->schema_version);
+	free(cfg->path);
+	free(cfg);
+}
+
+bool cst_metadata_test_is_empty(const struct cst_metadata_test *mt)
+{
+	return mt->env.n == 0 && mt->unbound_env_vars.n == 0 && mt->exposed_ports.n == 0 &&
+	       mt->unexposed_ports.n == 0 && !mt->entrypoint.present && !mt->cmd.present &&
+	       (!mt->workdir.s || !*mt->workdir.s) && (!mt->user.s || !*mt->user.s) && mt->volumes.n == 0 &&
+	       mt->unmounted_volumes.n == 0 && mt->labels.n == 0;
+}

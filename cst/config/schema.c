@@ -1,0 +1,442 @@
+/* The config schema (2.0.0 and 1.0.0) as tables, the setters only one
+ * key needs, and the checks that need a whole object.
+ */
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "values.h"
+
+static void set_uid(struct build_ctx *ctx, const struct field *f, const struct cfg_node *key,
+		    const struct cfg_node *v, void *obj)
+{
+	struct cst_file_existence_test *t = obj;
+	long long val;
+	if (!cfg_int_value(ctx, key, v, 0, INT64_MAX, &val))
+		return;
+	if (!strcmp(f->name, "uid")) {
+		t->has_uid = true;
+		t->uid = val;
+	} else {
+		t->has_gid = true;
+		t->gid = val;
+	}
+}
+
+static void set_command(struct build_ctx *ctx, const struct field *f, const struct cfg_node *key,
+			const struct cfg_node *v, void *obj)
+{
+	if (v->kind == CFG_SEQ) {
+		struct cst_str *s = FIELD_PTR(obj, f->off, struct cst_str);
+		s->loc = v->loc;
+		cfg_error(ctx, v->loc,
+			    "command: expected a string, got a list (a list is schemaVersion 1.0.0 syntax; "
+			    "in 2.0.0 put the rest in 'args')");
+		return;
+	}
+	cfg_set_str(ctx, f, key, v, obj);
+}
+
+/* 1.0.0 writes the command and its arguments as one list. */
+static void set_command_list(struct build_ctx *ctx, const struct field *f, const struct cfg_node *key,
+			     const struct cfg_node *v, void *obj)
+{
+	struct cst_command_test *t = obj;
+	struct cst_strv all = {0};
+	cfg_fill_strv(ctx, key->text, v, &all);
+	t->command.loc = v->loc;
+	if (!all.present) {
+		free(all.v);
+		return;
+	}
+	if (all.n == 0) {
+		t->command.s = cfg_strdup(ctx, "");
+		free(all.v);
+		return;
+	}
+	t->command = all.v[0];
+	t->args.present = true;
+	t->args.loc = v->loc;
+	t->args.n = all.n - 1;
+	memmove(all.v, all.v + 1, t->args.n * sizeof(*all.v));
+	t->args.v = all.v;
+}
+
+static void set_exec_by(struct build_ctx *ctx, const struct field *f, const struct cfg_node *key,
+			const struct cfg_node *v, void *obj)
+{
+	static const char *const names[] = {"any", "owner", "group", "other"};
+	static const enum cst_exec_by values[] = {CST_EXEC_ANY, CST_EXEC_OWNER, CST_EXEC_GROUP, CST_EXEC_OTHER};
+	enum cst_exec_by *e = FIELD_PTR(obj, f->off, enum cst_exec_by);
+	if (cfg_is_null(v))
+		return;
+	if (cfg_is_text(ctx, v))
+		for (size_t i = 0; i < 4; i++)
+			if (!strcmp(v->text, names[i])) {
+				*e = values[i];
+				return;
+			}
+	cfg_type_error(ctx, key->text, v, "one of any, owner, group, other");
+}
+
+static void set_permissions(struct build_ctx *ctx, const struct field *f, const struct cfg_node *key,
+			    const struct cfg_node *v, void *obj)
+{
+	cfg_set_str(ctx, f, key, v, obj);
+	const char *s = FIELD_PTR(obj, f->off, struct cst_str)->s;
+	/* "" is what CST treats as "not checked". */
+	if (s && *s && !cfg_valid_filemode(s))
+		cfg_error(ctx, v->loc,
+			    "permissions: '%s' is not a Go file mode string (like -rw-r--r--, drwxr-xr-x, "
+			    "Lrwxrwxrwx or urwxr-xr-x)",
+			    s);
+}
+
+/* unboundEnvVars: entries are env var maps of which only the key counts. */
+static void set_unbound(struct build_ctx *ctx, const struct field *f, const struct cfg_node *key,
+			const struct cfg_node *v, void *obj)
+{
+	struct cst_strv *out = FIELD_PTR(obj, f->off, struct cst_strv);
+	struct cst_kvv kv = {0};
+	struct field tmp = *f;
+	tmp.off = 0;
+	cfg_set_kvv(ctx, &tmp, key, v, &kv);
+	out->loc = v->loc;
+	out->present = kv.present;
+	if (kv.n && !(out->v = cfg_calloc(ctx, kv.n, sizeof(*out->v))))
+		kv.n = 0;
+	for (size_t i = 0; i < kv.n; i++) {
+		if (kv.v[i].key)
+			out->v[out->n++] = (struct cst_str){kv.v[i].key, kv.v[i].loc};
+		free(kv.v[i].value);
+		cst_regex_free(kv.v[i].re);
+	}
+	free(kv.v);
+}
+
+static void set_nothing(struct build_ctx *ctx, const struct field *f, const struct cfg_node *key,
+			const struct cfg_node *v, void *obj)
+{
+	/* schemaVersion: read before the walk, since it selects the tables. */
+}
+
+/* ---- whole-object checks ---- */
+
+/* A required string: missing (located at its object) or empty (at its value). */
+static void require(struct build_ctx *ctx, const struct cfg_node *map, const char *what, const char *key,
+		    const struct cst_str *s)
+{
+	if (s->s && *s->s)
+		return;
+	if (!s->loc.line) {
+		cfg_error(ctx, map->loc, "%s has no '%s'", what, key);
+		return;
+	}
+	/* Given but unusable: null or "" is reported here, a value of the
+	 * wrong type was reported by its setter. */
+	const struct cfg_node *v = cfg_lookup(map, key);
+	if (s->s || !v || cfg_is_null(v))
+		cfg_error(ctx, s->loc, "%s: '%s' must not be empty", what, key);
+}
+
+static void check_env(struct build_ctx *ctx, const struct cfg_node *map, struct cst_kv *e, const char *what)
+{
+	const struct cfg_node *k = cfg_lookup(map, "key");
+	if (!e->key || !*e->key)
+		cfg_error(ctx, k ? k->loc : map->loc, "%s with an empty key", what);
+	if (!e->value)
+		e->value = cfg_strdup(ctx, "");
+}
+
+static void check_regex(struct build_ctx *ctx, const struct cfg_node *map, struct cst_kv *e)
+{
+	if (!e->is_regex || !e->value)
+		return;
+	struct cst_error err = CST_ERROR_INIT;
+	e->re = cst_regex_compile(e->value, &err);
+	if (!e->re) {
+		const struct cfg_node *v = cfg_lookup(map, "value");
+		if (err.code == CST_E_NOMEM)
+			ctx->oom = true;
+		else
+			cfg_error(ctx, v ? v->loc : map->loc, "%s", err.msg ? err.msg : "invalid regex");
+	}
+	cst_error_clear(&err);
+}
+
+static void env_check(struct build_ctx *ctx, const struct cfg_node *map, void *obj)
+{
+	check_env(ctx, map, obj, "env var");
+}
+
+static void metadata_env_check(struct build_ctx *ctx, const struct cfg_node *map, void *obj)
+{
+	check_env(ctx, map, obj, "env var");
+	check_regex(ctx, map, obj);
+}
+
+static void label_check(struct build_ctx *ctx, const struct cfg_node *map, void *obj)
+{
+	check_env(ctx, map, obj, "label");
+	check_regex(ctx, map, obj);
+}
+
+static void command_check(struct build_ctx *ctx, const struct cfg_node *map, void *obj)
+{
+	struct cst_command_test *t = obj;
+	require(ctx, map, "command test", "name", &t->name);
+	require(ctx, map, "command test", "command", &t->command);
+}
+
+static void file_existence_check(struct build_ctx *ctx, const struct cfg_node *map, void *obj)
+{
+	struct cst_file_existence_test *t = obj;
+	require(ctx, map, "file existence test", "name", &t->name);
+	require(ctx, map, "file existence test", "path", &t->path);
+}
+
+static void file_content_check(struct build_ctx *ctx, const struct cfg_node *map, void *obj)
+{
+	struct cst_file_content_test *t = obj;
+	require(ctx, map, "file content test", "name", &t->name);
+	require(ctx, map, "file content test", "path", &t->path);
+}
+
+static void no_empty_entries(struct build_ctx *ctx, const struct cst_strv *v, const char *key, const char *what)
+{
+	for (size_t i = 0; i < v->n; i++)
+		if (v->v[i].s && !*v->v[i].s)
+			cfg_error(ctx, v->v[i].loc, "%s: empty %s", key, what);
+}
+
+static void metadata_check(struct build_ctx *ctx, const struct cfg_node *map, void *obj)
+{
+	struct cst_metadata_test *m = obj;
+	no_empty_entries(ctx, &m->exposed_ports, "exposedPorts", "port");
+	no_empty_entries(ctx, &m->unexposed_ports, "unexposedPorts", "port");
+	no_empty_entries(ctx, &m->volumes, "volumes", "volume");
+	no_empty_entries(ctx, &m->unmounted_volumes, "unmountedVolumes", "volume");
+}
+
+static void run_options_check(struct build_ctx *ctx, const struct cfg_node *map, void *obj)
+{
+	struct cst_run_options *o = obj;
+	for (size_t i = 0; i < o->bind_mounts.n; i++) {
+		const char *s = o->bind_mounts.v[i].s;
+		const char *colon = s ? strchr(s, ':') : NULL;
+		if (s && (!colon || colon == s || colon[1] == '\0' || colon[1] == ':'))
+			cfg_error(ctx, o->bind_mounts.v[i].loc,
+				    "bindMounts: '%s' is not HOST:CONTAINER or HOST:CONTAINER:OPTIONS", s);
+	}
+}
+
+static void command_init(void *obj, struct cst_loc loc)
+{
+	((struct cst_command_test *)obj)->loc = loc;
+}
+
+static void file_existence_init(void *obj, struct cst_loc loc)
+{
+	struct cst_file_existence_test *t = obj;
+	t->should_exist = true;
+	t->loc = loc;
+}
+
+static void file_content_init(void *obj, struct cst_loc loc)
+{
+	((struct cst_file_content_test *)obj)->loc = loc;
+}
+
+static void license_init(void *obj, struct cst_loc loc)
+{
+	((struct cst_license_test *)obj)->loc = loc;
+}
+
+static void metadata_init(void *obj, struct cst_loc loc)
+{
+	struct cst_metadata_test *m = obj;
+	m->present = true;
+	m->loc = loc;
+}
+
+static void run_options_init(void *obj, struct cst_loc loc)
+{
+	struct cst_run_options *o = obj;
+	o->present = true;
+	o->loc = loc;
+}
+
+/* ---- tables ---- */
+
+#define FIELD(n, setter, type, member, ver) {.name = n, .set = setter, .off = offsetof(type, member), .versions = ver}
+#define LIST(n, setter, type, member, count, ver, d)                                                              \
+	{.name = n, .set = setter, .off = offsetof(type, member), .off2 = offsetof(type, count), .versions = ver,  \
+	 .desc = d}
+#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
+
+static const struct field env_fields[] = {
+	FIELD("key", cfg_set_cstr, struct cst_kv, key, CFG_VALL),
+	FIELD("value", cfg_set_cstr, struct cst_kv, value, CFG_VALL),
+	FIELD("isRegex", cfg_set_bool, struct cst_kv, is_regex, CFG_VALL),
+};
+
+static const struct object_desc env_desc = {"env var", env_fields, COUNT(env_fields), sizeof(struct cst_kv),
+					    NULL, env_check};
+static const struct object_desc metadata_env_desc = {"env var", env_fields, COUNT(env_fields),
+						     sizeof(struct cst_kv), NULL, metadata_env_check};
+static const struct object_desc label_desc = {"label", env_fields, COUNT(env_fields), sizeof(struct cst_kv), NULL,
+					      label_check};
+
+#define CT struct cst_command_test
+static const struct field command_fields[] = {
+	FIELD("name", cfg_set_str, CT, name, CFG_VALL),
+	FIELD("command", set_command, CT, command, CFG_V2),
+	FIELD("command", set_command_list, CT, command, CFG_V1),
+	FIELD("args", cfg_set_strv, CT, args, CFG_V2),
+	LIST("setup", cfg_set_commands, CT, setup, n_setup, CFG_VALL, NULL),
+	LIST("teardown", cfg_set_commands, CT, teardown, n_teardown, CFG_VALL, NULL),
+	{.name = "envVars", .set = cfg_set_kvv, .off = offsetof(CT, env), .versions = CFG_VALL, .desc = &env_desc},
+	FIELD("expectedOutput", cfg_set_patterns, CT, expected_output, CFG_VALL),
+	FIELD("excludedOutput", cfg_set_patterns, CT, excluded_output, CFG_VALL),
+	FIELD("expectedError", cfg_set_patterns, CT, expected_error, CFG_VALL),
+	FIELD("excludedError", cfg_set_patterns, CT, excluded_error, CFG_VALL),
+	FIELD("exitCode", cfg_set_int, CT, exit_code, CFG_VALL),
+	FIELD("timeout", cfg_set_timeout, CT, timeout, CFG_VALL),
+};
+#undef CT
+
+static const struct object_desc command_desc = {"command test", command_fields, COUNT(command_fields),
+						sizeof(struct cst_command_test), command_init, command_check};
+
+#define FE struct cst_file_existence_test
+static const struct field file_existence_fields[] = {
+	FIELD("name", cfg_set_str, FE, name, CFG_VALL),
+	FIELD("path", cfg_set_str, FE, path, CFG_VALL),
+	FIELD("shouldExist", cfg_set_bool, FE, should_exist, CFG_VALL),
+	FIELD("permissions", set_permissions, FE, permissions, CFG_VALL),
+	FIELD("uid", set_uid, FE, uid, CFG_V2),
+	FIELD("gid", set_uid, FE, gid, CFG_V2),
+	FIELD("isExecutableBy", set_exec_by, FE, is_executable_by, CFG_V2),
+};
+#undef FE
+
+static const struct object_desc file_existence_desc = {
+	"file existence test",	 file_existence_fields,	 COUNT(file_existence_fields),
+	sizeof(struct cst_file_existence_test), file_existence_init, file_existence_check};
+
+#define FC struct cst_file_content_test
+static const struct field file_content_fields[] = {
+	FIELD("name", cfg_set_str, FC, name, CFG_VALL),
+	FIELD("path", cfg_set_str, FC, path, CFG_VALL),
+	FIELD("expectedContents", cfg_set_patterns, FC, expected_contents, CFG_VALL),
+	FIELD("excludedContents", cfg_set_patterns, FC, excluded_contents, CFG_VALL),
+};
+#undef FC
+
+static const struct object_desc file_content_desc = {"file content test", file_content_fields,
+						     COUNT(file_content_fields), sizeof(struct cst_file_content_test),
+						     file_content_init, file_content_check};
+
+static const struct field license_fields[] = {
+	FIELD("debian", cfg_set_bool, struct cst_license_test, debian, CFG_VALL),
+	FIELD("files", cfg_set_strv, struct cst_license_test, files, CFG_VALL),
+};
+
+static const struct object_desc license_desc = {"license test", license_fields, COUNT(license_fields),
+						sizeof(struct cst_license_test), license_init, NULL};
+
+#define MT struct cst_metadata_test
+static const struct field metadata_fields[] = {
+	{.name = "envVars", .set = cfg_set_kvv, .off = offsetof(MT, env), .versions = CFG_V2, .desc = &metadata_env_desc},
+	/* Older CST spellings (renamed to envVars/unboundEnvVars in 2022); the same members. */
+	{.name = "env", .set = cfg_set_kvv, .off = offsetof(MT, env), .versions = CFG_V2, .desc = &metadata_env_desc,
+	 .alias_of = "envVars"},
+	{.name = "unboundEnvVars", .set = set_unbound, .off = offsetof(MT, unbound_env_vars), .versions = CFG_V2,
+	 .desc = &env_desc},
+	{.name = "unboundEnv", .set = set_unbound, .off = offsetof(MT, unbound_env_vars), .versions = CFG_V2,
+	 .desc = &env_desc, .alias_of = "unboundEnvVars"},
+	{.name = "labels", .set = cfg_set_kvv, .off = offsetof(MT, labels), .versions = CFG_V2, .desc = &label_desc},
+	FIELD("entrypoint", cfg_set_strv, MT, entrypoint, CFG_V2),
+	FIELD("cmd", cfg_set_strv, MT, cmd, CFG_V2),
+	FIELD("exposedPorts", cfg_set_strv, MT, exposed_ports, CFG_V2),
+	FIELD("unexposedPorts", cfg_set_strv, MT, unexposed_ports, CFG_V2),
+	FIELD("volumes", cfg_set_strv, MT, volumes, CFG_V2),
+	FIELD("unmountedVolumes", cfg_set_strv, MT, unmounted_volumes, CFG_V2),
+	FIELD("workdir", cfg_set_str, MT, workdir, CFG_V2),
+	FIELD("user", cfg_set_str, MT, user, CFG_V2),
+};
+#undef MT
+
+static const struct object_desc metadata_desc = {"metadataTest", metadata_fields, COUNT(metadata_fields),
+						 sizeof(struct cst_metadata_test), metadata_init, metadata_check};
+
+#define RO struct cst_run_options
+static const struct field run_options_fields[] = {
+	FIELD("user", cfg_set_str, RO, user, CFG_V2),
+	FIELD("privileged", cfg_set_bool, RO, privileged, CFG_V2),
+	FIELD("allocateTty", cfg_set_bool, RO, allocate_tty, CFG_V2),
+	FIELD("envFile", cfg_set_str, RO, env_file, CFG_V2),
+	FIELD("envVars", cfg_set_strv, RO, env_vars, CFG_V2),
+	FIELD("capabilities", cfg_set_strv, RO, capabilities, CFG_V2),
+	FIELD("bindMounts", cfg_set_strv, RO, bind_mounts, CFG_V2),
+};
+#undef RO
+
+static const struct object_desc run_options_desc = {"containerRunOptions", run_options_fields,
+						    COUNT(run_options_fields), sizeof(struct cst_run_options),
+						    run_options_init, run_options_check};
+
+#define CF struct cst_config
+static const struct field root_fields[] = {
+	{.name = "schemaVersion", .set = set_nothing, .versions = CFG_VALL},
+	{.name = "globalEnvVars", .set = cfg_set_kvv, .off = offsetof(CF, global_env), .versions = CFG_VALL,
+	 .desc = &env_desc},
+	LIST("commandTests", cfg_set_objects, CF, command_tests, n_command_tests, CFG_VALL, &command_desc),
+	LIST("fileExistenceTests", cfg_set_objects, CF, file_existence_tests, n_file_existence_tests, CFG_VALL,
+	     &file_existence_desc),
+	LIST("fileContentTests", cfg_set_objects, CF, file_content_tests, n_file_content_tests, CFG_VALL,
+	     &file_content_desc),
+	LIST("licenseTests", cfg_set_objects, CF, license_tests, n_license_tests, CFG_VALL, &license_desc),
+	{.name = "metadataTest", .set = cfg_set_object, .off = offsetof(CF, metadata), .versions = CFG_V2,
+	 .desc = &metadata_desc},
+	{.name = "containerRunOptions", .set = cfg_set_object, .off = offsetof(CF, run_opts), .versions = CFG_V2,
+	 .desc = &run_options_desc},
+};
+#undef CF
+
+static const struct object_desc root_desc = {"the config", root_fields, COUNT(root_fields),
+					     sizeof(struct cst_config), NULL, NULL};
+
+void cfg_build(struct build_ctx *ctx, const struct cfg_doc *doc, struct cst_config *cfg)
+{
+	const struct cfg_node *root = doc->root;
+	char buf[96];
+	if (!root) {
+		cfg_error(ctx, (struct cst_loc){ctx->file, 1, 1}, "missing schemaVersion: the file is empty");
+		return;
+	}
+	if (root->kind != CFG_MAP) {
+		cfg_error(ctx, root->loc, "expected a map at the top level, got %s", cfg_got(ctx, root, buf, sizeof(buf)));
+		return;
+	}
+	/* The version selects the tables, so it is read first; a file without
+	 * a usable one reports only that. */
+	const struct cfg_node *sv = cfg_lookup(root, "schemaVersion");
+	if (!sv || cfg_is_null(sv)) {
+		cfg_error(ctx, sv ? sv->loc : root->loc, "missing schemaVersion (\"2.0.0\" or \"1.0.0\")");
+		return;
+	}
+	if (cfg_is_text(ctx, sv) && !strcmp(sv->text, "2.0.0")) {
+		ctx->version = CFG_V2;
+	} else if (cfg_is_text(ctx, sv) && !strcmp(sv->text, "1.0.0")) {
+		ctx->version = CFG_V1;
+	} else {
+		cfg_error(ctx, sv->loc, "unsupported schemaVersion %s (expected \"2.0.0\" or \"1.0.0\")",
+			    cfg_got(ctx, sv, buf, sizeof(buf)));
+		return;
+	}
+	ctx->version_name = sv->text;
+	cfg->schema_version = cfg_strdup(ctx, sv->text);
+	cfg_object(ctx, root, &root_desc, cfg);
+}

@@ -1,0 +1,34 @@
+/* Value setters shared by every config object (see build.h for the
+ * setter contract): each converts one value into the member at f->off and
+ * reports located problems in ctx, never failing the whole load. */
+#ifndef CST_CONFIG_VALUES_H
+#define CST_CONFIG_VALUES_H
+
+#include "build.h"
+
+#define SETTER(name)                                                                                              \
+	void name(struct build_ctx *ctx, const struct field *f, const struct cfg_node *key,                       \
+		  const struct cfg_node *v, void *obj)
+
+SETTER(cfg_set_str);     /* struct cst_str; null leaves it absent */
+SETTER(cfg_set_cstr);    /* char * */
+SETTER(cfg_set_bool);    /* bool */
+SETTER(cfg_set_int);     /* int */
+SETTER(cfg_set_timeout); /* double, seconds >= 0 */
+SETTER(cfg_set_strv);    /* struct cst_strv; null leaves it absent, [] is present */
+SETTER(cfg_set_patterns); /* struct cst_patternv, each compiled */
+SETTER(cfg_set_commands); /* struct cst_strv * at off, count at off2 */
+SETTER(cfg_set_objects);  /* array of f->desc at off, count at off2 */
+SETTER(cfg_set_object);   /* one f->desc */
+SETTER(cfg_set_kvv);      /* struct cst_kvv of f->desc entries */
+
+/* Shared by the setters of single keys. */
+const char *cfg_got(const struct build_ctx *ctx, const struct cfg_node *v, char *buf, size_t size);
+void cfg_type_error(struct build_ctx *ctx, const char *key, const struct cfg_node *v, const char *expected);
+bool cfg_is_text(const struct build_ctx *ctx, const struct cfg_node *v);
+/* An integer in [min, max]; YAML null is 0.  False (reported) otherwise. */
+bool cfg_int_value(struct build_ctx *ctx, const struct cfg_node *key, const struct cfg_node *v, long long min,
+	       long long max, long long *ret);
+void cfg_fill_strv(struct build_ctx *ctx, const char *key, const struct cfg_node *v, struct cst_strv *out);
+
+#endif

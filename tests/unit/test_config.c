@@ -1,0 +1,760 @@
+/* The config loader: typed values of every valid fixture, and the exact
+ * FILE:LINE:COL of every invalid one. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "cst/config.h"
+#include "cst/config/build.h"
+#include "cst/config/node.h"
+
+static char *fixture(const char *rel)
+{
+	const char *root = getenv("CST_TESTDATA");
+	assert_non_null(root);
+	char *p = NULL;
+	assert_true(asprintf(&p, "%s/configs/%s", root, rel) > 0);
+	return p;
+}
+
+static struct cst_config *load_ok(const char *path, char **warnings)
+{
+	struct cst_config *cfg = NULL;
+	struct cst_error err = CST_ERROR_INIT;
+	int rc = cst_config_load(path, &cfg, warnings, &err);
+	if (rc < 0)
+		fail_msg("loading %s: %s", path, err.msg);
+	assert_non_null(cfg);
+	cst_error_clear(&err);
+	return cfg;
+}
+
+static struct cst_config *load_fixture(const char *rel)
+{
+	char *path = fixture(rel);
+	struct cst_config *cfg = load_ok(path, NULL);
+	free(path);
+	return cfg;
+}
+
+/* Loads a fixture that must fail; returns the message (caller frees). */
+static char *load_fail(const char *path, enum cst_error_code code)
+{
+	struct cst_config *cfg = NULL;
+	struct cst_error err = CST_ERROR_INIT;
+	assert_int_equal(cst_config_load(path, &cfg, NULL, &err), -1);
+	assert_null(cfg);
+	assert_int_equal(err.code, code);
+	assert_non_null(err.msg);
+	char *msg = err.msg;
+	err.msg = NULL;
+	return msg;
+}
+
+static size_t count_lines(const char *s)
+{
+	size_t n = 1;
+	for (; *s; s++)
+		n += *s == '\n';
+	return n;
+}
+
+/* A scratch config file with the given extension. */
+static char *write_temp(const char *ext, const char *text)
+{
+	const char *dir = getenv("TMPDIR");
+	char *path = NULL;
+	assert_true(asprintf(&path, "%s/cst-test-config-XXXXXX%s", dir && *dir ? dir : "/tmp", ext) > 0);
+	int fd = mkstemps(path, (int)strlen(ext));
+	assert_true(fd >= 0);
+	size_t len = strlen(text);
+	assert_int_equal(write(fd, text, len), (ssize_t)len);
+	close(fd);
+	return path;
+}
+
+static struct cst_config *load_text(const char *ext, const char *text)
+{
+	char *path = write_temp(ext, text);
+	struct cst_config *cfg = load_ok(path, NULL);
+	unlink(path);
+	free(path);
+	return cfg;
+}
+
+static char *fail_text(const char *ext, const char *text)
+{
+	char *path = write_temp(ext, text);
+	char *msg = load_fail(path, CST_E_CONFIG);
+	/* Report lines name the file; strip it so callers compare positions. */
+	size_t plen = strlen(path);
+	char *out = calloc(1, strlen(msg) + 1);
+	assert_non_null(out);
+	const char *s = msg;
+	char *o = out;
+	while (*s) {
+		if (!strncmp(s, path, plen))
+			s += plen;
+		*o++ = *s++;
+	}
+	unlink(path);
+	free(path);
+	free(msg);
+	return out;
+}
+
+#define assert_loc(l, ln, cl)                                                                                      \
+	do {                                                                                                       \
+		assert_int_equal((l).line, (ln));                                                                  \
+		assert_int_equal((l).col, (cl));                                                                   \
+	} while (0)
+
+static void test_v2_yaml_every_field(void **state)
+{
+	(void)state;
+	struct cst_config *cfg = load_fixture("valid/v2-full.yaml");
+	assert_string_equal(cfg->schema_version, "2.0.0");
+	assert_non_null(strstr(cfg->path, "v2-full.yaml"));
+
+	assert_true(cfg->global_env.present);
+	assert_int_equal(cfg->global_env.n, 2);
+	assert_string_equal(cfg->global_env.v[0].key, "GLOBAL_PATH");
+	assert_string_equal(cfg->global_env.v[0].value, "/opt/bin:$PATH");
+	assert_loc(cfg->global_env.v[0].loc, 5, 5);
+	/* A missing value is "", not absent. */
+	assert_string_equal(cfg->global_env.v[1].value, "");
+
+	const struct cst_run_options *o = &cfg->run_opts;
+	assert_true(o->present);
+	assert_string_equal(o->user.s, "1000:1000");
+	assert_true(o->privileged);
+	assert_true(o->allocate_tty); /* YAML 1.1 "yes" */
+	assert_string_equal(o->env_file.s, "test.env");
+	assert_int_equal(o->env_vars.n, 2);
+	assert_string_equal(o->env_vars.v[1].s, "TERM");
+	assert_string_equal(o->capabilities.v[0].s, "NET_ADMIN");
+	assert_int_equal(o->bind_mounts.n, 2);
+	assert_string_equal(o->bind_mounts.v[0].s, "/tmp:/data:ro");
+	assert_loc(o->bind_mounts.v[0].loc, 20, 7);
+
+	assert_int_equal(cfg->n_command_tests, 2);
+	const struct cst_command_test *c = &cfg->command_tests[0];
+	assert_string_equal(c->name.s, "apt-get upgrade");
+	assert_loc(c->name.loc, 24, 11);
+	assert_loc(c->loc, 24, 5);
+	assert_string_equal(c->command.s, "apt-get");
+	assert_true(c->args.present);
+	assert_int_equal(c->args.n, 2);
+	assert_string_equal(c->args.v[0].s, "-qqs");
+	assert_loc(c->args.v[1].loc, 26, 20);
+	assert_int_equal(c->n_setup, 2);
+	assert_int_equal(c->setup[1].n, 2);
+	assert_string_equal(c->setup[1].v[1].s, "/tmp/x");
+	assert_int_equal(c->n_teardown, 1);
+	assert_string_equal(c->teardown[0].v[0].s, "rm");
+	assert_int_equal(c->env.n, 1);
+	assert_string_equal(c->env.v[0].value, "C.UTF-8");
+	assert_int_equal(c->expected_output.n, 1);
+	assert_string_equal(c->expected_output.v[0].src, "^Reading package lists");
+	assert_non_null(c->expected_output.v[0].re);
+	assert_loc(c->expected_output.v[0].loc, 33, 22);
+	assert_int_equal(c->excluded_output.n, 1);
+	assert_int_equal(c->expected_error.n, 0);
+	assert_int_equal(c->excluded_error.n, 1);
+	assert_int_equal(c->exit_code, 3);
+	assert_true(c->timeout > 2.49 && c->timeout < 2.51);
+
+	c = &cfg->command_tests[1];
+	assert_int_equal(c->exit_code, 0);
+	assert_true(c->timeout == 0);
+	assert_int_equal(c->n_setup, 0);
+	assert_false(c->env.present);
+	assert_string_equal(c->expected_output.v[0].src, "Python 3\\.\\d+");
+
+	assert_int_equal(cfg->n_file_existence_tests, 4);
+	const struct cst_file_existence_test *f = &cfg->file_existence_tests[0];
+	assert_string_equal(f->path.s, "/");
+	assert_true(f->should_exist);
+	assert_string_equal(f->permissions.s, "drwxr-xr-x");
+	assert_true(f->has_uid);
+	assert_int_equal(f->uid, 0);
+	assert_true(f->has_gid);
+	assert_int_equal(f->is_executable_by, CST_EXEC_ANY);
+	assert_false(cfg->file_existence_tests[1].should_exist);
+	f = &cfg->file_existence_tests[2];
+	assert_true(f->should_exist); /* default */
+	assert_false(f->has_uid);
+	assert_false(f->has_gid);
+	assert_null(f->permissions.s);
+	assert_int_equal(f->is_executable_by, CST_EXEC_UNSET);
+	f = &cfg->file_existence_tests[3];
+	assert_string_equal(f->permissions.s, "urwxr-xr-x");
+	assert_true(f->has_uid);
+	assert_false(f->has_gid);
+	assert_int_equal(f->is_executable_by, CST_EXEC_OTHER);
+
+	assert_int_equal(cfg->n_file_content_tests, 1);
+	assert_string_equal(cfg->file_content_tests[0].path.s, "/etc/apt/sources.list");
+	assert_int_equal(cfg->file_content_tests[0].expected_contents.n, 1);
+	assert_int_equal(cfg->file_content_tests[0].excluded_contents.n, 1);
+
+	assert_int_equal(cfg->n_license_tests, 1);
+	assert_true(cfg->license_tests[0].debian);
+	assert_int_equal(cfg->license_tests[0].files.n, 1);
+
+	const struct cst_metadata_test *m = &cfg->metadata;
+	assert_true(m->present);
+	assert_false(cst_metadata_test_is_empty(m));
+	assert_int_equal(m->env.n, 3);
+	/* YAML scalars are text as written. */
+	assert_string_equal(m->env.v[1].value, "1.10");
+	assert_false(m->env.v[1].is_regex);
+	assert_null(m->env.v[1].re);
+	assert_true(m->env.v[2].is_regex);
+	assert_non_null(m->env.v[2].re);
+	assert_int_equal(m->unbound_env_vars.n, 1);
+	assert_string_equal(m->unbound_env_vars.v[0].s, "SECRET");
+	assert_int_equal(m->labels.n, 2);
+	assert_string_equal(m->labels.v[0].value, "1.0");
+	assert_non_null(m->labels.v[1].re);
+	assert_int_equal(m->exposed_ports.n, 2);
+	assert_string_equal(m->exposed_ports.v[1].s, "53/udp");
+	assert_string_equal(m->unexposed_ports.v[0].s, "22");
+	/* `entrypoint: []` is present and empty. */
+	assert_true(m->entrypoint.present);
+	assert_int_equal(m->entrypoint.n, 0);
+	assert_true(m->cmd.present);
+	assert_int_equal(m->cmd.n, 2);
+	assert_string_equal(m->workdir.s, "/app");
+	assert_string_equal(m->user.s, "nobody");
+	assert_string_equal(m->volumes.v[0].s, "/data");
+	assert_string_equal(m->unmounted_volumes.v[0].s, "/tmp");
+	cst_config_free(cfg);
+}
+
+static void test_v2_json_every_field(void **state)
+{
+	(void)state;
+	struct cst_config *cfg = load_fixture("valid/v2-full.json");
+	assert_string_equal(cfg->schema_version, "2.0.0");
+	assert_int_equal(cfg->n_command_tests, 1);
+	const struct cst_command_test *c = &cfg->command_tests[0];
+	/* Positions come through for JSON too. */
+	assert_loc(c->name.loc, 17, 15);
+	assert_loc(c->loc, 16, 5);
+	assert_string_equal(c->args.v[1].s, "echo $0 \xc3\xa9/");
+	assert_int_equal(c->n_setup, 1);
+	assert_int_equal(c->n_teardown, 1);
+	assert_string_equal(c->env.v[0].value, "1");
+	assert_int_equal(c->expected_error.n, 0);
+	assert_true(c->timeout == 10);
+
+	/* The YAML defaults apply to JSON too. */
+	const struct cst_file_existence_test *f = &cfg->file_existence_tests[0];
+	assert_true(f->should_exist);
+	assert_false(f->has_uid);
+	assert_false(f->has_gid);
+	assert_int_equal(f->is_executable_by, CST_EXEC_UNSET);
+	f = &cfg->file_existence_tests[1];
+	assert_true(f->has_uid);
+	assert_int_equal(f->gid, 0);
+	assert_int_equal(f->is_executable_by, CST_EXEC_OWNER);
+	assert_string_equal(f->permissions.s, "-rwxr-xr-x");
+
+	assert_false(cfg->license_tests[0].debian);
+	assert_true(cfg->license_tests[0].files.present);
+	assert_int_equal(cfg->license_tests[0].files.n, 0);
+
+	const struct cst_run_options *o = &cfg->run_opts;
+	assert_true(o->present);
+	assert_false(o->privileged);
+	assert_true(o->allocate_tty);
+
+	const struct cst_metadata_test *m = &cfg->metadata;
+	assert_true(m->env.v[0].is_regex);
+	assert_non_null(m->env.v[0].re);
+	assert_true(m->cmd.present);
+	assert_int_equal(m->cmd.n, 0);
+	assert_true(m->entrypoint.present);
+	assert_int_equal(m->entrypoint.n, 1);
+	assert_true(m->exposed_ports.present);
+	assert_int_equal(m->exposed_ports.n, 0);
+	cst_config_free(cfg);
+}
+
+static void test_v1_yaml_every_field(void **state)
+{
+	(void)state;
+	struct cst_config *cfg = load_fixture("valid/v1-full.yaml");
+	assert_string_equal(cfg->schema_version, "1.0.0");
+	assert_int_equal(cfg->n_command_tests, 2);
+	const struct cst_command_test *c = &cfg->command_tests[0];
+	/* The 1.0.0 list splits into command and args. */
+	assert_string_equal(c->command.s, "apt-get");
+	assert_loc(c->command.loc, 11, 15);
+	assert_true(c->args.present);
+	assert_int_equal(c->args.n, 1);
+	assert_string_equal(c->args.v[0].s, "help");
+	assert_int_equal(c->n_setup, 1);
+	assert_int_equal(c->teardown[0].n, 3);
+	assert_string_equal(c->env.v[0].key, "DEBIAN_FRONTEND");
+	assert_int_equal(c->expected_output.n, 1);
+	assert_true(c->timeout == 30);
+	c = &cfg->command_tests[1];
+	assert_string_equal(c->command.s, "whoami");
+	assert_int_equal(c->args.n, 0);
+
+	assert_int_equal(cfg->n_file_existence_tests, 1);
+	assert_false(cfg->file_existence_tests[0].has_uid);
+	assert_int_equal(cfg->n_file_content_tests, 1);
+	assert_int_equal(cfg->n_license_tests, 1);
+	assert_int_equal(cfg->global_env.n, 1);
+	assert_false(cfg->metadata.present);
+	assert_true(cst_metadata_test_is_empty(&cfg->metadata));
+	assert_false(cfg->run_opts.present);
+	cst_config_free(cfg);
+}
+
+static void test_yml_extension_and_defaults(void **state)
+{
+	(void)state;
+	struct cst_config *cfg = load_fixture("valid/v2-minimal.yml");
+	assert_int_equal(cfg->n_file_existence_tests, 1);
+	assert_true(cfg->file_existence_tests[0].should_exist);
+	assert_int_equal(cfg->n_command_tests, 0);
+	assert_null(cfg->command_tests);
+	assert_false(cfg->global_env.present);
+	assert_false(cfg->metadata.present);
+	assert_false(cfg->metadata.cmd.present);
+	assert_false(cfg->metadata.entrypoint.present);
+	cst_config_free(cfg);
+}
+
+static void test_legacy_env_anchors_and_merge(void **state)
+{
+	(void)state;
+	struct cst_config *cfg = load_fixture("valid/v2-legacy-env.yaml");
+	assert_int_equal(cfg->n_command_tests, 2);
+	const struct cst_command_test *d = &cfg->command_tests[1];
+	assert_string_equal(d->name.s, "derived");
+	assert_string_equal(d->command.s, "sh"); /* merged in */
+	assert_int_equal(d->args.n, 2);
+	assert_string_equal(d->args.v[1].s, "true");
+	/* `env` and `unboundEnv` are the older spellings. */
+	assert_int_equal(cfg->metadata.env.n, 1);
+	assert_string_equal(cfg->metadata.env.v[0].key, "A");
+	assert_int_equal(cfg->metadata.unbound_env_vars.n, 1);
+	assert_string_equal(cfg->metadata.unbound_env_vars.v[0].s, "C");
+	assert_int_equal(cfg->metadata.cmd.n, 2);
+	cst_config_free(cfg);
+}
+
+struct invalid_case {
+	const char *file;
+	const char *where; /* "LINE:COL: message start" after "FILE:" */
+};
+
+static const struct invalid_case invalid_cases[] = {
+	{"unknown-key.yaml", "5:5: unknown key 'shouldExists' in file existence test; did you mean 'shouldExist'?"},
+	{"duplicate-key.yaml", "5:5: duplicate key 'name' (first given at line 3, column 5)"},
+	{"duplicate-key.json", "4:47: duplicate key 'path' (first given at line 4, column 24)"},
+	{"wrong-type.yaml", "6:7: args: expected a list of strings, got a map"},
+	{"missing-schema-version.yaml", "2:1: missing schemaVersion"},
+	{"unsupported-schema-version.yaml", "1:16: unsupported schemaVersion '3.0.0'"},
+	{"missing-name.yaml", "3:5: file content test has no 'name'"},
+	{"empty-name.yaml", "3:11: command test: 'name' must not be empty"},
+	{"empty-path.yaml", "4:11: file existence test: 'path' must not be empty"},
+	{"missing-command.yaml", "3:5: command test has no 'command'"},
+	{"empty-command.yaml", "4:14: command test: 'command' must not be empty"},
+	{"empty-setup.yaml", "7:9: setup: empty command"},
+	{"empty-teardown.yaml", "5:16: teardown: empty command"},
+	{"empty-env-key.yaml", "6:14: env var with an empty key"},
+	{"bad-exec-by.yaml", "5:21: isExecutableBy: expected one of any, owner, group, other, got 'everyone'"},
+	{"bad-permissions.yaml", "5:18: permissions: '-rwsr-xr-x' is not a Go file mode string"},
+	{"bad-regex.yaml", "7:9: expectedOutput: invalid regex '(unclosed'"},
+	{"bad-metadata-regex.yaml", "5:14: invalid regex '[0-9'"},
+	{"v1-uid.yaml", "5:5: key 'uid' is not part of schemaVersion 1.0.0"},
+	{"v1-metadata.yaml", "2:1: key 'metadataTest' is not part of schemaVersion 1.0.0"},
+	{"v2-command-list.yaml", "4:14: command: expected a string, got a list (a list is schemaVersion 1.0.0 syntax"},
+	{"bad-bool.yaml", "5:18: shouldExist: expected a boolean (true or false), got 'yess'"},
+	{"syntax-error.yaml", "5:1: invalid YAML: did not find expected ',' or ']'"},
+	{"syntax-error.json", "4:46: invalid JSON: "},
+	{"alias-bomb.yaml", "7:38: aliases expand to more than 1000000 nodes"},
+	{"deep-nesting.yaml", "2:78: nesting deeper than 64 levels"},
+};
+
+static void test_invalid_fixtures(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(invalid_cases) / sizeof(invalid_cases[0]); i++) {
+		char *rel = NULL;
+		assert_true(asprintf(&rel, "invalid/%s", invalid_cases[i].file) > 0);
+		char *path = fixture(rel);
+		char *msg = load_fail(path, CST_E_CONFIG);
+		char *want = NULL;
+		assert_true(asprintf(&want, "%s:%s", path, invalid_cases[i].where) > 0);
+		if (strncmp(msg, want, strlen(want)) != 0)
+			fail_msg("%s:\n got: %s\nwant: %s", invalid_cases[i].file, msg, want);
+		/* One problem each: nothing else reported. */
+		if (count_lines(msg) != 1)
+			fail_msg("%s: more than one error:\n%s", invalid_cases[i].file, msg);
+		free(want);
+		free(msg);
+		free(path);
+		free(rel);
+	}
+}
+
+static void test_json_wrong_types(void **state)
+{
+	(void)state;
+	char *path = fixture("invalid/wrong-type.json");
+	char *msg = load_fail(path, CST_E_CONFIG);
+	char *want = NULL;
+	assert_true(asprintf(&want,
+			     "%s:4:14: name: expected a string, got a number 5\n"
+			     "%s:4:48: exitCode: expected an integer, got a string '0'",
+			     path, path) > 0);
+	assert_string_equal(msg, want);
+	free(want);
+	free(msg);
+	free(path);
+}
+
+static void test_all_errors_reported_in_file_order(void **state)
+{
+	(void)state;
+	char *path = fixture("invalid/multiple-errors.yaml");
+	char *msg = load_fail(path, CST_E_CONFIG);
+	assert_int_equal(count_lines(msg), 4);
+	const char *lines[] = {
+		":3:11: command test: 'name' must not be empty",
+		":5:22: expectedOutput: invalid regex '(bad'",
+		":9:5: unknown key 'permisions' in file existence test; did you mean 'permissions'?",
+		":12:21: isExecutableBy: expected one of any, owner, group, other, got 'nobody'",
+	};
+	const char *at = msg;
+	for (size_t i = 0; i < 4; i++) {
+		assert_true(!strncmp(at, path, strlen(path)));
+		at += strlen(path);
+		assert_true(!strncmp(at, lines[i], strlen(lines[i])));
+		at = strchr(at, '\n');
+		if (i < 3)
+			assert_non_null(at++);
+	}
+	free(msg);
+	free(path);
+}
+
+static void test_json_unknown_key_is_a_warning(void **state)
+{
+	(void)state;
+	char *path = fixture("invalid/unknown-key.json");
+	char *warnings = strdup("earlier note");
+	struct cst_config *cfg = load_ok(path, &warnings);
+	/* The misspelt "shouldExists": false was ignored, not applied. */
+	assert_true(cfg->file_existence_tests[0].should_exist);
+	char *want = NULL;
+	assert_true(asprintf(&want,
+			     "earlier note\n%s:4:47: warning: unknown key 'shouldExists' in file existence test "
+			     "(ignored); did you mean 'shouldExist'?",
+			     path) > 0);
+	assert_string_equal(warnings, want);
+	free(want);
+	free(warnings);
+	cst_config_free(cfg);
+	free(path);
+}
+
+static void test_bad_extension_and_missing_file(void **state)
+{
+	(void)state;
+	char *path = fixture("invalid/bad-extension.conf");
+	char *msg = load_fail(path, CST_E_CONFIG);
+	assert_non_null(strstr(msg, "bad-extension.conf"));
+	assert_non_null(strstr(msg, "provide a valid JSON"));
+	free(msg);
+	free(path);
+
+	path = fixture("valid/does-not-exist.yaml");
+	msg = load_fail(path, CST_E_IO);
+	assert_non_null(strstr(msg, "does-not-exist.yaml"));
+	free(msg);
+	free(path);
+}
+
+static void test_absent_null_and_empty(void **state)
+{
+	(void)state;
+	/* An empty metadataTest is present but has nothing to check. */
+	struct cst_config *cfg = load_text(".yaml", "schemaVersion: '2.0.0'\nmetadataTest: {}\n");
+	assert_true(cfg->metadata.present);
+	assert_true(cst_metadata_test_is_empty(&cfg->metadata));
+	cst_config_free(cfg);
+
+	cfg = load_text(".yaml", "schemaVersion: '2.0.0'\nmetadataTest:\n  cmd: []\n");
+	assert_false(cst_metadata_test_is_empty(&cfg->metadata));
+	assert_false(cfg->metadata.entrypoint.present);
+	cst_config_free(cfg);
+
+	cfg = load_text(".yaml", "schemaVersion: '2.0.0'\nmetadataTest:\n  workdir: ''\n  user: ''\n");
+	assert_true(cst_metadata_test_is_empty(&cfg->metadata));
+	cst_config_free(cfg);
+
+	/* YAML null sets a boolean to false, as CST's YAML decoder does... */
+	cfg = load_text(".yaml", "schemaVersion: '2.0.0'\nfileExistenceTests:\n"
+				 "  - {name: a, path: /a, shouldExist: }\n");
+	assert_false(cfg->file_existence_tests[0].should_exist);
+	cst_config_free(cfg);
+	/* ...while JSON null leaves the default, as its JSON decoder does. */
+	cfg = load_text(".json", "{\"schemaVersion\": \"2.0.0\", \"fileExistenceTests\": "
+				 "[{\"name\": \"a\", \"path\": \"/a\", \"shouldExist\": null}]}");
+	assert_true(cfg->file_existence_tests[0].should_exist);
+	cst_config_free(cfg);
+}
+
+static void test_scalars(void **state)
+{
+	(void)state;
+	struct cst_config *cfg = load_text(".yaml", "schemaVersion: 2.0.0\n"
+						    "commandTests:\n"
+						    "  - name: 1.10\n"
+						    "    command: true\n"
+						    "    args: [010, 1e3, null, ~]\n"
+						    "    exitCode: -2\n"
+						    "fileExistenceTests:\n"
+						    "  - name: x\n"
+						    "    path: /x\n"
+						    "    shouldExist: off\n"
+						    "    uid: 0x10\n"
+						    "    gid: 1000\n");
+	const struct cst_command_test *c = &cfg->command_tests[0];
+	assert_string_equal(c->name.s, "1.10");
+	assert_string_equal(c->command.s, "true");
+	assert_int_equal(c->args.n, 4);
+	assert_string_equal(c->args.v[0].s, "010");
+	assert_string_equal(c->args.v[1].s, "1e3");
+	assert_string_equal(c->args.v[2].s, "");
+	assert_int_equal(c->exit_code, -2);
+	assert_false(cfg->file_existence_tests[0].should_exist);
+	assert_int_equal(cfg->file_existence_tests[0].uid, 16);
+	assert_int_equal(cfg->file_existence_tests[0].gid, 1000);
+	cst_config_free(cfg);
+
+	char *msg = fail_text(".yaml", "schemaVersion: '2.0.0'\nfileExistenceTests:\n"
+				       "  - {name: a, path: /a, uid: -1, gid: 1.5}\n");
+	assert_string_equal(msg, ":3:30: uid: expected a non-negative integer, got '-1'\n"
+				 ":3:39: gid: expected a non-negative integer, got '1.5'");
+	free(msg);
+
+	msg = fail_text(".yaml", "schemaVersion: '2.0.0'\ncommandTests:\n"
+				 "  - {name: a, command: b, timeout: soon, exitCode: 99999999999}\n");
+	assert_string_equal(msg, ":3:36: timeout: expected a number of seconds, got 'soon'\n"
+				 ":3:52: exitCode: expected an integer, got '99999999999'");
+	free(msg);
+}
+
+static void test_json_surrogates_fall_back_to_jansson(void **state)
+{
+	(void)state;
+	/* libyaml refuses \u surrogate pairs that JSON allows. */
+	struct cst_config *cfg = load_text(".json", "{\"schemaVersion\": \"2.0.0\", \"commandTests\": "
+						    "[{\"name\": \"\\ud83d\\ude00\", \"command\": \"echo\"}]}");
+	assert_string_equal(cfg->command_tests[0].name.s, "\xf0\x9f\x98\x80");
+	assert_loc(cfg->command_tests[0].name.loc, 1, 1);
+	cst_config_free(cfg);
+}
+
+static void test_duplicate_via_alias_key(void **state)
+{
+	(void)state;
+	char *msg = fail_text(".yaml", "schemaVersion: '2.0.0'\nmetadataTest:\n"
+				       "  envVars: []\n"
+				       "  env: []\n");
+	assert_string_equal(msg, ":4:3: duplicate key 'env' (same as 'envVars' at line 3, column 3)");
+	free(msg);
+}
+
+static void test_other_validations(void **state)
+{
+	(void)state;
+	char *msg = fail_text(".yaml", "schemaVersion: '2.0.0'\n"
+				       "metadataTest:\n"
+				       "  exposedPorts: ['8080', '']\n"
+				       "  labels: [{value: x}]\n"
+				       "containerRunOptions:\n"
+				       "  bindMounts: [/only-host]\n");
+	assert_string_equal(msg, ":3:26: exposedPorts: empty port\n"
+				 ":4:12: label with an empty key\n"
+				 ":6:16: bindMounts: '/only-host' is not HOST:CONTAINER or HOST:CONTAINER:OPTIONS");
+	free(msg);
+
+	msg = fail_text(".yaml", "schemaVersion: '1.0.0'\ncommandTests:\n  - name: a\n    command: []\n"
+				 "  - name: b\n    command: x\n    args: [y]\n");
+	assert_string_equal(msg, ":4:14: command test: 'command' must not be empty\n"
+				 ":6:14: command: expected a list of strings, got 'x'\n"
+				 ":7:5: key 'args' is not part of schemaVersion 1.0.0");
+	free(msg);
+
+	msg = fail_text(".yaml", "- just a list\n");
+	assert_string_equal(msg, ":1:1: expected a map at the top level, got a list");
+	free(msg);
+
+	msg = fail_text(".yaml", "");
+	assert_string_equal(msg, ":1:1: missing schemaVersion: the file is empty");
+	free(msg);
+
+	msg = fail_text(".json", "{\"schemaVersion\": 2}");
+	assert_string_equal(msg, ":1:19: unsupported schemaVersion a number 2 (expected \"2.0.0\" or \"1.0.0\")");
+	free(msg);
+
+	msg = fail_text(".yaml", "schemaVersion: '2.0.0'\nfileExistenceTests: [{name: a, path: *nowhere}]\n");
+	assert_string_equal(msg, ":2:38: unknown anchor (or an alias inside its own anchor) 'nowhere'");
+	free(msg);
+
+	/* An alias inside its own anchor would be a cycle. */
+	msg = fail_text(".yaml", "schemaVersion: '2.0.0'\nx: &a [*a]\n");
+	assert_string_equal(msg, ":2:8: unknown anchor (or an alias inside its own anchor) 'a'");
+	free(msg);
+}
+
+static void test_error_and_size_caps(void **state)
+{
+	(void)state;
+	/* 150 unknown keys: the first 100 errors, then a count. */
+	char *text = strdup("schemaVersion: '2.0.0'\n");
+	for (int i = 0; i < 150; i++) {
+		char *more = NULL;
+		assert_true(asprintf(&more, "%sunknown%d: x\n", text, i) > 0);
+		free(text);
+		text = more;
+	}
+	char *msg = fail_text(".yaml", text);
+	assert_int_equal(count_lines(msg), 101);
+	assert_non_null(strstr(msg, ":101:1: unknown key 'unknown99' in the config\n"));
+	assert_non_null(strstr(msg, ": 50 more errors not shown"));
+	assert_null(strstr(msg, "unknown100"));
+	free(msg);
+	free(text);
+
+	/* A map far larger than any config object is refused as a whole. */
+	text = strdup("schemaVersion: '2.0.0'\nmetadataTest:\n");
+	for (int i = 0; i < 1001; i++) {
+		char *more = NULL;
+		assert_true(asprintf(&more, "%s  k%d: x\n", text, i) > 0);
+		free(text);
+		text = more;
+	}
+	msg = fail_text(".yaml", text);
+	assert_string_equal(msg, ":3:3: metadataTest: more than 1000 keys");
+	free(msg);
+	free(text);
+}
+
+static int read_nested(const char *text, struct cst_error *err)
+{
+	struct cfg_doc doc = {0};
+	int rc = cfg_read_yaml("nest.yaml", text, strlen(text), &doc, err);
+	cfg_doc_release(&doc);
+	return rc;
+}
+
+static char *nested(size_t depth)
+{
+	char *s = calloc(1, 2 * depth + 1);
+	assert_non_null(s);
+	memset(s, '[', depth);
+	memset(s + depth, ']', depth);
+	return s;
+}
+
+static void test_nesting_limit(void **state)
+{
+	(void)state;
+	struct cst_error err = CST_ERROR_INIT;
+	char *s = nested(10);
+	assert_int_equal(read_nested(s, &err), 0);
+	free(s);
+	s = nested(CFG_MAX_DEPTH);
+	assert_int_equal(read_nested(s, &err), 0);
+	free(s);
+	s = nested(CFG_MAX_DEPTH + 1);
+	assert_int_equal(read_nested(s, &err), -1);
+	assert_int_equal(err.code, CST_E_CONFIG);
+	assert_string_equal(err.msg, "nest.yaml:1:65: nesting deeper than 64 levels");
+	cst_error_clear(&err);
+	free(s);
+
+	/* Ten levels inside a real config load fine (the unknown key in JSON
+	 * only warns). */
+	char *warnings = NULL;
+	char *path = write_temp(".json", "{\"schemaVersion\": \"2.0.0\", \"x\": [[[[[[[[[[1]]]]]]]]]]}");
+	struct cst_config *cfg = load_ok(path, &warnings);
+	assert_non_null(warnings);
+	assert_non_null(strstr(warnings, ":1:28: warning: unknown key 'x' in the config (ignored)"));
+	free(warnings);
+	cst_config_free(cfg);
+	unlink(path);
+	free(path);
+}
+
+static void test_filemode_strings(void **state)
+{
+	(void)state;
+	const char *good[] = {"-rw-r--r--", "drwxr-xr-x", "Lrwxrwxrwx", "urwxr-xr-x", "ugrwxr-xr-x", "dgrwxr-xr-x",
+			      "dtrwxrwxrwx", "Dcrw-rw-rw-", "Drw-rw----", "prw-r--r--", "----------", "Srwxrwxrwx"};
+	const char *bad[] = {"rwxr-xr-x", "-rwsr-xr-x", "gurwxr-xr-x", "ddrwxr-xr-x", "xrwxr-xr-x",
+			     "-rw-r--r-", "--rw-r--r--", "drwxr-xr-t", "-wrxr-xr-x", ""};
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		if (!cfg_valid_filemode(good[i]))
+			fail_msg("rejected %s", good[i]);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (cfg_valid_filemode(bad[i]))
+			fail_msg("accepted %s", bad[i]);
+}
+
+static void test_suggestions(void **state)
+{
+	(void)state;
+	const char *names[] = {"name", "path", "shouldExist", "permissions", "uid", "gid", "isExecutableBy"};
+	size_t n = sizeof(names) / sizeof(names[0]);
+	assert_string_equal(cfg_suggest("shouldExists", names, n), "shouldExist");
+	assert_string_equal(cfg_suggest("ShouldExist", names, n), "shouldExist");
+	assert_string_equal(cfg_suggest("isExecutable", names, n), "isExecutableBy");
+	assert_string_equal(cfg_suggest("pth", names, n), "path");
+	assert_null(cfg_suggest("expectedOutput", names, n));
+	assert_null(cfg_suggest("zzzzzz", names, n));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_v2_yaml_every_field),
+		cmocka_unit_test(test_v2_json_every_field),
+		cmocka_unit_test(test_v1_yaml_every_field),
+		cmocka_unit_test(test_yml_extension_and_defaults),
+		cmocka_unit_test(test_legacy_env_anchors_and_merge),
+		cmocka_unit_test(test_invalid_fixtures),
+		cmocka_unit_test(test_json_wrong_types),
+		cmocka_unit_test(test_all_errors_reported_in_file_order),
+		cmocka_unit_test(test_json_unknown_key_is_a_warning),
+		cmocka_unit_test(test_bad_extension_and_missing_file),
+		cmocka_unit_test(test_absent_null_and_empty),
+		cmocka_unit_test(test_scalars),
+		cmocka_unit_test(test_json_surrogates_fall_back_to_jansson),
+		cmocka_unit_test(test_duplicate_via_alias_key),
+		cmocka_unit_test(test_other_validations),
+		cmocka_unit_test(test_error_and_size_caps),
+		cmocka_unit_test(test_nesting_limit),
+		cmocka_unit_test(test_filemode_strings),
+		cmocka_unit_test(test_suggestions),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
