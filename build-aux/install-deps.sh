@@ -8,6 +8,7 @@ packages=(
 	libyaml-dev libjansson-dev libarchive-dev libpcre2-dev libcurl4-openssl-dev
 	libcmocka-dev bats libxml2-utils perl python3 python3-yaml python3-jsonschema
 	docker.io busybox-static curl
+	chromium python3-junitparser docker-registry man-db make
 )
 
 missing=()

@@ -51,7 +51,7 @@ static const struct option test_options[] = {
 };
 
 static const char *const verbosities[] = {"panic", "fatal", "error", "warn", "warning", "info", "debug", "trace", NULL};
-static const char *const outputs[] = {"text", "json", "junit", "tap", NULL};
+static const char *const outputs[] = {"text", "json", "junit", "tap", "html", NULL};
 
 static bool in_list(const char *s, const char *const *list)
 {
@@ -119,7 +119,7 @@ static int parse_test(int argc, char **argv, struct cst_options *o, struct cst_e
 		case 'o':
 			if (!in_list(optarg, outputs))
 				return cst_error_set(err, CST_E_USAGE,
-						     "unsupported output format '%s': expected text, json, junit or tap",
+						     "unsupported output format '%s': expected text, json, junit, tap or html",
 						     optarg);
 			o->output = optarg;
 			break;

@@ -167,35 +167,49 @@ oom:
 	return -1;
 }
 
-static int build_job(const struct run *run, const struct cst_config *cfg, const struct cst_command_test *t,
-		     struct cst_command_job *job)
+/* CST expands command lines and paths against the image env with the
+ * config's globalEnvVars (themselves expanded against the image env) on
+ * top, since its docker driver commits the globals into the image first. */
+static int expansion_env(const struct run *run, const struct cst_config *cfg, struct cst_env_list *ret)
 {
-	const struct cst_env_list *image_env = &run->meta.env;
-	memset(job, 0, sizeof(*job));
-	job->test = t;
-	job->opts = &cfg->run_opts;
-	job->timeout = t->timeout > 0 ? t->timeout : (run->opts->timeout > 0 ? run->opts->timeout : DEFAULT_TIMEOUT);
-	if (expand_argv(&job->argv, &job->argc, &t->command, &t->args, image_env) < 0)
+	memset(ret, 0, sizeof(*ret));
+	if (cst_env_copy(ret, &run->meta.env) < 0)
 		return -1;
 	for (size_t i = 0; i < cfg->global_env.n; i++) {
-		char *v = cst_expand(cfg->global_env.v[i].value, image_env);
-		int rc = v ? cst_env_set(&job->env, cfg->global_env.v[i].key, v) : -1;
+		char *v = cst_expand(cfg->global_env.v[i].value, &run->meta.env);
+		int rc = v ? cst_env_set(ret, cfg->global_env.v[i].key, v) : -1;
 		free(v);
 		if (rc < 0)
 			return -1;
 	}
+	return 0;
+}
+
+static int build_job(const struct run *run, const struct cst_config *cfg, const struct cst_env_list *xenv,
+		     const struct cst_command_test *t, struct cst_command_job *job)
+{
+	memset(job, 0, sizeof(*job));
+	job->test = t;
+	job->opts = &cfg->run_opts;
+	job->timeout = t->timeout > 0 ? t->timeout : (run->opts->timeout > 0 ? run->opts->timeout : DEFAULT_TIMEOUT);
+	if (expand_argv(&job->argv, &job->argc, &t->command, &t->args, xenv) < 0)
+		return -1;
+	for (size_t i = 0; i < cfg->global_env.n; i++)
+		if (cst_env_set(&job->env, cfg->global_env.v[i].key, cst_env_get(xenv, cfg->global_env.v[i].key,
+										 strlen(cfg->global_env.v[i].key))) < 0)
+			return -1;
 	for (size_t i = 0; i < t->env.n; i++)
 		if (cst_env_set(&job->env, t->env.v[i].key, t->env.v[i].value) < 0)
 			return -1;
 	if (t->n_setup && !(job->setup = calloc(t->n_setup, sizeof(*job->setup))))
 		return -1;
 	for (size_t i = 0; i < t->n_setup; i++, job->n_setup++)
-		if (expand_argv(&job->setup[i], NULL, NULL, &t->setup[i], image_env) < 0)
+		if (expand_argv(&job->setup[i], NULL, NULL, &t->setup[i], xenv) < 0)
 			return -1;
 	if (t->n_teardown && !(job->teardown = calloc(t->n_teardown, sizeof(*job->teardown))))
 		return -1;
 	for (size_t i = 0; i < t->n_teardown; i++, job->n_teardown++)
-		if (expand_argv(&job->teardown[i], NULL, NULL, &t->teardown[i], image_env) < 0)
+		if (expand_argv(&job->teardown[i], NULL, NULL, &t->teardown[i], xenv) < 0)
 			return -1;
 	return 0;
 }
@@ -232,11 +246,15 @@ static int run_commands(struct run *run, struct command_batch *b, struct cst_err
 		return cst_error_set(err, CST_E_NOMEM, "out of memory");
 	for (size_t i = 0; i < run->n_configs; i++) {
 		const struct cst_config *cfg = run->configs[i];
-		for (size_t j = 0; j < cfg->n_command_tests; j++) {
+		struct cst_env_list env;
+		int rc = expansion_env(run, cfg, &env);
+		for (size_t j = 0; rc == 0 && j < cfg->n_command_tests; j++) {
 			b->n++;
-			if (build_job(run, cfg, &cfg->command_tests[j], &b->jobs[b->n - 1]) < 0)
-				return cst_error_set(err, CST_E_NOMEM, "out of memory");
+			rc = build_job(run, cfg, &env, &cfg->command_tests[j], &b->jobs[b->n - 1]);
 		}
+		cst_env_release(&env);
+		if (rc < 0)
+			return cst_error_set(err, CST_E_NOMEM, "out of memory");
 	}
 	if (run->opts->driver == CST_DRIVER_TAR) {
 		for (size_t i = 0; i < b->n; i++)
@@ -260,13 +278,9 @@ static int add(struct cst_suite *suite, struct cst_result *r, int rc, int64_t t0
 	return 0;
 }
 
-static int report_config(struct run *run, const struct cst_config *cfg, const struct command_batch *b, size_t *next,
-			 struct cst_report *rep, struct cst_error *err)
+static int report_tests(struct cst_suite *suite, const struct cst_check_ctx *ctx, const struct cst_config *cfg,
+			const struct command_batch *b, size_t *next, struct cst_error *err)
 {
-	struct cst_suite *suite = cst_report_add_suite(rep, cfg->path);
-	if (!suite)
-		return cst_error_set(err, CST_E_NOMEM, "out of memory");
-	struct cst_check_ctx ctx = {.fs = run->fs, .meta = &run->meta, .env = &run->meta.env};
 	struct cst_result r = {0};
 	int64_t t0;
 	/* CST's order within a file: command, file content, file existence,
@@ -278,25 +292,42 @@ static int report_config(struct run *run, const struct cst_config *cfg, const st
 	}
 	for (size_t i = 0; i < cfg->n_file_content_tests; i++) {
 		t0 = now_ns();
-		if (add(suite, &r, cst_check_file_content(&ctx, &cfg->file_content_tests[i], &r), t0, err) < 0)
+		if (add(suite, &r, cst_check_file_content(ctx, &cfg->file_content_tests[i], &r), t0, err) < 0)
 			return -1;
 	}
 	for (size_t i = 0; i < cfg->n_file_existence_tests; i++) {
 		t0 = now_ns();
-		if (add(suite, &r, cst_check_file_existence(&ctx, &cfg->file_existence_tests[i], &r), t0, err) < 0)
+		if (add(suite, &r, cst_check_file_existence(ctx, &cfg->file_existence_tests[i], &r), t0, err) < 0)
 			return -1;
 	}
 	for (size_t i = 0; i < cfg->n_license_tests; i++) {
 		t0 = now_ns();
-		if (add(suite, &r, cst_check_license(&ctx, &cfg->license_tests[i], &r), t0, err) < 0)
+		if (add(suite, &r, cst_check_license(ctx, &cfg->license_tests[i], &r), t0, err) < 0)
 			return -1;
 	}
 	if (!cst_metadata_test_is_empty(&cfg->metadata)) {
 		t0 = now_ns();
-		if (add(suite, &r, cst_check_metadata(&ctx, &cfg->metadata, &r), t0, err) < 0)
+		if (add(suite, &r, cst_check_metadata(ctx, &cfg->metadata, &r), t0, err) < 0)
 			return -1;
 	}
 	return 0;
+}
+
+static int report_config(struct run *run, const struct cst_config *cfg, const struct command_batch *b, size_t *next,
+			 struct cst_report *rep, struct cst_error *err)
+{
+	struct cst_suite *suite = cst_report_add_suite(rep, cfg->path);
+	if (!suite)
+		return cst_error_set(err, CST_E_NOMEM, "out of memory");
+	struct cst_env_list env;
+	if (expansion_env(run, cfg, &env) < 0) {
+		cst_env_release(&env);
+		return cst_error_set(err, CST_E_NOMEM, "out of memory");
+	}
+	struct cst_check_ctx ctx = {.fs = run->fs, .meta = &run->meta, .env = &env};
+	int rc = report_tests(suite, &ctx, cfg, b, next, err);
+	cst_env_release(&env);
+	return rc;
 }
 
 static int run_all(struct run *run, struct cst_report *rep, struct cst_error *err)

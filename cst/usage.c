@@ -34,7 +34,7 @@ void cst_cli_test_usage(FILE *out)
 	      "                                 driver) or an archive path (tar driver)\n"
 	      "  -c, --config FILE              test config file (YAML or JSON); repeatable, run in order\n"
 	      "  -d, --driver NAME              docker (default) or tar; host is not supported\n"
-	      "  -o, --output FORMAT            text (default), json, junit or tap\n"
+	      "  -o, --output FORMAT            text (default), json, junit, tap or html\n"
 	      "      --test-report FILE         write the report to FILE instead of stdout (written\n"
 	      "                                 atomically; text becomes json, as in CST)\n"
 	      "      --junit-suite-name NAME    name of the JUnit test suite\n"

@@ -14,6 +14,7 @@ static const struct cst_reporter *const reporters[] = {
 	&cst_report_json,
 	&cst_report_junit,
 	&cst_report_tap,
+	&cst_report_html,
 };
 
 const struct cst_reporter *cst_reporter_find(const char *name)

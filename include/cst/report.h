@@ -24,6 +24,7 @@ extern const struct cst_reporter cst_report_text;
 extern const struct cst_reporter cst_report_json;
 extern const struct cst_reporter cst_report_junit;
 extern const struct cst_reporter cst_report_tap;
+extern const struct cst_reporter cst_report_html;
 
 /* NULL when name is not a known format. */
 const struct cst_reporter *cst_reporter_find(const char *name);

@@ -78,13 +78,13 @@ static void test_deprecated_json_flag(void **state)
 	cst_cli_release(&o);
 }
 
-static void expect_usage_error(const char *needle, int argc, char **args)
+static void expect_usage_error(const char *needle, int argc, const char **args)
 {
 	struct cst_options o;
 	struct cst_error err = CST_ERROR_INIT;
 	char *argv[32] = {(char *)"cst"};
 	for (int i = 0; i < argc; i++)
-		argv[i + 1] = args[i];
+		argv[i + 1] = (char *)args[i];
 	assert_int_equal(cst_cli_parse(argc + 1, argv, &o, &err), -1);
 	assert_int_equal(err.code, CST_E_USAGE);
 	if (!strstr(err.msg, needle))
@@ -95,7 +95,7 @@ static void expect_usage_error(const char *needle, int argc, char **args)
 
 #define USAGE(needle, ...)                                                                                             \
 	do {                                                                                                           \
-		char *a_[] = {__VA_ARGS__};                                                                            \
+		const char *a_[] = {__VA_ARGS__};                                                                            \
 		expect_usage_error(needle, (int)(sizeof(a_) / sizeof(a_[0])), a_);                                    \
 	} while (0)
 

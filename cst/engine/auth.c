@@ -1,0 +1,193 @@
+/* Image references and registry credentials as the docker CLI reads them
+ * from ~/.docker/config.json (`auths`; credential helpers are not run). */
+#include "cst/engine/client.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static const char b64_std[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+static const char b64_url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+char *dk_base64_encode(const void *p, size_t n, bool url)
+{
+	const char *alpha = url ? b64_url : b64_std;
+	const unsigned char *s = p;
+	char *out = malloc((n + 2) / 3 * 4 + 1);
+	if (!out)
+		return NULL;
+	size_t o = 0;
+	for (size_t i = 0; i < n; i += 3) {
+		unsigned v = (unsigned)s[i] << 16;
+		if (i + 1 < n)
+			v |= (unsigned)s[i + 1] << 8;
+		if (i + 2 < n)
+			v |= s[i + 2];
+		out[o++] = alpha[v >> 18 & 63];
+		out[o++] = alpha[v >> 12 & 63];
+		out[o++] = i + 1 < n ? alpha[v >> 6 & 63] : '=';
+		out[o++] = i + 2 < n ? alpha[v & 63] : '=';
+	}
+	out[o] = '\0';
+	return out;
+}
+
+static int b64_value(char c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == '+' || c == '-')
+		return 62;
+	if (c == '/' || c == '_')
+		return 63;
+	return -1;
+}
+
+int dk_base64_decode(const char *s, struct cst_buf *ret)
+{
+	unsigned v = 0;
+	int bits = 0;
+	for (; *s && *s != '='; s++) {
+		int x = b64_value(*s);
+		if (x < 0)
+			return -1;
+		v = v << 6 | (unsigned)x;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			unsigned char byte = (unsigned char)(v >> bits);
+			if (cst_buf_append(ret, &byte, 1) < 0)
+				return -1;
+		}
+	}
+	return 0;
+}
+
+int dk_split_reference(const char *image, char **ret_name, char **ret_tag)
+{
+	const char *at = strchr(image, '@');
+	const char *slash = strrchr(image, '/');
+	const char *colon = strrchr(image, ':');
+	const char *sep = NULL;
+	const char *tag = "latest";
+	if (at)
+		sep = at;
+	else if (colon && (!slash || colon > slash))
+		sep = colon;
+	char *name = sep ? strndup(image, (size_t)(sep - image)) : strdup(image);
+	char *t = strdup(sep ? sep + 1 : tag);
+	if (!name || !t) {
+		free(name);
+		free(t);
+		return -1;
+	}
+	*ret_name = name;
+	*ret_tag = t;
+	return 0;
+}
+
+/* The registry host of a reference: its first component when that looks
+ * like a host (has '.' or ':' or is localhost), else Docker Hub. */
+static char *registry_host(const char *image)
+{
+	const char *slash = strchr(image, '/');
+	if (slash) {
+		size_t n = (size_t)(slash - image);
+		if (memchr(image, '.', n) || memchr(image, ':', n) || (n == 9 && strncmp(image, "localhost", 9) == 0))
+			return strndup(image, n);
+	}
+	return strdup("docker.io");
+}
+
+/* An `auths` key reduced to its host: "https://host:5000/v1/" -> "host:5000". */
+static bool key_matches(const char *key, const char *host)
+{
+	const char *k = strstr(key, "://");
+	k = k ? k + 3 : key;
+	size_t n = strcspn(k, "/");
+	if (strcmp(host, "docker.io") == 0) {
+		static const char *const hub[] = {"docker.io", "index.docker.io", "registry-1.docker.io"};
+		for (size_t i = 0; i < sizeof(hub) / sizeof(hub[0]); i++)
+			if (strlen(hub[i]) == n && strncmp(k, hub[i], n) == 0)
+				return true;
+		return false;
+	}
+	return strlen(host) == n && strncmp(k, host, n) == 0;
+}
+
+int dk_registry_auth(const char *config_json, const char *image, char **ret, struct cst_error *err)
+{
+	*ret = NULL;
+	json_error_t je;
+	json_t *root = json_loads(config_json, 0, &je);
+	if (!root)
+		return cst_error_set(err, CST_E_IO, "docker config.json: %s (line %d)", je.text, je.line);
+	char *host = registry_host(image);
+	json_t *auths = json_object_get(root, "auths");
+	json_t *entry = NULL;
+	const char *key;
+	json_t *val;
+	json_object_foreach(auths, key, val) {
+		if (host && key_matches(key, host)) {
+			entry = val;
+			break;
+		}
+	}
+	int rc = 0;
+	struct cst_buf plain = CST_BUF_INIT;
+	json_t *out = NULL;
+	if (!host) {
+		rc = cst_error_set(err, CST_E_NOMEM, "out of memory");
+		goto done;
+	}
+	if (!entry)
+		goto done;
+	const char *user = json_string_value(json_object_get(entry, "username"));
+	const char *pass = json_string_value(json_object_get(entry, "password"));
+	const char *token = json_string_value(json_object_get(entry, "identitytoken"));
+	const char *auth = json_string_value(json_object_get(entry, "auth"));
+	char *colon = NULL;
+	if (auth && *auth) {
+		if (dk_base64_decode(auth, &plain) < 0 || !plain.data || !(colon = strchr(plain.data, ':'))) {
+			rc = cst_error_set(err, CST_E_IO, "docker config.json: the auth entry for '%s' is malformed", key);
+			goto done;
+		}
+		*colon = '\0';
+		user = plain.data;
+		pass = colon + 1;
+	}
+	out = json_object();
+	if (!out)
+		goto nomem;
+	if (token && *token) {
+		if (json_object_set_new(out, "identitytoken", json_string(token)) < 0)
+			goto nomem;
+	} else if (user) {
+		if (json_object_set_new(out, "username", json_string(user)) < 0 ||
+		    json_object_set_new(out, "password", json_string(pass ? pass : "")) < 0)
+			goto nomem;
+	} else {
+		goto done;
+	}
+	if (json_object_set_new(out, "serveraddress", json_string(strcmp(host, "docker.io") == 0 ? "https://index.docker.io/v1/" : host)) < 0)
+		goto nomem;
+	char *text = json_dumps(out, JSON_COMPACT);
+	if (!text)
+		goto nomem;
+	*ret = dk_base64_encode(text, strlen(text), true);
+	free(text);
+	if (!*ret)
+		goto nomem;
+	goto done;
+nomem:
+	rc = cst_error_set(err, CST_E_NOMEM, "out of memory");
+done:
+	json_decref(out);
+	cst_buf_release(&plain);
+	free(host);
+	json_decref(root);
+	return rc;
+}

@@ -1,0 +1,233 @@
+/* The Docker Engine driver's insides: the HTTP client, the registry of
+ * what this run created, and the pieces the unit tests reach directly.
+ *
+ * Threads: a struct cst_docker is shared by every worker; its registry is
+ * guarded by `lock`, everything else is read-only after cst_docker_open().
+ * A struct dk_conn (one CURL easy handle) belongs to one thread at a time
+ * and is reused for all of that thread's requests so connections stay open.
+ */
+#ifndef CST_ENGINE_CLIENT_H
+#define CST_ENGINE_CLIENT_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <curl/curl.h>
+#include <jansson.h>
+
+#include "cst/buf.h"
+#include "cst/docker.h"
+#include "cst/error.h"
+
+/* The API versions cst speaks: it never asks for a newer one than it was
+ * written against, and refuses engines older than what it relies on
+ * (labels filters, wait conditions, container export). */
+#define DK_API_MAX "1.41"
+#define DK_API_MIN "1.25"
+
+#define DK_DEFAULT_SOCKET "/var/run/docker.sock"
+/* Replies cst parses (inspect, lists) are small; anything larger is a
+ * broken engine or a wrong endpoint. */
+#define DK_REPLY_MAX (64u << 20)
+/* Per stream of one command test. */
+#define DK_OUTPUT_MAX (32u << 20)
+#define DK_CONNECT_TIMEOUT_MS 10000L
+/* Requests that should answer at once (create, start, remove...). */
+#define DK_SHORT_TIMEOUT_MS 120000L
+
+#define DK_LABEL_RUN "dev.cst.run"
+#define DK_LABEL_PID "dev.cst.pid"
+
+/* Where the engine is, from DOCKER_HOST and friends. */
+struct dk_endpoint {
+	char *socket_path; /* unix socket, or NULL for TCP */
+	char *base_url;    /* "http://localhost", "https://host:2376" */
+	bool tls;
+	bool verify;       /* check the engine's certificate and name */
+	char *ca;          /* PEM files, NULL when absent */
+	char *cert;
+	char *key;
+};
+
+/* docker_host NULL or "" means the default socket.  tls_verify and
+ * cert_path are DOCKER_TLS_VERIFY / DOCKER_CERT_PATH (NULL when unset);
+ * home locates ~/.docker.  Like the docker CLI: a cert path or TLS_VERIFY
+ * turns TLS on, and only TLS_VERIFY checks the engine's certificate. */
+int dk_endpoint_parse(const char *docker_host, const char *tls_verify, const char *cert_path, const char *home,
+		      struct dk_endpoint *ret, struct cst_error *err);
+void dk_endpoint_release(struct dk_endpoint *ep);
+
+/* -1, 0, 1 comparing "MAJOR.MINOR" versions numerically. */
+int dk_version_cmp(const char *a, const char *b);
+/* The version to speak: override (DOCKER_API_VERSION) verbatim when set,
+ * else the engine's capped to DK_API_MAX (1.24 assumed when the engine did
+ * not say).  An engine older than DK_API_MIN is an error. */
+int dk_api_version_pick(const char *engine, const char *override, char ret[16], struct cst_error *err);
+/* When the header line (as libcurl hands it over, CRLF included) is
+ * `name: value`, copies the trimmed value into ret and returns true. */
+bool dk_header_value(const char *line, size_t len, const char *name, char *ret, size_t retsz);
+/* The engine's message from an error reply ({"message": "..."}, else the
+ * body as text, else the HTTP status); malloc'd, NULL on allocation failure. */
+char *dk_error_message(const char *body, size_t len, long status);
+
+struct dk_conn {
+	CURL *curl;
+	char errbuf[CURL_ERROR_SIZE];
+};
+
+struct dk_object {
+	char *id;
+	bool is_image;
+	bool gone;
+};
+
+struct cst_docker {
+	struct dk_endpoint ep;
+	char api[16];
+	char run_id[33];
+	char pid[24];
+	char *runtime;
+	char *platform;
+	bool save;
+	int jobs;
+	FILE *progress;
+	struct dk_conn conn; /* the opening thread's */
+
+	pthread_mutex_t lock;
+	struct dk_object *objs;
+	size_t n_objs;
+	size_t cap_objs;
+	bool cleaned;
+};
+
+int dk_conn_init(struct dk_conn *c, struct cst_error *err);
+void dk_conn_release(struct dk_conn *c);
+
+struct dk_request {
+	const char *method;  /* NULL: GET */
+	const char *path;    /* "/containers/create?name=x", no version prefix */
+	bool unversioned;    /* /_ping is asked before a version is known */
+	const json_t *json;  /* body, sent as application/json */
+	/* A body of unknown length pulled from read_cb (chunked). */
+	curl_read_callback read_cb;
+	void *read_ud;
+	const char *content_type;
+	/* The reply body goes to write_cb when set (only for 2xx replies: an
+	 * error body is kept for the message), else into reply (NULL: dropped). */
+	curl_write_callback write_cb;
+	void *write_ud;
+	struct cst_buf *reply;
+	struct curl_slist *headers; /* extra request headers */
+	curl_write_callback header_cb;
+	void *header_ud;
+	long timeout_ms;     /* the whole transfer; 0: no limit */
+	bool no_abort;       /* cleanup: runs to the end despite a pending signal */
+};
+
+/* Performs one request.  Returns the HTTP status when the engine answered
+ * 2xx; any other status is an error carrying the engine's message
+ * (CST_E_ENGINE, err_status set when not NULL).  Transport failures are
+ * CST_E_ENGINE naming the endpoint, a pending signal is CST_E_INTERRUPTED,
+ * and running past timeout_ms sets *ret_timed_out (when not NULL) and
+ * fails.  Returns -1 on every failure. */
+long dk_call(struct cst_docker *d, struct dk_conn *c, const struct dk_request *r, long *ret_status,
+	     bool *ret_timed_out, struct cst_error *err);
+/* dk_call with reply parsed as JSON (*ret NULL for an empty body). */
+long dk_call_json(struct cst_docker *d, struct dk_conn *c, const struct dk_request *r, json_t **ret, long *ret_status,
+		  struct cst_error *err);
+
+/* The pieces of dk_call for callers that drive the transfer themselves
+ * (curl multi in image_source.c). */
+struct dk_xfer {
+	struct cst_docker *d;
+	CURL *curl;
+	const struct dk_request *r;
+	struct curl_slist *headers;
+	char *url;
+	char *body;
+	long status;
+	struct cst_buf errbody;
+	bool write_failed;
+};
+int dk_xfer_prepare(struct cst_docker *d, struct dk_conn *c, const struct dk_request *r, struct dk_xfer *x,
+		    struct cst_error *err);
+long dk_xfer_finish(struct dk_conn *c, struct dk_xfer *x, CURLcode rc, long *ret_status, bool *ret_timed_out,
+		    struct cst_error *err);
+/* Frees what prepare allocated, for a transfer abandoned unfinished
+ * (dk_xfer_finish does it otherwise).  Safe to call twice. */
+void dk_xfer_release(struct dk_xfer *x);
+
+/* URL-escapes s for a query or path component; malloc'd. */
+char *dk_escape(struct dk_conn *c, const char *s);
+
+/* Registry of what this run created, for cst_docker_cleanup(). */
+int dk_registry_add(struct cst_docker *d, const char *id, bool is_image);
+void dk_registry_forget(struct cst_docker *d, const char *id);
+
+/* Adds the run labels to a container or commit config's "Labels". */
+int dk_add_labels(struct cst_docker *d, json_t *config);
+
+/* Containers (container.c).  config is the create body (Image, Cmd, ...);
+ * labels are added and the container registered before returning. */
+int dk_container_create(struct cst_docker *d, struct dk_conn *c, json_t *config, char **ret_id,
+			struct cst_error *err);
+int dk_container_start(struct cst_docker *d, struct dk_conn *c, const char *id, struct cst_error *err);
+/* Waits for the container to stop.  timeout_s > 0 bounds the wait: past
+ * it the container is killed and *ret_timed_out set (not an error). */
+int dk_container_wait(struct cst_docker *d, struct dk_conn *c, const char *id, double timeout_s, int *ret_exit,
+		      bool *ret_timed_out, struct cst_error *err);
+/* Everything the container printed, stdout and stderr apart (tty: raw,
+ * all on out). */
+int dk_container_logs(struct cst_docker *d, struct dk_conn *c, const char *id, bool tty, struct cst_buf *out,
+		      struct cst_buf *errb, struct cst_error *err);
+/* Force-removes the container with its anonymous volumes. */
+int dk_container_remove(struct cst_docker *d, struct dk_conn *c, const char *id, struct cst_error *err);
+/* Commits the container to a new, labelled, untagged image. */
+int dk_container_commit(struct cst_docker *d, struct dk_conn *c, const char *id, char **ret_image,
+			struct cst_error *err);
+int dk_image_remove(struct cst_docker *d, struct dk_conn *c, const char *id, struct cst_error *err);
+
+/* Frame demultiplexing of attach/logs streams (stream.c).  Frames are an
+ * 8-byte header (stream type, 3 zero bytes, big-endian length) and the
+ * payload; they may be split anywhere across writes.  With tty the stream
+ * is raw and all goes to out.  Output past the buffers' ceilings is
+ * dropped and the buffer marked truncated. */
+struct dk_demux {
+	struct cst_buf *out;
+	struct cst_buf *err;
+	bool tty;
+	unsigned char hdr[8];
+	size_t hdr_len;
+	size_t left;  /* payload bytes still due for the current frame */
+	int stream;   /* of the current frame */
+	bool bad;     /* an unknown stream type: framing lost */
+	bool nomem;
+};
+void dk_demux_init(struct dk_demux *dm, struct cst_buf *out, struct cst_buf *err, bool tty);
+/* 0, or -1 when framing is lost or memory ran out (dm->bad / dm->nomem). */
+int dk_demux_feed(struct dk_demux *dm, const char *p, size_t n);
+/* Whether the stream ended in the middle of a frame. */
+bool dk_demux_partial(const struct dk_demux *dm);
+size_t dk_demux_write_cb(char *p, size_t size, size_t nmemb, void *ud);
+
+/* envFile: KEY=VALUE lines as `docker run --env-file` reads them: blank
+ * lines and lines starting with '#' are skipped, a line without '=' takes
+ * the value of that host variable (skipped when unset), leading
+ * whitespace of the key is dropped.  Adds to env. */
+int dk_env_file_parse(const char *text, size_t len, const char *what, struct cst_env_list *env,
+		      struct cst_error *err);
+int dk_env_file_read(const char *path, struct cst_env_list *env, struct cst_error *err);
+
+/* Base64 (RFC 4648), for the registry auth header; url selects the URL
+ * alphabet.  malloc'd. */
+char *dk_base64_encode(const void *p, size_t n, bool url);
+/* -1 on a malformed input. */
+int dk_base64_decode(const char *s, struct cst_buf *ret);
+/* The X-Registry-Auth value for image from the docker config JSON text
+ * (`auths`), or NULL (*ret) when it holds nothing for that registry. */
+int dk_registry_auth(const char *config_json, const char *image, char **ret, struct cst_error *err);
+/* Splits an image reference into what POST /images/create wants. */
+int dk_split_reference(const char *image, char **ret_name, char **ret_tag);
+
+#endif

@@ -1,0 +1,376 @@
+/* Command tests in throwaway containers, several at once.
+ *
+ * As container-structure-test does it: per test a fresh container from the
+ * image with the entrypoint cleared and Cmd = the command; the test's env is
+ * sent and the engine adds the image's own env underneath; each setup
+ * command runs in its own container, committed to an image the next step
+ * uses (its exit code ignored).  teardown is ignored, as CST's docker
+ * driver ignores it: the test's container is thrown away anyway.
+ *
+ * Unlike CST, a test has a timeout (the container is killed, what it printed
+ * so far is kept) and tests run in parallel, each worker with its own
+ * connection.  A problem of one test (a command that does not exist, a bad
+ * bind mount) becomes that test's failure; only a lost engine or a signal
+ * stops the run. */
+#include "cst/engine/client.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cst/signals.h"
+
+static int64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static json_t *strv_json(char *const *v, size_t n)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; a && i < n; i++)
+		if (json_array_append_new(a, json_string(v[i])) < 0) {
+			json_decref(a);
+			return NULL;
+		}
+	return a;
+}
+
+static json_t *cst_strv_json(const struct cst_strv *v)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; a && i < v->n; i++)
+		if (v->v[i].s && json_array_append_new(a, json_string(v->v[i].s)) < 0) {
+			json_decref(a);
+			return NULL;
+		}
+	return a;
+}
+
+static size_t vec_len(char **v)
+{
+	size_t n = 0;
+	while (v && v[n])
+		n++;
+	return n;
+}
+
+/* The job's environment as sent: envFile, then the host variables named
+ * by envVars, then the test's own env, later ones winning. */
+static int job_env(const struct cst_command_job *job, json_t **ret, struct cst_error *err)
+{
+	struct cst_env_list env = {0};
+	const struct cst_run_options *o = job->opts;
+	int rc = -1;
+	if (o && o->present && o->env_file.s && *o->env_file.s && dk_env_file_read(o->env_file.s, &env, err) < 0)
+		goto out;
+	for (size_t i = 0; o && o->present && i < o->env_vars.n; i++) {
+		const char *name = o->env_vars.v[i].s;
+		const char *val = name ? getenv(name) : NULL;
+		if (val && cst_env_set(&env, name, val) < 0)
+			goto nomem;
+	}
+	for (size_t i = 0; i < job->env.n; i++) {
+		const char *kv = job->env.v[i];
+		const char *eq = strchr(kv, '=');
+		char *key = eq ? strndup(kv, (size_t)(eq - kv)) : strdup(kv);
+		if (!key || cst_env_set(&env, key, eq ? eq + 1 : "") < 0) {
+			free(key);
+			goto nomem;
+		}
+		free(key);
+	}
+	if (!(*ret = strv_json(env.v, env.n)))
+		goto nomem;
+	rc = 0;
+	goto out;
+nomem:
+	cst_error_set(err, CST_E_NOMEM, "out of memory");
+out:
+	cst_env_release(&env);
+	return rc;
+}
+
+/* The create body for one container of the job; argv runs with the image's
+ * entrypoint cleared. */
+static json_t *job_config(struct cst_docker *d, const struct cst_command_job *job, const char *image, char **argv,
+			  size_t argc, json_t *env)
+{
+	const struct cst_run_options *o = job->opts && job->opts->present ? job->opts : NULL;
+	bool tty = o && o->allocate_tty;
+	json_t *c = json_object();
+	json_t *hc = json_object();
+	if (!c || !hc)
+		goto fail;
+	json_object_set_new(c, "HostConfig", hc);
+	if (json_object_set_new(c, "Image", json_string(image)) < 0 ||
+	    json_object_set_new(c, "Entrypoint", json_array()) < 0 ||
+	    json_object_set_new(c, "Cmd", strv_json(argv, argc)) < 0 || json_object_set(c, "Env", env) < 0 ||
+	    json_object_set_new(c, "AttachStdout", json_true()) < 0 ||
+	    json_object_set_new(c, "AttachStderr", json_true()) < 0 || json_object_set_new(c, "Tty", json_boolean(tty)) < 0)
+		goto fail;
+	if (o && o->user.s && *o->user.s && json_object_set_new(c, "User", json_string(o->user.s)) < 0)
+		goto fail;
+	if (o && o->privileged && json_object_set_new(hc, "Privileged", json_true()) < 0)
+		goto fail;
+	if (o && o->capabilities.n && json_object_set_new(hc, "CapAdd", cst_strv_json(&o->capabilities)) < 0)
+		goto fail;
+	if (o && o->bind_mounts.n && json_object_set_new(hc, "Binds", cst_strv_json(&o->bind_mounts)) < 0)
+		goto fail;
+	if (d->runtime && *d->runtime && json_object_set_new(hc, "Runtime", json_string(d->runtime)) < 0)
+		goto fail;
+	return c;
+fail:
+	if (!c)
+		json_decref(hc);
+	json_decref(c);
+	return NULL;
+}
+
+struct worker {
+	struct cst_docker *d;
+	struct dk_conn *c;
+};
+
+/* Creates, starts and waits for one container; *ret_id is set as soon as
+ * the container exists, so the caller removes it whatever happens. */
+static int run_container(struct worker *w, json_t *config, double timeout, char **ret_id, int *ret_exit,
+			 bool *ret_timed_out, struct cst_error *err)
+{
+	if (dk_container_create(w->d, w->c, config, ret_id, err) < 0)
+		return -1;
+	if (dk_container_start(w->d, w->c, *ret_id, err) < 0)
+		return -1;
+	return dk_container_wait(w->d, w->c, *ret_id, timeout, ret_exit, ret_timed_out, err);
+}
+
+static void drop_container(struct worker *w, char **id)
+{
+	if (*id && !w->d->save) {
+		struct cst_error e = CST_ERROR_INIT;
+		/* A failure here leaves it in the registry for cleanup. */
+		dk_container_remove(w->d, w->c, *id, &e);
+		cst_error_clear(&e);
+	}
+	free(*id);
+	*id = NULL;
+}
+
+/* Whether an error of one test should stop the whole run: the engine no
+ * longer answers, memory ran out or a signal came. */
+static bool run_must_stop(struct worker *w, const struct cst_error *e)
+{
+	if (e->code == CST_E_INTERRUPTED || e->code == CST_E_NOMEM || cst_signal_pending())
+		return true;
+	struct dk_request r = {.path = "/_ping", .unversioned = true, .timeout_ms = 10000};
+	struct cst_error pe = CST_ERROR_INIT;
+	bool gone = dk_call(w->d, w->c, &r, NULL, NULL, &pe) < 0;
+	cst_error_clear(&pe);
+	return gone;
+}
+
+static int run_job(struct worker *w, const char *image, const struct cst_command_job *job,
+		   struct cst_command_outcome *o, struct cst_error *err)
+{
+	struct cst_docker *d = w->d;
+	int64_t t0 = now_ns();
+	char **images = NULL; /* committed setup images, newest last */
+	size_t n_images = 0;
+	char *id = NULL;
+	json_t *env = NULL;
+	json_t *config = NULL;
+	struct cst_error e = CST_ERROR_INIT;
+	int rc = 0;
+	bool tty = job->opts && job->opts->present && job->opts->allocate_tty;
+
+	cst_buf_init(&o->out, DK_OUTPUT_MAX);
+	cst_buf_init(&o->err, DK_OUTPUT_MAX);
+	o->exit_code = -1;
+	o->timed_out = false;
+	o->failure = NULL;
+
+	if (job_env(job, &env, &e) < 0)
+		goto test_failed;
+	if (job->n_setup && !(images = calloc(job->n_setup, sizeof(*images)))) {
+		cst_error_set(&e, CST_E_NOMEM, "out of memory");
+		goto test_failed;
+	}
+
+	const char *current = image;
+	for (size_t s = 0; s < job->n_setup; s++) {
+		char **argv = job->setup[s];
+		int code = 0;
+		bool timed_out = false;
+		if (!(config = job_config(d, job, current, argv, vec_len(argv), env))) {
+			cst_error_set(&e, CST_E_NOMEM, "out of memory");
+			goto test_failed;
+		}
+		int r = run_container(w, config, job->timeout, &id, &code, &timed_out, &e);
+		json_decref(config);
+		config = NULL;
+		if (r == 0 && timed_out)
+			r = cst_error_set(&e, CST_E_ENGINE, "timed out after %g s", job->timeout);
+		if (r == 0)
+			r = dk_container_commit(d, w->c, id, &images[n_images], &e);
+		drop_container(w, &id);
+		if (r < 0) {
+			cst_error_wrap(&e, "setup command '%s'", argv && argv[0] ? argv[0] : "");
+			goto test_failed;
+		}
+		current = images[n_images++];
+	}
+
+	if (!(config = job_config(d, job, current, job->argv, job->argc, env))) {
+		cst_error_set(&e, CST_E_NOMEM, "out of memory");
+		goto test_failed;
+	}
+	int r = run_container(w, config, job->timeout, &id, &o->exit_code, &o->timed_out, &e);
+	if (id) {
+		/* A killed container keeps what it printed; one that failed
+		 * to start may have said why. */
+		struct cst_error le = CST_ERROR_INIT;
+		if (dk_container_logs(d, w->c, id, tty, &o->out, &o->err, &le) < 0 && r == 0) {
+			cst_error_move(&e, &le);
+			r = -1;
+		}
+		cst_error_clear(&le);
+	}
+	if (r < 0)
+		goto test_failed;
+	goto done;
+
+test_failed:
+	if (run_must_stop(w, &e)) {
+		cst_error_move(err, &e);
+		rc = -1;
+	} else {
+		o->failure = strdup(e.msg ? e.msg : "the command could not be run");
+		if (!o->failure) {
+			cst_error_set(err, CST_E_NOMEM, "out of memory");
+			rc = -1;
+		}
+		o->exit_code = -1;
+	}
+done:
+	json_decref(config);
+	drop_container(w, &id);
+	for (size_t i = n_images; i-- > 0;) {
+		if (!d->save) {
+			struct cst_error ie = CST_ERROR_INIT;
+			dk_image_remove(d, w->c, images[i], &ie);
+			cst_error_clear(&ie);
+		}
+		free(images[i]);
+	}
+	free(images);
+	json_decref(env);
+	cst_error_clear(&e);
+	o->duration_ns = now_ns() - t0;
+	return rc;
+}
+
+struct pool {
+	struct cst_docker *d;
+	const char *image;
+	const struct cst_command_job *jobs;
+	struct cst_command_outcome *outs;
+	size_t n;
+	pthread_mutex_t lock;
+	size_t next;
+	bool stop;
+	struct cst_error fatal;
+};
+
+static void pool_work(struct pool *p, struct dk_conn *c)
+{
+	struct worker w = {p->d, c};
+	for (;;) {
+		pthread_mutex_lock(&p->lock);
+		size_t i = p->next;
+		bool stop = p->stop || i >= p->n;
+		if (!stop)
+			p->next++;
+		pthread_mutex_unlock(&p->lock);
+		if (stop)
+			return;
+		struct cst_error e = CST_ERROR_INIT;
+		if (run_job(&w, p->image, &p->jobs[i], &p->outs[i], &e) < 0) {
+			pthread_mutex_lock(&p->lock);
+			if (p->fatal.code == CST_OK)
+				cst_error_move(&p->fatal, &e);
+			p->stop = true;
+			pthread_mutex_unlock(&p->lock);
+			cst_error_clear(&e);
+			return;
+		}
+	}
+}
+
+static void *pool_thread(void *ud)
+{
+	struct pool *p = ud;
+	struct dk_conn c;
+	struct cst_error e = CST_ERROR_INIT;
+	if (dk_conn_init(&c, &e) < 0) {
+		pthread_mutex_lock(&p->lock);
+		if (p->fatal.code == CST_OK)
+			cst_error_move(&p->fatal, &e);
+		p->stop = true;
+		pthread_mutex_unlock(&p->lock);
+		cst_error_clear(&e);
+		return NULL;
+	}
+	pool_work(p, &c);
+	dk_conn_release(&c);
+	return NULL;
+}
+
+int cst_docker_run_commands(struct cst_docker *d, const char *image, struct cst_command_job *jobs, size_t n,
+			    struct cst_command_outcome *outs, struct cst_error *err)
+{
+	struct pool p = {
+		.d = d,
+		.image = image,
+		.jobs = jobs,
+		.outs = outs,
+		.n = n,
+		.fatal = CST_ERROR_INIT,
+	};
+	pthread_mutex_init(&p.lock, NULL);
+	size_t nthreads = (size_t)(d->jobs > 0 ? d->jobs : 1);
+	if (nthreads > n)
+		nthreads = n;
+
+	if (nthreads <= 1) {
+		pool_work(&p, &d->conn);
+	} else {
+		pthread_t *tids = calloc(nthreads, sizeof(*tids));
+		size_t started = 0;
+		for (; tids && started < nthreads; started++)
+			if (pthread_create(&tids[started], NULL, pool_thread, &p) != 0)
+				break;
+		/* With no thread at all the calling thread still does the
+		 * work; fewer threads only make the run slower. */
+		if (started == 0)
+			pool_work(&p, &d->conn);
+		for (size_t i = 0; i < started; i++)
+			pthread_join(tids[i], NULL);
+		free(tids);
+	}
+	pthread_mutex_destroy(&p.lock);
+	/* Jobs never reached keep empty outcomes with a reason. */
+	for (size_t i = p.next; i < n; i++) {
+		cst_buf_init(&outs[i].out, DK_OUTPUT_MAX);
+		cst_buf_init(&outs[i].err, DK_OUTPUT_MAX);
+		outs[i].exit_code = -1;
+		if (!outs[i].failure)
+			outs[i].failure = strdup("not run: the run was stopped");
+	}
+	if (p.fatal.code != CST_OK) {
+		cst_error_move(err, &p.fatal);
+		return -1;
+	}
+	return 0;
+}

@@ -1,0 +1,304 @@
+/* The engine as an image source: metadata from inspect, the file system
+ * from one export of a created (never started) container.
+ *
+ * The export is one flattened tar of the whole file system, streamed into
+ * libarchive as it arrives: libarchive pulls (its read callback asks for the
+ * next block) while libcurl pushes (its write callback hands data over), so
+ * the read callback drives a curl multi handle until a block is there.  One
+ * container serves every file test and a second read pass; reading "/"
+ * costs what reading one file costs.
+ *
+ * Per-path GET /containers/{id}/archive was measured against this (Debian
+ * bookworm minbase, 117 MB, 6677 entries, engine 20.10): export 1.0 s,
+ * archive of one file 0.07 s, of /usr/share/doc 0.11 s, of / 0.75 s.  Per
+ * path wins for a few content tests of a large image, but the index must
+ * also answer existence tests of any path and lookups through symlinked
+ * parents (/lib -> usr/lib), which only the whole tree can, and the source
+ * is not told which paths those are; so the export is used always.
+ *
+ * Like container-structure-test's docker driver, the created container's
+ * file system is what is read: paths the engine adds to every container
+ * when the image lacks them (/.dockerenv, empty /etc/hosts, /etc/hostname,
+ * /etc/resolv.conf, /dev/console, /proc, /sys) are seen as CST sees them. */
+#include "cst/engine/client.h"
+
+#include <archive.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cst/signals.h"
+
+/* Blocks handed to libarchive stay near this size; past it the transfer
+ * pauses until libarchive has taken the block. */
+#define EXPORT_BLOCK (1u << 20)
+
+struct engine_src {
+	struct cst_docker *d;
+	char *image;
+	char *container;
+};
+
+/* The image name in a request path: '/' and ':' are kept as the docker
+ * CLI sends them; anything else unusual is escaped. */
+static char *image_path(struct dk_conn *c, const char *prefix, const char *image, const char *suffix)
+{
+	struct cst_buf b;
+	cst_buf_init(&b, 0);
+	int rc = cst_buf_puts(&b, prefix);
+	for (const char *p = image; rc == 0 && *p; p++) {
+		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+		    strchr("/:._-@", *p))
+			rc = cst_buf_append(&b, p, 1);
+		else
+			rc = cst_buf_printf(&b, "%%%02X", (unsigned char)*p);
+	}
+	if (rc == 0)
+		rc = cst_buf_puts(&b, suffix);
+	if (rc < 0) {
+		cst_buf_release(&b);
+		return NULL;
+	}
+	(void)c;
+	return cst_buf_detach(&b, NULL);
+}
+
+static int engine_read_meta(struct cst_image_source *src, struct cst_image_meta *ret, struct cst_error *err)
+{
+	struct engine_src *s = src->priv;
+	char *path = image_path(&s->d->conn, "/images/", s->image, "/json");
+	if (!path)
+		return cst_error_set(err, CST_E_NOMEM, "out of memory");
+	struct dk_request r = {.path = path, .timeout_ms = DK_SHORT_TIMEOUT_MS};
+	json_t *root = NULL;
+	long status = 0;
+	long st = dk_call_json(s->d, &s->d->conn, &r, &root, &status, err);
+	free(path);
+	if (st < 0) {
+		if (status == 404) {
+			char *msg = err->msg ? strdup(err->msg) : NULL;
+			cst_error_set(err, CST_E_IMAGE, "%s (use --pull to pull it)", msg ? msg : "No such image");
+			free(msg);
+		}
+		return -1;
+	}
+	int rc = cst_image_meta_from_json(root, s->image, ret, err);
+	json_decref(root);
+	return rc;
+}
+
+static int ensure_container(struct engine_src *s, struct cst_error *err)
+{
+	if (s->container)
+		return 0;
+	json_t *cfg = json_object();
+	json_t *cmd = json_array();
+	if (!cfg || !cmd || json_array_append_new(cmd, json_string("cst-export")) < 0 ||
+	    json_object_set_new(cfg, "Image", json_string(s->image)) < 0 ||
+	    json_object_set_new(cfg, "Entrypoint", json_array()) < 0 || json_object_set_new(cfg, "Cmd", cmd) < 0 ||
+	    json_object_set_new(cfg, "NetworkDisabled", json_true()) < 0) {
+		if (!cfg)
+			json_decref(cmd);
+		json_decref(cfg);
+		return cst_error_set(err, CST_E_NOMEM, "out of memory");
+	}
+	int rc = dk_container_create(s->d, &s->d->conn, cfg, &s->container, err);
+	json_decref(cfg);
+	if (rc < 0)
+		return cst_error_wrap(err, "creating a container of '%s' to read its files", s->image);
+	return 0;
+}
+
+struct export_stream {
+	CURLM *multi;
+	struct dk_conn *conn;
+	struct dk_xfer x;
+	bool added;
+	bool done;
+	bool paused;
+	struct cst_buf block;
+	struct cst_error err;
+	bool failed;
+	long status;
+};
+
+static size_t export_write(char *p, size_t size, size_t nmemb, void *ud)
+{
+	struct export_stream *es = ud;
+	if (es->block.len >= EXPORT_BLOCK) {
+		es->paused = true;
+		return CURL_WRITEFUNC_PAUSE;
+	}
+	if (cst_buf_append(&es->block, p, size * nmemb) < 0)
+		return 0;
+	return size * nmemb;
+}
+
+/* Runs the transfer until the block holds data or it ends. */
+static int export_pump(struct export_stream *es)
+{
+	if (es->paused) {
+		es->paused = false;
+		curl_easy_pause(es->conn->curl, CURLPAUSE_CONT);
+	}
+	while (es->block.len == 0 && !es->done) {
+		int running = 0;
+		CURLMcode mc = curl_multi_perform(es->multi, &running);
+		if (mc != CURLM_OK) {
+			cst_error_set(&es->err, CST_E_ENGINE, "reading the export: %s", curl_multi_strerror(mc));
+			es->failed = true;
+			return -1;
+		}
+		int left;
+		CURLMsg *m;
+		while ((m = curl_multi_info_read(es->multi, &left)))
+			if (m->msg == CURLMSG_DONE) {
+				es->done = true;
+				curl_multi_remove_handle(es->multi, es->conn->curl);
+				es->added = false;
+				if (dk_xfer_finish(es->conn, &es->x, m->data.result, &es->status, NULL, &es->err) < 0) {
+					es->failed = true;
+					return -1;
+				}
+			}
+		if (es->block.len || es->done)
+			break;
+		if (es->paused)
+			continue;
+		curl_multi_poll(es->multi, NULL, 0, 1000, NULL);
+	}
+	return 0;
+}
+
+static la_ssize_t export_read(struct archive *a, void *ud, const void **buf)
+{
+	struct export_stream *es = ud;
+	cst_buf_reset(&es->block);
+	if (export_pump(es) < 0) {
+		archive_set_error(a, EIO, "%s", es->err.msg ? es->err.msg : "export failed");
+		return -1;
+	}
+	*buf = es->block.data;
+	return (la_ssize_t)es->block.len;
+}
+
+static int read_export(struct engine_src *s, struct cst_fs *fs, struct cst_error *err)
+{
+	struct cst_docker *d = s->d;
+	char *path = image_path(&d->conn, "/containers/", s->container, "/export");
+	struct export_stream es = {.conn = &d->conn, .err = CST_ERROR_INIT};
+	cst_buf_init(&es.block, 0);
+	struct dk_request r = {.path = path, .write_cb = export_write, .write_ud = &es};
+	struct archive *a = NULL;
+	struct cst_layer *layer = NULL;
+	int rc = -1;
+
+	if (!path || !(es.multi = curl_multi_init())) {
+		cst_error_set(err, CST_E_NOMEM, "out of memory");
+		goto out;
+	}
+	if (dk_xfer_prepare(d, &d->conn, &r, &es.x, err) < 0)
+		goto out;
+	if (curl_multi_add_handle(es.multi, d->conn.curl) != CURLM_OK) {
+		cst_error_set(err, CST_E_INTERNAL, "curl_multi_add_handle failed");
+		goto out;
+	}
+	es.added = true;
+
+	a = archive_read_new();
+	if (!a || archive_read_support_format_tar(a) != ARCHIVE_OK) {
+		cst_error_set(err, CST_E_NOMEM, "out of memory");
+		goto out;
+	}
+	if (archive_read_open(a, &es, NULL, export_read, NULL) != ARCHIVE_OK) {
+		if (es.failed)
+			cst_error_move(err, &es.err);
+		else
+			cst_error_set(err, CST_E_IMAGE, "the export of '%s': %s", s->image, archive_error_string(a));
+		goto out;
+	}
+	if (cst_layer_read(a, fs, &layer, err) < 0) {
+		/* The transfer's own failure explains a broken archive best. */
+		if (es.failed)
+			cst_error_move(err, &es.err);
+		goto out;
+	}
+	/* Past the end-of-archive marker only padding is left; draining it
+	 * lets the transfer finish cleanly. */
+	while (!es.done && !es.failed) {
+		cst_buf_reset(&es.block);
+		if (export_pump(&es) < 0)
+			break;
+	}
+	if (es.failed) {
+		cst_error_move(err, &es.err);
+		goto out;
+	}
+	rc = cst_fs_apply_layer(fs, layer, 0, err);
+	layer = NULL;
+out:
+	if (layer)
+		cst_layer_free(layer);
+	if (a)
+		archive_read_free(a);
+	if (es.added)
+		curl_multi_remove_handle(es.multi, d->conn.curl);
+	dk_xfer_release(&es.x);
+	if (es.multi)
+		curl_multi_cleanup(es.multi);
+	cst_buf_release(&es.block);
+	cst_error_clear(&es.err);
+	free(path);
+	if (rc < 0 && err->code == CST_OK)
+		cst_error_set(err, CST_E_ENGINE, "reading the files of '%s' failed", s->image);
+	return rc;
+}
+
+static int engine_read_fs(struct cst_image_source *src, struct cst_fs *fs, struct cst_error *err)
+{
+	struct engine_src *s = src->priv;
+	if (ensure_container(s, err) < 0)
+		return -1;
+	if (read_export(s, fs, err) < 0)
+		return cst_error_wrap(err, "reading the files of '%s'", s->image);
+	return 0;
+}
+
+static void engine_close(struct cst_image_source *src)
+{
+	struct engine_src *s = src->priv;
+	if (s->container && !s->d->save) {
+		struct cst_error e = CST_ERROR_INIT;
+		/* On failure the registry still holds it for cleanup. */
+		dk_container_remove(s->d, &s->d->conn, s->container, &e);
+		cst_error_clear(&e);
+	}
+	free(s->container);
+	free(s->image);
+	free(s);
+	free(src);
+}
+
+static const struct cst_image_source_ops engine_ops = {
+	.name = "engine",
+	.read_meta = engine_read_meta,
+	.read_fs = engine_read_fs,
+	.close = engine_close,
+};
+
+int cst_docker_image_source(struct cst_docker *d, const char *image, struct cst_image_source **ret,
+			    struct cst_error *err)
+{
+	struct cst_image_source *src = calloc(1, sizeof(*src));
+	struct engine_src *s = calloc(1, sizeof(*s));
+	if (!src || !s || !(s->image = strdup(image))) {
+		free(src);
+		free(s);
+		return cst_error_set(err, CST_E_NOMEM, "out of memory");
+	}
+	s->d = d;
+	src->ops = &engine_ops;
+	src->priv = s;
+	*ret = src;
+	return 0;
+}

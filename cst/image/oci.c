@@ -1,0 +1,326 @@
+/* OCI image layouts, as a directory or a tar: index.json -> (image index
+ * ->) image manifest -> config and layers, all by digest under blobs/.
+ *
+ * An index with several images is resolved by platform: --platform, or
+ * the host's.  Attestation manifests (BuildKit's "unknown/unknown") are
+ * never candidates.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+
+#include "cst/buf.h"
+#include "cst/image/archive-internal.h"
+
+/* Image indexes nest; a deeper chain than this is a loop or an attack. */
+#define MAX_INDEX_DEPTH 4
+
+struct platform {
+	char os[32];
+	char arch[32];
+	char variant[32];
+};
+
+static void host_platform(struct platform *p)
+{
+	struct utsname u;
+	memset(p, 0, sizeof(*p));
+	snprintf(p->os, sizeof(p->os), "linux");
+	if (uname(&u) < 0) {
+		snprintf(p->arch, sizeof(p->arch), "amd64");
+		return;
+	}
+	static const struct {
+		const char *machine, *arch, *variant;
+	} map[] = {
+		{"x86_64", "amd64", ""},   {"aarch64", "arm64", ""},    {"arm64", "arm64", ""},
+		{"armv7l", "arm", "v7"},   {"armv6l", "arm", "v6"},     {"i686", "386", ""},
+		{"i386", "386", ""},       {"ppc64le", "ppc64le", ""},  {"s390x", "s390x", ""},
+		{"riscv64", "riscv64", ""}, {"mips64", "mips64", ""},   {"loongarch64", "loong64", ""},
+	};
+	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
+		if (strcmp(u.machine, map[i].machine) == 0) {
+			snprintf(p->arch, sizeof(p->arch), "%s", map[i].arch);
+			snprintf(p->variant, sizeof(p->variant), "%s", map[i].variant);
+			return;
+		}
+	}
+	snprintf(p->arch, sizeof(p->arch), "%.31s", u.machine);
+}
+
+static int parse_platform(const char *s, struct platform *p, struct cst_error *err)
+{
+	memset(p, 0, sizeof(*p));
+	const char *a = strchr(s, '/');
+	const char *v = a ? strchr(a + 1, '/') : NULL;
+	size_t ol = a ? (size_t)(a - s) : 0;
+	size_t al = a ? (v ? (size_t)(v - a - 1) : strlen(a + 1)) : 0;
+	if (!a || ol == 0 || al == 0 || ol >= sizeof(p->os) || al >= sizeof(p->arch) ||
+	    (v && (strlen(v + 1) >= sizeof(p->variant) || strchr(v + 1, '/'))))
+		return cst_error_set(err, CST_E_USAGE, "--platform '%s': expected os/arch[/variant]", s);
+	memcpy(p->os, s, ol);
+	memcpy(p->arch, a + 1, al);
+	if (v)
+		snprintf(p->variant, sizeof(p->variant), "%s", v + 1);
+	return 0;
+}
+
+static void format_platform(const struct platform *p, struct cst_buf *b)
+{
+	if (!p->os[0] && !p->arch[0]) {
+		cst_buf_puts(b, "(no platform)");
+		return;
+	}
+	cst_buf_printf(b, "%s/%s%s%s", p->os, p->arch, p->variant[0] ? "/" : "", p->variant);
+}
+
+/* arm64's only variant is v8, so "linux/arm64" and "linux/arm64/v8" are
+ * one platform; otherwise a variant is compared only when asked for. */
+static bool platform_matches(const struct platform *want, const struct platform *have)
+{
+	if (strcmp(want->os, have->os) != 0 || strcmp(want->arch, have->arch) != 0)
+		return false;
+	if (!want->variant[0] || !have->variant[0])
+		return true;
+	return strcmp(want->variant, have->variant) == 0;
+}
+
+static void platform_from(json_t *obj, const char *os_key, const char *arch_key, struct platform *p)
+{
+	const char *os = json_string_value(json_object_get(obj, os_key));
+	const char *arch = json_string_value(json_object_get(obj, arch_key));
+	const char *variant = json_string_value(json_object_get(obj, "variant"));
+	snprintf(p->os, sizeof(p->os), "%s", os ? os : "");
+	snprintf(p->arch, sizeof(p->arch), "%s", arch ? arch : "");
+	snprintf(p->variant, sizeof(p->variant), "%s", variant ? variant : "");
+}
+
+/* "sha256:<hex>" -> "blobs/sha256/<hex>", refusing anything that could
+ * name a file outside blobs/. */
+static int blob_name(const char *path, json_t *desc, char **ret, struct cst_error *err)
+{
+	const char *d = json_string_value(json_object_get(desc, "digest"));
+	if (!d)
+		return cst_error_set(err, CST_E_IMAGE, "%s: a descriptor has no digest", path);
+	const char *colon = strchr(d, ':');
+	bool ok = colon && colon != d && colon[1];
+	for (const char *c = d; ok && c < colon; c++)
+		ok = (*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') || strchr("+._-", *c);
+	for (const char *c = colon ? colon + 1 : d; ok && *c; c++)
+		ok = (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ||
+		     strchr("=_-", *c);
+	if (!ok)
+		return cst_error_set(err, CST_E_IMAGE, "%s: invalid digest '%s'", path, d);
+	if (asprintf(ret, "blobs/%.*s/%s", (int)(colon - d), d, colon + 1) < 0)
+		return cst_error_set(err, CST_E_NOMEM, "out of memory");
+	return 0;
+}
+
+static int store_json(const struct oci_store *s, const char *name, json_t **ret, struct cst_error *err)
+{
+	if (s->cache)
+		return tar_cache_json(s->cache, s->path, name, ret, err);
+	char *file;
+	if (asprintf(&file, "%s/%s", s->path, name) < 0)
+		return cst_error_set(err, CST_E_NOMEM, "out of memory");
+	struct stat st;
+	int r = -1;
+	json_error_t jerr;
+	if (stat(file, &st) < 0)
+		cst_error_set(err, CST_E_IMAGE, "%s: %s is missing", s->path, name);
+	else if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size > CST_IMAGE_JSON_MAX)
+		cst_error_set(err, CST_E_IMAGE, "%s: %s is not a JSON file of at most %zu MiB", s->path, name,
+			      CST_IMAGE_JSON_MAX >> 20);
+	else if (!(*ret = json_load_file(file, 0, &jerr)))
+		cst_error_set(err, CST_E_IMAGE, "%s: %s: invalid JSON at line %d: %s", s->path, name, jerr.line,
+			      jerr.text);
+	else
+		r = 0;
+	free(file);
+	return r;
+}
+
+static int desc_json(const struct oci_store *s, json_t *desc, json_t **ret, char **ret_name, struct cst_error *err)
+{
+	char *name;
+	if (blob_name(s->path, desc, &name, err) < 0)
+		return -1;
+	int r = store_json(s, name, ret, err);
+	if (r == 0 && ret_name)
+		*ret_name = name;
+	else
+		free(name);
+	return r;
+}
+
+static bool is_index(json_t *desc_or_doc)
+{
+	const char *mt = json_string_value(json_object_get(desc_or_doc, "mediaType"));
+	if (mt)
+		return strcmp(mt, "application/vnd.oci.image.index.v1+json") == 0 ||
+		       strcmp(mt, "application/vnd.docker.distribution.manifest.list.v2+json") == 0;
+	return json_is_array(json_object_get(desc_or_doc, "manifests"));
+}
+
+static bool is_attestation(json_t *desc)
+{
+	json_t *ann = json_object_get(desc, "annotations");
+	const char *type = json_string_value(json_object_get(ann, "vnd.docker.reference.type"));
+	if (type && strcmp(type, "attestation-manifest") == 0)
+		return true;
+	const char *os = json_string_value(json_object_get(json_object_get(desc, "platform"), "os"));
+	return os && strcmp(os, "unknown") == 0;
+}
+
+/* A descriptor's platform: its own "platform", or for a bare manifest
+ * descriptor (index.json often has none) the os/architecture of its config. */
+static int desc_platform(const struct oci_store *s, json_t *desc, struct platform *p, struct cst_error *err)
+{
+	json_t *plat = json_object_get(desc, "platform");
+	if (json_is_object(plat)) {
+		platform_from(plat, "os", "architecture", p);
+		return 0;
+	}
+	memset(p, 0, sizeof(*p));
+	if (is_index(desc))
+		return 0;
+	json_t *manifest, *config = NULL;
+	if (desc_json(s, desc, &manifest, NULL, err) < 0)
+		return -1;
+	int r = desc_json(s, json_object_get(manifest, "config"), &config, NULL, err);
+	if (r == 0)
+		platform_from(config, "os", "architecture", p);
+	json_decref(config);
+	json_decref(manifest);
+	return r;
+}
+
+static int choose(const struct oci_store *s, json_t *index, const char *where, const struct platform *want,
+		  bool explicit_platform, json_t **ret_desc, struct cst_error *err)
+{
+	json_t *manifests = json_object_get(index, "manifests");
+	if (!json_is_array(manifests))
+		return cst_error_set(err, CST_E_IMAGE, "%s: %s has no manifests list", s->path, where);
+	size_t n = 0, i;
+	json_t *desc, *only = NULL;
+	json_array_foreach(manifests, i, desc) {
+		if (json_is_object(desc) && !is_attestation(desc)) {
+			n++;
+			only = desc;
+		}
+	}
+	if (n == 0)
+		return cst_error_set(err, CST_E_IMAGE, "%s: %s lists no image", s->path, where);
+	if (n == 1 && !explicit_platform) {
+		*ret_desc = only;
+		return 0;
+	}
+	struct cst_buf seen = CST_BUF_INIT;
+	json_array_foreach(manifests, i, desc) {
+		if (!json_is_object(desc) || is_attestation(desc))
+			continue;
+		struct platform p;
+		if (desc_platform(s, desc, &p, err) < 0) {
+			cst_buf_release(&seen);
+			return -1;
+		}
+		/* A single image without any platform is taken as asked for. */
+		if (platform_matches(want, &p) || (n == 1 && !p.os[0])) {
+			cst_buf_release(&seen);
+			*ret_desc = desc;
+			return 0;
+		}
+		if (seen.len)
+			cst_buf_puts(&seen, ", ");
+		format_platform(&p, &seen);
+	}
+	struct cst_buf w = CST_BUF_INIT;
+	format_platform(want, &w);
+	cst_error_set(err, CST_E_IMAGE, "%s: no image for platform %s in %s (it has: %s); choose one with --platform",
+		      s->path, w.data ? w.data : "?", where, seen.data ? seen.data : "");
+	cst_buf_release(&w);
+	cst_buf_release(&seen);
+	return -1;
+}
+
+static int plan_from_manifest(const struct oci_store *s, json_t *manifest, const char *where, struct image_plan *p,
+			      struct cst_error *err)
+{
+	json_t *config = json_object_get(manifest, "config");
+	json_t *layers = json_object_get(manifest, "layers");
+	if (!json_is_object(config) || !json_is_array(layers))
+		return cst_error_set(err, CST_E_IMAGE, "%s: manifest %s has no config or no layers", s->path, where);
+	char *name;
+	if (desc_json(s, config, &p->config, &name, err) < 0)
+		return -1;
+	int r = asprintf(&p->config_what, "%s:%s", s->path, name);
+	free(name);
+	if (r < 0) {
+		p->config_what = NULL;
+		return cst_error_set(err, CST_E_NOMEM, "out of memory");
+	}
+	size_t i;
+	json_t *l;
+	json_array_foreach(layers, i, l) {
+		if (blob_name(s->path, l, &name, err) < 0)
+			return -1;
+		r = image_plan_add_layer(p, name, err);
+		free(name);
+		if (r < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int oci_plan(const struct oci_store *s, const char *platform, struct image_plan *ret, struct cst_error *err)
+{
+	struct platform want;
+	if (platform) {
+		if (parse_platform(platform, &want, err) < 0)
+			return -1;
+	} else {
+		host_platform(&want);
+	}
+	struct image_plan p = {0};
+	json_t *doc = NULL;
+	char *where = strdup("index.json");
+	int r = -1;
+	if (!where) {
+		cst_error_set(err, CST_E_NOMEM, "out of memory");
+		goto out;
+	}
+	if (store_json(s, "index.json", &doc, err) < 0)
+		goto out;
+	for (int depth = 0;; depth++) {
+		if (depth > MAX_INDEX_DEPTH) {
+			cst_error_set(err, CST_E_IMAGE, "%s: image indexes nested too deep", s->path);
+			goto out;
+		}
+		json_t *desc = NULL;
+		if (choose(s, doc, where, &want, platform != NULL, &desc, err) < 0)
+			goto out;
+		json_t *next;
+		char *name;
+		bool nested = is_index(desc);
+		if (desc_json(s, desc, &next, &name, err) < 0)
+			goto out;
+		json_decref(doc);
+		doc = next;
+		free(where);
+		where = name;
+		if (!nested && !is_index(doc))
+			break;
+	}
+	if (plan_from_manifest(s, doc, where, &p, err) < 0)
+		goto out;
+	*ret = p;
+	p = (struct image_plan){0};
+	r = 0;
+out:
+	free(where);
+	json_decref(doc);
+	image_plan_release(&p);
+	return r;
+}

@@ -1,0 +1,110 @@
+#include "cst/fs.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "cst/index/fs-internal.h"
+
+/* Whether nothing but slashes follows: the component just read is the last. */
+static bool only_slashes(const char *s)
+{
+	while (*s == '/')
+		s++;
+	return *s == '\0';
+}
+
+/* Replaces the unread part of the walk with target + "/" + rest. */
+static char *splice(const char *target, const char *rest)
+{
+	size_t tl = strlen(target), rl = strlen(rest);
+	char *s = malloc(tl + rl + 2);
+	if (!s)
+		return NULL;
+	memcpy(s, target, tl);
+	s[tl] = '/';
+	memcpy(s + tl + 1, rest, rl + 1);
+	return s;
+}
+
+int fs_resolve(const struct cst_fs *fs, const char *path, bool follow_final, uint32_t *ret_id,
+	       struct cst_error *err)
+{
+	char *work = strdup(path);
+	if (!work)
+		return cst_error_set(err, CST_E_NOMEM, "out of memory");
+	const char *p = work;
+	uint32_t cur = 0;
+	int hops = 0;
+	int ret = 0;
+	for (;;) {
+		while (*p == '/')
+			p++;
+		if (!*p)
+			break;
+		const char *end = p;
+		while (*end && *end != '/')
+			end++;
+		size_t len = (size_t)(end - p);
+		const struct fs_node *dir = &fs->nodes[cur];
+		if (dir->type != CST_FT_DIR)
+			goto out; /* ENOTDIR: absent */
+		if (len == 1 && p[0] == '.') {
+			p = end;
+			continue;
+		}
+		if (len == 2 && p[0] == '.' && p[1] == '.') {
+			/* The root's parent is the root: ".." never leaves the image. */
+			cur = dir->parent;
+			p = end;
+			continue;
+		}
+		uint32_t child = fs_child(fs, cur, p, len);
+		if (!child)
+			goto out;
+		const struct fs_node *n = &fs->nodes[child];
+		bool final = only_slashes(end);
+		if (n->type == CST_FT_SYMLINK && (!final || follow_final)) {
+			if (++hops > CST_FS_MAX_HOPS) {
+				ret = cst_error_set(err, CST_E_IMAGE, "%s: too many levels of symbolic links", path);
+				goto out;
+			}
+			if (!n->link[0])
+				goto out; /* an empty target names nothing */
+			char *next = splice(n->link, end);
+			if (!next) {
+				ret = cst_error_set(err, CST_E_NOMEM, "out of memory");
+				goto out;
+			}
+			free(work);
+			work = next;
+			p = work;
+			if (n->link[0] == '/')
+				cur = 0;
+			continue;
+		}
+		cur = child;
+		p = end;
+	}
+	*ret_id = cur;
+	ret = 1;
+out:
+	free(work);
+	return ret;
+}
+
+int cst_fs_lookup(const struct cst_fs *fs, const char *path, bool follow_final, struct cst_fs_info *ret,
+		  char **ret_resolved, struct cst_error *err)
+{
+	uint32_t id;
+	int r = fs_resolve(fs, path, follow_final, &id, err);
+	if (r <= 0)
+		return r;
+	if (ret_resolved) {
+		char *resolved = fs_node_path(fs, id);
+		if (!resolved)
+			return cst_error_set(err, CST_E_NOMEM, "out of memory");
+		*ret_resolved = resolved;
+	}
+	fs_node_info(fs, id, ret);
+	return 1;
+}

@@ -1,0 +1,339 @@
+#!/usr/bin/env bats
+# cst test with the docker driver against a real engine and the images of
+# testdata/images: verdicts, exit codes, engine errors, timeouts, --save,
+# interruption, and that nothing the run created is left behind.
+
+setup_file() {
+	. "$CST_TESTS/lib/engine.sh"
+	cst_ensure_engine || {
+		rc=$?
+		[ "$rc" -eq 77 ] && skip "no Docker Engine"
+		return "$rc"
+	}
+	"$CST_TESTDATA/images/build.sh" busybox busybox-user
+}
+
+setup() {
+	CST="${CST_BIN:?CST_BIN is set by meson test}"
+	T="$BATS_TEST_TMPDIR"
+	cd "$T"
+}
+
+# Runs cst in the background so that its pid (the dev.cst.pid label of
+# everything it creates) is known; sets status, output (stdout) and errout.
+run_cst() {
+	"$CST" "$@" >"$T/stdout" 2>"$T/stderr" &
+	pid=$!
+	wait "$pid" && status=0 || status=$?
+	output=$(cat "$T/stdout")
+	errout=$(cat "$T/stderr")
+}
+
+teardown() {
+	if [ -f "$T/registry.pid" ]; then
+		kill "$(cat "$T/registry.pid")" 2>/dev/null || true
+	fi
+}
+
+left_by() {
+	docker ps -aq --filter "label=dev.cst.pid=$1" | wc -l
+}
+
+@test "a passing config: exit 0, every kind of test, nothing left behind" {
+	cat > pass.yaml <<'YAML'
+schemaVersion: 2.0.0
+globalEnvVars:
+  - key: GLOBAL
+    value: "g-$CST_IMAGE"
+commandTests:
+  - name: env and streams
+    command: sh
+    # $VAR is expanded against the image env and globals before the
+    # shell runs; a test's own envVars reach the process only.
+    args: ["-c", "echo $GREETING $GLOBAL $MINE; env | grep ^MINE=; echo oops >&2"]
+    envVars:
+      - key: MINE
+        value: mine
+    expectedOutput: ["^hello world g-busybox\nMINE=mine\n$"]
+    expectedError: ["oops"]
+  - name: exit code
+    command: sh
+    args: ["-c", "exit 4"]
+    exitCode: 4
+  - name: setup is committed
+    setup: [["sh", "-c", "echo made > /made.txt"]]
+    command: cat
+    args: ["/made.txt"]
+    expectedOutput: ["^made\n$"]
+fileExistenceTests:
+  - name: root
+    path: /
+  - name: suid
+    path: /usr/local/bin/suid-box
+    permissions: "urwxr-xr-x"
+  - name: owner
+    path: /home/cst
+    uid: 1000
+    gid: 1000
+  - name: deleted in a later step
+    path: /etc/cst/gone.txt
+    shouldExist: false
+fileContentTests:
+  - name: through a symlink
+    path: /etc/cst/hello-link
+    expectedContents: ["second line"]
+metadataTest:
+  envVars:
+    - key: CST_IMAGE
+      value: busybox
+  labels:
+    - key: dev.cst.test.image
+      value: busybox
+  workdir: /srv
+  exposedPorts: ["8080"]
+  volumes: ["/data"]
+  cmd: ["sh"]
+YAML
+	run_cst test --image cst-test/busybox:1 --config pass.yaml --output json
+	echo "$output"; echo "$errout"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *'"Pass":9'* ]]
+	[[ "$output" == *'"Fail":0'* ]]
+	[ "$(left_by "$pid")" -eq 0 ]
+}
+
+@test "a failing command test: exit 1 and the output in the report" {
+	cat > fail.yaml <<'YAML'
+schemaVersion: 2.0.0
+commandTests:
+  - name: wrong output
+    command: echo
+    args: ["actual"]
+    expectedOutput: ["expected"]
+YAML
+	run_cst test --image cst-test/busybox:1 --config fail.yaml
+	echo "$output"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"--- FAIL"* ]]
+	[[ "$output" == *"actual"* ]]
+	[ "$(left_by "$pid")" -eq 0 ]
+}
+
+@test "the image's entrypoint is cleared and its user applies" {
+	cat > ep.yaml <<'YAML'
+schemaVersion: 2.0.0
+commandTests:
+  - name: id
+    command: id
+    args: ["-u"]
+    expectedOutput: ["^1000\n$"]
+    excludedOutput: ["entrypoint-ran"]
+YAML
+	run_cst test --image cst-test/busybox-user:1 --config ep.yaml
+	echo "$output"
+	[ "$status" -eq 0 ]
+}
+
+@test "a missing binary fails its test with the engine's message, the others run" {
+	cat > bad.yaml <<'YAML'
+schemaVersion: 2.0.0
+commandTests:
+  - name: missing
+    command: /no/such/binary
+  - name: fine
+    command: "true"
+YAML
+	run_cst test --image cst-test/busybox:1 --config bad.yaml --output json
+	echo "$output"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *'"Pass":1'* ]]
+	[[ "$output" == *"/no/such/binary"* ]]
+	[ "$(left_by "$pid")" -eq 0 ]
+}
+
+@test "a missing image is an error that suggests --pull" {
+	cat > any.yaml <<'YAML'
+schemaVersion: 2.0.0
+fileExistenceTests:
+  - name: root
+    path: /
+YAML
+	run_cst test --image cst-test/no-such-image:0 --config any.yaml
+	echo "$errout"
+	[ "$status" -eq 2 ]
+	[[ "$errout" == *"No such image: cst-test/no-such-image:0"* ]]
+	[[ "$errout" == *"--pull"* ]]
+}
+
+@test "a hung command is killed at the timeout with what it printed" {
+	cat > hang.yaml <<'YAML'
+schemaVersion: 2.0.0
+commandTests:
+  - name: hangs
+    command: sh
+    args: ["-c", "echo started; sleep 120"]
+YAML
+	start=$(date +%s)
+	run_cst test --image cst-test/busybox:1 --config hang.yaml --timeout 2
+	echo "$output"
+	[ "$status" -eq 1 ]
+	[ $(($(date +%s) - start)) -lt 60 ]
+	[[ "$output" == *"started"* ]]
+	[ "$(left_by "$pid")" -eq 0 ]
+}
+
+@test "--save keeps the containers and names them" {
+	cat > save.yaml <<'YAML'
+schemaVersion: 2.0.0
+commandTests:
+  - name: one
+    command: "true"
+YAML
+	run_cst test --image cst-test/busybox:1 --config save.yaml --save
+	echo "$errout"
+	[ "$status" -eq 0 ]
+	kept=$(docker ps -aq --filter "label=dev.cst.pid=$pid")
+	[ -n "$kept" ]
+	for id in $kept; do
+		[[ "$errout" == *"$id"* ]]
+	done
+	docker rm -f $kept >/dev/null
+}
+
+@test "SIGINT stops a run and removes its containers" {
+	cat > long.yaml <<'YAML'
+schemaVersion: 2.0.0
+commandTests:
+  - name: a
+    command: sleep
+    args: ["120"]
+  - name: b
+    command: sleep
+    args: ["120"]
+YAML
+	"$CST" test --image cst-test/busybox:1 --config long.yaml --jobs 2 >"$T/stdout" 2>"$T/stderr" &
+	pid=$!
+	# Wait until its containers run, then interrupt.
+	for _ in $(seq 1 60); do
+		[ "$(docker ps -q --filter "label=dev.cst.pid=$pid" | wc -l)" -ge 1 ] && break
+		sleep 0.5
+	done
+	[ "$(docker ps -q --filter "label=dev.cst.pid=$pid" | wc -l)" -ge 1 ]
+	kill -INT "$pid"
+	wait "$pid" && status=0 || status=$?
+	cat "$T/stderr"
+	[ "$status" -eq 130 ]
+	[ "$(left_by "$pid")" -eq 0 ]
+}
+
+@test "parallel jobs keep each test's output apart" {
+	{
+		echo "schemaVersion: 2.0.0"
+		echo "commandTests:"
+		for i in 1 2 3 4 5 6; do
+			echo "  - name: t$i"
+			echo "    command: sh"
+			echo "    args: [\"-c\", \"echo out-$i; echo err-$i >&2; exit $i\"]"
+			echo "    expectedOutput: [\"^out-$i\\n\$\"]"
+			echo "    expectedError: [\"^err-$i\\n\$\"]"
+			echo "    exitCode: $i"
+		done
+	} > par.yaml
+	run_cst test --image cst-test/busybox:1 --config par.yaml --jobs 4 --output json
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *'"Pass":6'* ]]
+	[ "$(left_by "$pid")" -eq 0 ]
+}
+
+# An OCI image layout of a local image, made from `docker save` (engines
+# before 25.0 save only the docker shape); no manifest.json in it.
+make_oci_layout() { # image dir
+	save="$T/save"
+	out=$2
+	mkdir -p "$save" "$out/blobs/sha256"
+	docker save "$1" | tar -C "$save" -x
+	# blob FILE: stores it, sets digest and size
+	blob() {
+		digest=sha256:$(sha256sum < "$1" | cut -d' ' -f1)
+		size=$(stat -c %s "$1")
+		cp "$1" "$out/blobs/sha256/${digest#sha256:}"
+	}
+	blob "$save/$(jq -r '.[0].Config' "$save/manifest.json")"
+	config="{\"mediaType\":\"application/vnd.oci.image.config.v1+json\",\"digest\":\"$digest\",\"size\":$size}"
+	layers=
+	for l in $(jq -r '.[0].Layers[]' "$save/manifest.json"); do
+		blob "$save/$l"
+		layers="$layers${layers:+,}{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar\",\"digest\":\"$digest\",\"size\":$size}"
+	done
+	printf '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":%s,"layers":[%s]}' \
+		"$config" "$layers" > "$T/manifest"
+	blob "$T/manifest"
+	printf '{"schemaVersion":2,"manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"%s","size":%s,"platform":{"os":"linux","architecture":"amd64"}}]}' \
+		"$digest" "$size" > "$out/index.json"
+	echo '{"imageLayoutVersion":"1.0.0"}' > "$out/oci-layout"
+}
+
+@test "--image-from-oci-layout loads a layout without manifest.json into the engine" {
+	make_oci_layout cst-test/busybox:1 "$T/layout"
+	[ ! -e "$T/layout/manifest.json" ]
+	cat > oci.yaml <<'YAML'
+schemaVersion: 2.0.0
+commandTests:
+  - name: runs
+    command: cat
+    args: ["/etc/cst/hello.txt"]
+    expectedOutput: ["hello from cst"]
+fileExistenceTests:
+  - name: file
+    path: /etc/cst/hello.txt
+metadataTest:
+  workdir: /srv
+YAML
+	run_cst test --image-from-oci-layout "$T/layout" --config oci.yaml --output json
+	echo "$output"; echo "$errout"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *'"Pass":3'* ]]
+	[ "$(left_by "$pid")" -eq 0 ]
+}
+
+@test "--pull pulls from a registry, with progress on stderr" {
+	if ! command -v docker-registry >/dev/null; then
+		[ "${CI:-}" != true ] || { echo "docker-registry is missing"; return 1; }
+		skip "docker-registry is not installed"
+	fi
+	port=$((20000 + RANDOM % 20000))
+	cat > registry.yml <<YAML
+version: 0.1
+storage:
+  filesystem:
+    rootdirectory: $T/registry
+http:
+  addr: 127.0.0.1:$port
+YAML
+	docker-registry serve registry.yml >"$T/registry.log" 2>&1 &
+	echo $! > "$T/registry.pid"
+	for _ in $(seq 1 50); do
+		curl -fsS "http://127.0.0.1:$port/v2/" >/dev/null 2>&1 && break
+		sleep 0.2
+	done
+	ref="127.0.0.1:$port/cst-test/pulled:1"
+	docker tag cst-test/busybox:1 "$ref"
+	docker push "$ref" >/dev/null
+	docker rmi "$ref" >/dev/null
+	cat > pull.yaml <<'YAML'
+schemaVersion: 2.0.0
+fileExistenceTests:
+  - name: file
+    path: /etc/cst/hello.txt
+YAML
+	run_cst test --image "$ref" --config pull.yaml
+	[ "$status" -eq 2 ]
+	[[ "$errout" == *"--pull"* ]]
+	run_cst test --image "$ref" --config pull.yaml --pull
+	docker rmi "$ref" >/dev/null 2>&1 || true
+	echo "$output"; echo "$errout"
+	[ "$status" -eq 0 ]
+	[[ "$errout" == *"Pulling $ref"* ]]
+	[[ "$output" != *"Pulling"* ]]
+}

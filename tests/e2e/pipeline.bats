@@ -1,0 +1,163 @@
+#!/usr/bin/env bats
+# The worked pipeline of testdata/pipeline run for real: make builds the
+# application and its images, cst tests them (JUnit to a file), the tags are
+# pushed to a registry on 127.0.0.1 (Debian's docker-registry, started here
+# with its storage in a temporary directory), and the published tag is
+# tested again after the local copy is gone.
+
+setup_file() {
+	. "$CST_TESTS/lib/engine.sh"
+	cst_ensure_engine || {
+		rc=$?
+		[ "$rc" -eq 77 ] && skip "no Docker Engine"
+		return "$rc"
+	}
+	"$CST_TESTDATA/images/build.sh" busybox
+
+	export W="$BATS_FILE_TMPDIR/pipeline"
+	cp -R "$CST_TESTDATA/pipeline" "$W"
+	rm -rf "$W/build"
+	# The pipeline takes its revision from git, as in a real checkout.
+	git -C "$W" init -q
+	git -C "$W" add -A
+	git -C "$W" -c user.name=cst -c user.email=cst@example.com commit -qm "hello"
+	export REV=$(git -C "$W" rev-parse --short=7 HEAD)
+
+	# A repository name of our own, so parallel runs and leftovers never meet.
+	export NAME="cst-pipeline/hello-$$-$RANDOM"
+	start_registry
+	export MAKEARGS="NAME=$NAME REGISTRY=$REGISTRY CST=$CST_BIN"
+}
+
+start_registry() {
+	local dir="$BATS_FILE_TMPDIR/registry" port i
+	mkdir -p "$dir/data"
+	port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	cat >"$dir/config.yml" <<-YAML
+	version: 0.1
+	log:
+	  level: warn
+	storage:
+	  filesystem:
+	    rootdirectory: $dir/data
+	  delete:
+	    enabled: true
+	http:
+	  addr: 127.0.0.1:$port
+	YAML
+	docker-registry serve "$dir/config.yml" >"$dir/log" 2>&1 3>&- &
+	echo $! >"$dir/pid"
+	export REGISTRY="127.0.0.1:$port"
+	for i in $(seq 50); do
+		curl -fsS "http://$REGISTRY/v2/" >/dev/null 2>&1 && return 0
+		sleep 0.2
+	done
+	echo "docker-registry did not answer on $REGISTRY:" >&2
+	cat "$dir/log" >&2
+	return 1
+}
+
+teardown_file() {
+	local pidfile="$BATS_FILE_TMPDIR/registry/pid"
+	if [ -f "$pidfile" ]; then
+		kill "$(cat "$pidfile")" 2>/dev/null || true
+	fi
+	if [ -n "${NAME:-}" ]; then
+		docker image ls --format '{{.Repository}}:{{.Tag}}' |
+			grep -F "$NAME:" | xargs -r docker rmi -f >/dev/null 2>&1 || true
+	fi
+}
+
+setup() {
+	cd "$W"
+}
+
+@test "make all TAG=1.2.3: build, test, tag and publish, in order" {
+	run make all TAG=1.2.3 $MAKEARGS
+	echo "$output" | grep -v -e '^ ---> ' -e '^Removing intermediate' | tail -n 40
+	[ "$status" -eq 0 ]
+
+	# Metadata recorded once: an RFC 3339 UTC date and an ID made of the
+	# same second and the revision.
+	. build/metadata.env
+	[[ "$BUILD_DATE" =~ ^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$ ]]
+	[ "$VCS_REF" = "$REV" ]
+	[ "$BUILD_ID" = "$(printf '%s' "$BUILD_DATE" | tr -d ':-')-$REV" ]
+	[ "$VERSION" = 1.2.3 ]
+
+	# The steps ran in pipeline order.
+	tests_at=$(grep -n '^image-tests: .* passed' <<<"$output" | cut -d: -f1)
+	tag_at=$(grep -n '^tag: ' <<<"$output" | head -n 1 | cut -d: -f1)
+	publish_at=$(grep -n '^publish: ' <<<"$output" | head -n 1 | cut -d: -f1)
+	[ -n "$tests_at" ] && [ "$tests_at" -lt "$tag_at" ] && [ "$tag_at" -lt "$publish_at" ]
+
+	# The JUnit report, as a CI server reads it.
+	PY=python3
+	[ -x /usr/bin/python3 ] && PY=/usr/bin/python3
+	"$PY" "$CST_TESTS/ci/read_junit.py" build/image-tests.xml >"$BATS_TEST_TMPDIR/junit.json"
+	"$PY" - "$BATS_TEST_TMPDIR/junit.json" <<-'PY'
+	import json, sys
+	r = json.load(open(sys.argv[1]))
+	assert (r["tests"], r["failures"], r["errors"]) == (13, 0, 0), r
+	names = [c["name"] for c in r["cases"]]
+	assert "Command Test: version names the release and the revision" in names, names
+	assert "Metadata Test" in names, names
+	PY
+
+	# The registry holds the unique tag and the semantic version aliases.
+	tags=$(curl -fsS "http://$REGISTRY/v2/$NAME/tags/list" |
+		python3 -c 'import json, sys; print(" ".join(sorted(json.load(sys.stdin)["tags"])))')
+	[ "$tags" = "$(printf '%s\n' "$BUILD_ID" 1.2.3 1.2 1 | sort | tr '\n' ' ' | sed 's/ $//')" ]
+
+	# The debug image was built too, with its shell.
+	[ "$(docker image inspect -f '{{json .Config.Entrypoint}}' "$NAME:$BUILD_ID-debug")" = '["/bin/sh"]' ]
+}
+
+@test "the debug image against the runtime's expectations fails make image-tests with a clear report" {
+	run make image-tests TEST_TARGET=app-image-debug $MAKEARGS
+	[ "$status" -ne 0 ]
+	echo "$output" | grep -v -e '^ ---> ' -e '^Removing intermediate' | tail -n 30
+	[[ "$output" == *"image-tests: $NAME:"*"-debug FAILED"* ]]
+	# The log names each broken expectation ...
+	[[ "$output" == *"=== RUN: File Existence Test: no shell"*"--- FAIL"* ]]
+	[[ "$output" == *"File /bin/sh should not exist"* ]]
+	[[ "$output" == *"entrypoint [/bin/sh]"* ]]
+	[[ "$output" == *"Failures:    2"* ]]
+	# ... and the JUnit report for the CI server says the same.
+	PY=python3
+	[ -x /usr/bin/python3 ] && PY=/usr/bin/python3
+	"$PY" "$CST_TESTS/ci/read_junit.py" build/image-tests.xml >"$BATS_TEST_TMPDIR/junit.json"
+	"$PY" - "$BATS_TEST_TMPDIR/junit.json" <<-'PY'
+	import json, sys
+	r = json.load(open(sys.argv[1]))
+	assert (r["tests"], r["failures"]) == (13, 2), r
+	failed = {c["name"]: c["failures"] for c in r["cases"] if not c["passed"]}
+	assert set(failed) == {"File Existence Test: no shell", "Metadata Test"}, failed
+	assert any("/bin/sh" in m for m in failed["Metadata Test"]), failed
+	PY
+}
+
+@test "make tag refuses a TAG that is not the build's MAJOR.MINOR.PATCH before testing anything" {
+	rm -f build/image-tests.xml
+	run make tag TAG=1.2 $MAKEARGS
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"TAG=1.2 is not a semantic version MAJOR.MINOR.PATCH"* ]]
+	run make tag TAG=2.0.0 $MAKEARGS
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"TAG=2.0.0 but this build is version 1.2.3"* ]]
+	[ ! -e build/image-tests.xml ]
+}
+
+@test "the published tag passes cst test --pull after the local images are removed" {
+	. build/metadata.env
+	docker image ls --format '{{.Repository}}:{{.Tag}}' | grep -F "$NAME:" | xargs -r docker rmi -f >/dev/null
+	run docker image inspect "$REGISTRY/$NAME:1.2.3"
+	[ "$status" -ne 0 ]
+
+	run "$CST_BIN" test --pull --image "$REGISTRY/$NAME:1.2.3" --config structure-tests.yaml
+	echo "$output" | tail -n 20
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"Passes:      13"* ]]
+	[ "$(docker image inspect -f '{{index .Config.Labels "org.opencontainers.image.revision"}}' \
+		"$REGISTRY/$NAME:1.2.3")" = "$REV" ]
+}

@@ -1,0 +1,750 @@
+/* The in-memory index: layers written in memory with libarchive, read with
+ * cst_layer_read, applied, then checked node by node. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+
+#include <cmocka.h>
+
+#include <archive.h>
+#include <archive_entry.h>
+
+#include "cst/fs.h"
+
+struct spec {
+	const char *name;
+	char type; /* f file, d dir, l symlink, h hardlink, p fifo */
+	unsigned mode;
+	const char *data; /* file contents, or link target */
+	int uid, gid;
+};
+
+#define TAR_MAX (1 << 20)
+
+/* Writes specs as a pax tar into buf, through a compression filter
+ * (ARCHIVE_FILTER_*); returns its length. */
+static size_t write_tar_filtered(const struct spec *s, size_t n, char *buf, int filter)
+{
+	struct archive *a = archive_write_new();
+	assert_non_null(a);
+	assert_int_equal(archive_write_set_format_pax_restricted(a), ARCHIVE_OK);
+	assert_int_equal(archive_write_add_filter(a, filter), ARCHIVE_OK);
+	size_t used = 0;
+	assert_int_equal(archive_write_open_memory(a, buf, TAR_MAX, &used), ARCHIVE_OK);
+	for (size_t i = 0; i < n; i++) {
+		struct archive_entry *e = archive_entry_new();
+		archive_entry_set_pathname(e, s[i].name);
+		archive_entry_set_uid(e, s[i].uid);
+		archive_entry_set_gid(e, s[i].gid);
+		unsigned mode = s[i].mode;
+		size_t len = 0;
+		switch (s[i].type) {
+		case 'd':
+			archive_entry_set_filetype(e, AE_IFDIR);
+			mode = mode ? mode : 0755;
+			break;
+		case 'l':
+			archive_entry_set_filetype(e, AE_IFLNK);
+			archive_entry_set_symlink(e, s[i].data);
+			mode = 0777;
+			break;
+		case 'h':
+			archive_entry_set_filetype(e, AE_IFREG);
+			archive_entry_set_hardlink(e, s[i].data);
+			mode = mode ? mode : 0644;
+			break;
+		case 'p':
+			archive_entry_set_filetype(e, AE_IFIFO);
+			mode = mode ? mode : 0644;
+			break;
+		default:
+			archive_entry_set_filetype(e, AE_IFREG);
+			len = s[i].data ? strlen(s[i].data) : 0;
+			mode = mode ? mode : 0644;
+			break;
+		}
+		archive_entry_set_perm(e, mode);
+		archive_entry_set_size(e, (la_int64_t)len);
+		assert_int_equal(archive_write_header(a, e), ARCHIVE_OK);
+		if (len)
+			assert_int_equal(archive_write_data(a, s[i].data, len), (la_ssize_t)len);
+		archive_entry_free(e);
+	}
+	assert_int_equal(archive_write_close(a), ARCHIVE_OK);
+	archive_write_free(a);
+	return used;
+}
+
+static size_t write_tar(const struct spec *s, size_t n, char *buf)
+{
+	return write_tar_filtered(s, n, buf, ARCHIVE_FILTER_NONE);
+}
+
+static int read_buf(struct cst_fs *fs, const char *buf, size_t len, struct cst_layer **ret, struct cst_error *err)
+{
+	struct archive *a = archive_read_new();
+	archive_read_support_filter_all(a);
+	archive_read_support_format_tar(a);
+	/* libarchive recognises the format on open, as the sources do. */
+	if (archive_read_open_memory(a, buf, len) != ARCHIVE_OK) {
+		cst_error_set(err, CST_E_IMAGE, "%s", archive_error_string(a));
+		archive_read_free(a);
+		return -1;
+	}
+	int r = cst_layer_read(a, fs, ret, err);
+	archive_read_free(a);
+	return r;
+}
+
+static int apply_specs(struct cst_fs *fs, const struct spec *s, size_t n, int index, struct cst_error *err)
+{
+	char *buf = malloc(TAR_MAX);
+	assert_non_null(buf);
+	size_t len = write_tar(s, n, buf);
+	struct cst_layer *layer = NULL;
+	int r = read_buf(fs, buf, len, &layer, err);
+	free(buf);
+	if (r < 0)
+		return r;
+	return cst_fs_apply_layer(fs, layer, index, err);
+}
+
+#define APPLY(fs, arr, idx)                                                                  \
+	do {                                                                                 \
+		struct cst_error e_ = CST_ERROR_INIT;                                         \
+		int r_ = apply_specs(fs, arr, sizeof(arr) / sizeof(arr[0]), idx, &e_);        \
+		if (r_ < 0)                                                                  \
+			fail_msg("apply: %s", e_.msg);                                       \
+	} while (0)
+
+static int look(struct cst_fs *fs, const char *path, bool follow, struct cst_fs_info *info)
+{
+	struct cst_error err = CST_ERROR_INIT;
+	int r = cst_fs_lookup(fs, path, follow, info, NULL, &err);
+	cst_error_clear(&err);
+	return r;
+}
+
+static void assert_absent(struct cst_fs *fs, const char *path)
+{
+	struct cst_fs_info info;
+	if (look(fs, path, false, &info) != 0)
+		fail_msg("%s should be absent", path);
+}
+
+static struct cst_fs_info must(struct cst_fs *fs, const char *path, bool follow)
+{
+	struct cst_fs_info info;
+	if (look(fs, path, follow, &info) != 1)
+		fail_msg("%s should exist", path);
+	return info;
+}
+
+static void test_types_modes_owners(void **state)
+{
+	(void)state;
+	struct cst_fs *fs = cst_fs_new();
+	assert_non_null(fs);
+	const struct spec l0[] = {
+		{"./", 'd', 0700},
+		{"./etc/", 'd'},
+		{"./etc/passwd", 'f', 0644, "root\n"},
+		{"usr/bin/su", 'f', 04755, "x", 0, 0},
+		{"usr/bin/wall", 'f', 02755, "x", 0, 5},
+		{"tmp/", 'd', 01777},
+		{"home/u/", 'd', 0700, NULL, 1000, 1001},
+		{"run/fifo", 'p', 0600},
+		{"bin", 'l', 0, "usr/bin"},
+	};
+	APPLY(fs, l0, 0);
+	struct cst_fs_info i = must(fs, "/", false);
+	assert_int_equal(i.type, CST_FT_DIR);
+	assert_int_equal(i.mode, 0700);
+	i = must(fs, "/etc/passwd", false);
+	assert_int_equal(i.type, CST_FT_REG);
+	assert_int_equal(i.mode, 0644);
+	assert_int_equal(i.size, 5);
+	assert_false(i.has_content); /* nobody wanted it */
+	assert_int_equal(must(fs, "/usr/bin/su", false).mode, 04755);
+	i = must(fs, "/usr/bin/wall", false);
+	assert_int_equal(i.mode, 02755);
+	assert_int_equal(i.gid, 5);
+	assert_int_equal(must(fs, "/tmp", false).mode, 01777);
+	i = must(fs, "/home/u", false);
+	assert_int_equal(i.uid, 1000);
+	assert_int_equal(i.gid, 1001);
+	assert_int_equal(must(fs, "/run/fifo", false).type, CST_FT_FIFO);
+	i = must(fs, "/bin", false);
+	assert_int_equal(i.type, CST_FT_SYMLINK);
+	assert_string_equal(i.link, "usr/bin");
+	/* Implied parents: 0755 root:root. */
+	i = must(fs, "/usr", false);
+	assert_int_equal(i.type, CST_FT_DIR);
+	assert_int_equal(i.mode, 0755);
+	assert_int_equal(i.uid, 0);
+	assert_int_equal(cst_fs_count(fs), 12);
+	cst_fs_free(fs);
+}
+
+static void test_layers_and_replacement(void **state)
+{
+	(void)state;
+	struct cst_fs *fs = cst_fs_new();
+	const struct spec l0[] = {
+		{"a/", 'd'}, {"a/x", 'f', 0, "x"}, {"a/sub/y", 'f', 0, "y"}, {"f", 'f', 0, "file"}, {"keep", 'f', 0, "k"},
+		{"d/", 'd', 0700}, {"d/child", 'f', 0, "c"},
+	};
+	const struct spec l1[] = {
+		{"a", 'f', 0600, "now a file"},
+		{"f/", 'd', 0711},
+		{"f/inner", 'f', 0, "in"},
+		{"d/", 'd', 0750},
+	};
+	APPLY(fs, l0, 0);
+	APPLY(fs, l1, 1);
+	struct cst_fs_info i = must(fs, "/a", false);
+	assert_int_equal(i.type, CST_FT_REG);
+	assert_int_equal(i.mode, 0600);
+	assert_int_equal(i.layer, 1);
+	assert_absent(fs, "/a/x");
+	assert_absent(fs, "/a/sub/y");
+	i = must(fs, "/f", false);
+	assert_int_equal(i.type, CST_FT_DIR);
+	assert_int_equal(i.mode, 0711);
+	assert_int_equal(must(fs, "/f/inner", false).layer, 1);
+	assert_int_equal(must(fs, "/keep", false).layer, 0);
+	/* A directory over a directory keeps the lower children. */
+	i = must(fs, "/d", false);
+	assert_int_equal(i.mode, 0750);
+	assert_int_equal(i.layer, 1);
+	assert_int_equal(must(fs, "/d/child", false).layer, 0);
+	cst_fs_free(fs);
+}
+
+static void test_whiteouts(void **state)
+{
+	(void)state;
+	struct cst_fs *fs = cst_fs_new();
+	const struct spec l0[] = {
+		{"gone/", 'd'},     {"gone/a", 'f'},   {"gone/sub/b", 'f'}, {"file", 'f'},
+		{"opq/", 'd'},      {"opq/old", 'f'},  {"opq/sub/old2", 'f'}, {"other/keep", 'f'},
+		{"opq2/old", 'f'},
+	};
+	const struct spec l1[] = {
+		{".wh.gone", 'f'},
+		{"other/.wh.never-existed", 'f'},
+		{".wh.ghost", 'f'},
+		/* Same-layer entries survive their own layer's markers, in any order. */
+		{"opq/new-before", 'f', 0, "n"},
+		{"opq/.wh..wh..opq", 'f'},
+		{"opq/new-after", 'f'},
+		{"opq2/.wh..wh..opq", 'f'},
+		{"opq2/old", 'f', 0, "again"},
+		{"file", 'f', 0, "rewritten"},
+		{".wh.file", 'f'},
+		/* Markers that would name the directory itself are ignored. */
+		{"other/.wh..", 'f'},
+		{"other/.wh.", 'f'},
+	};
+	APPLY(fs, l0, 0);
+	size_t before = cst_fs_count(fs);
+	APPLY(fs, l1, 1);
+	assert_absent(fs, "/gone");
+	assert_absent(fs, "/gone/a");
+	assert_absent(fs, "/opq/old");
+	assert_absent(fs, "/opq/sub");
+	assert_absent(fs, "/.wh.ghost");
+	assert_absent(fs, "/opq/.wh..wh..opq");
+	must(fs, "/opq/new-before", false);
+	must(fs, "/opq/new-after", false);
+	assert_int_equal(must(fs, "/opq2/old", false).layer, 1);
+	/* The file of this layer stays although the layer also whites it out. */
+	assert_int_equal(must(fs, "/file", false).layer, 1);
+	must(fs, "/other/keep", false);
+	must(fs, "/other", false);
+	assert_true(cst_fs_count(fs) < before);
+	const struct spec l2[] = {{".wh.file", 'f'}, {"opq/.wh.new-after", 'f'}};
+	APPLY(fs, l2, 2);
+	assert_absent(fs, "/file");
+	assert_absent(fs, "/opq/new-after");
+	must(fs, "/opq/new-before", false);
+	cst_fs_free(fs);
+}
+
+static void test_lookup(void **state)
+{
+	(void)state;
+	struct cst_fs *fs = cst_fs_new();
+	const struct spec l0[] = {
+		{"usr/lib/libx.so", 'f', 0, "x"},
+		{"usr/bin/tool", 'f', 0755, "t"},
+		{"lib", 'l', 0, "usr/lib"},
+		{"abs", 'l', 0, "/usr/bin"},
+		{"etc/up", 'l', 0, "../usr/lib"},
+		{"etc/escape", 'l', 0, "../../../../usr/bin/tool"},
+		{"etc/dangling", 'l', 0, "/nope"},
+		{"etc/empty", 'l', 0, ""},
+		{"loop1", 'l', 0, "loop2"},
+		{"loop2", 'l', 0, "/loop1"},
+		{"self", 'l', 0, "self/x"},
+		{"chain/a", 'l', 0, "b"},
+		{"chain/b", 'l', 0, "c"},
+		{"chain/c", 'l', 0, "/usr/bin/tool"},
+	};
+	APPLY(fs, l0, 0);
+	struct cst_fs_info info;
+	char *resolved = NULL;
+	struct cst_error err = CST_ERROR_INIT;
+
+	assert_int_equal(cst_fs_lookup(fs, "/lib/libx.so", false, &info, &resolved, &err), 1);
+	assert_string_equal(resolved, "/usr/lib/libx.so");
+	free(resolved);
+	assert_int_equal(info.type, CST_FT_REG);
+	/* The final component is not followed unless asked. */
+	assert_int_equal(must(fs, "/lib", false).type, CST_FT_SYMLINK);
+	assert_int_equal(must(fs, "/lib", true).type, CST_FT_DIR);
+	assert_int_equal(must(fs, "/abs/tool", false).mode, 0755);
+	must(fs, "/etc/up/libx.so", false);
+	/* ".." stops at the root, in paths and in link targets. */
+	must(fs, "/../../usr/bin/tool", false);
+	must(fs, "/usr/../../../usr/lib", false);
+	assert_int_equal(cst_fs_lookup(fs, "/etc/escape", true, &info, &resolved, &err), 1);
+	assert_string_equal(resolved, "/usr/bin/tool");
+	free(resolved);
+	assert_int_equal(cst_fs_lookup(fs, "/chain/a", true, &info, &resolved, &err), 1);
+	assert_string_equal(resolved, "/usr/bin/tool");
+	free(resolved);
+	assert_int_equal(cst_fs_lookup(fs, "/", true, &info, &resolved, &err), 1);
+	assert_string_equal(resolved, "/");
+	free(resolved);
+	/* Relative paths and "." are taken from the root. */
+	must(fs, "usr/./bin//tool", false);
+	/* Dangling: the link exists, its target does not. */
+	must(fs, "/etc/dangling", false);
+	assert_absent(fs, "/etc/dangling/x");
+	struct cst_fs_info i2;
+	assert_int_equal(look(fs, "/etc/dangling", true, &i2), 0);
+	assert_int_equal(look(fs, "/etc/empty", true, &i2), 0);
+	/* A regular file is not a directory. */
+	assert_absent(fs, "/usr/bin/tool/x");
+	assert_absent(fs, "/nothing");
+
+	/* Loops: an error, not a hang. */
+	assert_int_equal(cst_fs_lookup(fs, "/loop1", true, &info, NULL, &err), -1);
+	assert_int_equal(err.code, CST_E_IMAGE);
+	assert_non_null(strstr(err.msg, "symbolic links"));
+	cst_error_clear(&err);
+	assert_int_equal(cst_fs_lookup(fs, "/loop1/x", false, &info, NULL, &err), -1);
+	cst_error_clear(&err);
+	assert_int_equal(cst_fs_lookup(fs, "/self", true, &info, NULL, &err), -1);
+	cst_error_clear(&err);
+	/* Not followed, the loop is just a link. */
+	assert_int_equal(cst_fs_lookup(fs, "/loop1", false, &info, NULL, &err), 1);
+	assert_string_equal(info.link, "loop2");
+	cst_fs_free(fs);
+}
+
+static void test_names(void **state)
+{
+	(void)state;
+	struct cst_fs *fs = cst_fs_new();
+	const struct spec l0[] = {
+		{"/abs/file", 'f'},
+		{"./dot/file", 'f'},
+		{"trailing/", 'd'},
+		{"a//b/./c", 'f'},
+		{"with space/x y", 'f'},
+	};
+	APPLY(fs, l0, 0);
+	must(fs, "/abs/file", false);
+	must(fs, "/dot/file", false);
+	must(fs, "/trailing", false);
+	must(fs, "/a/b/c", false);
+	must(fs, "/with space/x y", false);
+
+	const struct spec bad[] = {{"ok", 'f'}, {"a/../../evil", 'f'}};
+	struct cst_error err = CST_ERROR_INIT;
+	assert_int_equal(apply_specs(fs, bad, 2, 1, &err), -1);
+	assert_int_equal(err.code, CST_E_IMAGE);
+	assert_non_null(strstr(err.msg, "a/../../evil"));
+	cst_error_clear(&err);
+	const struct spec badlink[] = {{"h", 'h', 0, "../x"}};
+	assert_int_equal(apply_specs(fs, badlink, 1, 1, &err), -1);
+	assert_non_null(strstr(err.msg, "../x"));
+	cst_error_clear(&err);
+	assert_absent(fs, "/evil");
+	assert_absent(fs, "/ok");
+	cst_fs_free(fs);
+}
+
+static void test_wanted_contents(void **state)
+{
+	(void)state;
+	struct cst_fs *fs = cst_fs_new();
+	assert_int_equal(cst_fs_want_path(fs, "/etc/os-release"), 0);
+	assert_int_equal(cst_fs_want_path(fs, "//etc/../etc/./empty"), 0);
+	assert_int_equal(cst_fs_want_glob(fs, "/usr/share/doc/*/copyright"), 0);
+	assert_true(cst_fs_wants(fs, "/etc/os-release"));
+	assert_true(cst_fs_wants(fs, "etc/empty"));
+	assert_true(cst_fs_wants(fs, "/usr/share/doc/bash/copyright"));
+	assert_false(cst_fs_wants(fs, "/usr/share/doc/bash/x/copyright"));
+	assert_false(cst_fs_wants(fs, "/etc/passwd"));
+	const struct spec l0[] = {
+		{"etc/os-release", 'f', 0, "ID=test\n"},
+		{"etc/empty", 'f', 0, ""},
+		{"etc/passwd", 'f', 0, "root\n"},
+		{"usr/share/doc/b/copyright", 'f', 0, "GPL b"},
+		{"usr/share/doc/a/copyright", 'f', 0, "GPL a"},
+		{"usr/share/doc/c/", 'd'},
+	};
+	APPLY(fs, l0, 0);
+	struct cst_fs_info i = must(fs, "/etc/os-release", false);
+	assert_true(i.has_content);
+	assert_int_equal(i.content_len, 8);
+	assert_memory_equal(i.content, "ID=test\n", 8);
+	i = must(fs, "/etc/empty", false);
+	assert_true(i.has_content);
+	assert_int_equal(i.content_len, 0);
+	assert_false(must(fs, "/etc/passwd", false).has_content);
+	assert_string_equal(must(fs, "/usr/share/doc/a/copyright", false).content, "GPL a");
+
+	/* A later layer's change replaces the kept contents. */
+	const struct spec l1[] = {{"etc/os-release", 'f', 0, "ID=new\n"}};
+	APPLY(fs, l1, 1);
+	assert_string_equal(must(fs, "/etc/os-release", false).content, "ID=new\n");
+
+	/* Clear drops nodes, keeps the wanted set. */
+	cst_fs_clear(fs);
+	assert_int_equal(cst_fs_count(fs), 0);
+	assert_absent(fs, "/etc/os-release");
+	assert_true(cst_fs_wants(fs, "/etc/os-release"));
+	APPLY(fs, l0, 0);
+	assert_true(must(fs, "/etc/os-release", false).has_content);
+	cst_fs_free(fs);
+}
+
+struct seen {
+	char paths[8][64];
+	int n;
+};
+
+static int collect(const char *path, const struct cst_fs_info *info, void *ud)
+{
+	struct seen *s = ud;
+	assert_true(s->n < 8);
+	snprintf(s->paths[s->n++], sizeof(s->paths[0]), "%s%s", path, info->type == CST_FT_DIR ? "/" : "");
+	return 0;
+}
+
+static void test_glob(void **state)
+{
+	(void)state;
+	struct cst_fs *fs = cst_fs_new();
+	const struct spec l0[] = {
+		{"doc/zz/copyright", 'f'}, {"doc/aa/copyright", 'f'}, {"doc/mm/copyright", 'l', 0, "../aa/copyright"},
+		{"doc/nn/", 'd'},          {"doc/aa/other", 'f'},      {"doc/.hidden/copyright", 'f'},
+	};
+	APPLY(fs, l0, 0);
+	struct seen s = {0};
+	assert_int_equal(cst_fs_glob(fs, "/doc/*/copyright", collect, &s), 0);
+	assert_int_equal(s.n, 4);
+	assert_string_equal(s.paths[0], "/doc/.hidden/copyright");
+	assert_string_equal(s.paths[1], "/doc/aa/copyright");
+	assert_string_equal(s.paths[2], "/doc/mm/copyright");
+	assert_string_equal(s.paths[3], "/doc/zz/copyright");
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(cst_fs_glob(fs, "/doc/[a-n]?", collect, &s), 0);
+	assert_int_equal(s.n, 3);
+	assert_string_equal(s.paths[0], "/doc/aa/");
+	assert_string_equal(s.paths[2], "/doc/nn/");
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(cst_fs_glob(fs, "/", collect, &s), 0);
+	assert_int_equal(s.n, 1);
+	assert_string_equal(s.paths[0], "//");
+	cst_fs_free(fs);
+}
+
+static void test_hardlinks_and_second_pass(void **state)
+{
+	(void)state;
+	struct cst_fs *fs = cst_fs_new();
+	/* Only the links are wanted, not what they point to. */
+	assert_int_equal(cst_fs_want_path(fs, "/srv/hard"), 0);
+	assert_int_equal(cst_fs_want_path(fs, "/srv/soft"), 0);
+	assert_int_equal(cst_fs_want_path(fs, "/via/file"), 0);
+	const struct spec l0[] = {
+		{"srv/orig", 'f', 0640, "shared", 5, 6},
+		{"srv/hard", 'h', 0, "srv/orig"},
+		{"srv/soft", 'l', 0, "other"},
+		{"srv/other", 'f', 0, "other contents"},
+		{"real/file", 'f', 0, "through a dir link"},
+		{"via", 'l', 0, "real"},
+	};
+	APPLY(fs, l0, 0);
+	struct cst_fs_info i = must(fs, "/srv/hard", false);
+	assert_int_equal(i.type, CST_FT_REG);
+	assert_int_equal(i.mode, 0640);
+	assert_int_equal(i.uid, 5);
+	assert_int_equal(i.gid, 6);
+	assert_int_equal(i.size, 6);
+	assert_false(i.has_content);
+	assert_false(must(fs, "/srv/soft", true).has_content);
+
+	int added = cst_fs_want_resolved(fs);
+	assert_int_equal(added, 3);
+	assert_true(cst_fs_wants(fs, "/srv/orig"));
+	assert_true(cst_fs_wants(fs, "/srv/other"));
+	assert_true(cst_fs_wants(fs, "/real/file"));
+	cst_fs_clear(fs);
+	APPLY(fs, l0, 0);
+	assert_string_equal(must(fs, "/srv/hard", false).content, "shared");
+	assert_string_equal(must(fs, "/srv/soft", true).content, "other contents");
+	assert_string_equal(must(fs, "/via/file", true).content, "through a dir link");
+	assert_int_equal(cst_fs_want_resolved(fs), 0);
+
+	/* A hardlink to nothing is an error naming both. */
+	const struct spec bad[] = {{"link", 'h', 0, "no/such/target"}};
+	struct cst_error err = CST_ERROR_INIT;
+	assert_int_equal(apply_specs(fs, bad, 1, 1, &err), -1);
+	assert_int_equal(err.code, CST_E_IMAGE);
+	assert_non_null(strstr(err.msg, "no/such/target"));
+	assert_non_null(strstr(err.msg, "link"));
+	cst_error_clear(&err);
+	cst_fs_free(fs);
+}
+
+/* Layers come plain, gzip'd or zstd-compressed; the reader must not care. */
+static void test_compressed_layers(void **state)
+{
+	(void)state;
+	static const int filters[] = {ARCHIVE_FILTER_NONE, ARCHIVE_FILTER_GZIP, ARCHIVE_FILTER_ZSTD};
+	const struct spec s[] = {{"etc/motd", 'f', 0, "hello"}, {"etc/dir/", 'd'}};
+	char *buf = malloc(TAR_MAX);
+	for (size_t f = 0; f < sizeof(filters) / sizeof(filters[0]); f++) {
+		size_t len = write_tar_filtered(s, 2, buf, filters[f]);
+		struct cst_fs *fs = cst_fs_new();
+		assert_int_equal(cst_fs_want_path(fs, "/etc/motd"), 0);
+		struct cst_layer *layer = NULL;
+		struct cst_error err = CST_ERROR_INIT;
+		if (read_buf(fs, buf, len, &layer, &err) < 0)
+			fail_msg("filter %d: %s", filters[f], err.msg);
+		assert_int_equal(cst_fs_apply_layer(fs, layer, 0, &err), 0);
+		assert_string_equal(must(fs, "/etc/motd", false).content, "hello");
+		assert_int_equal(must(fs, "/etc/dir", false).type, CST_FT_DIR);
+		cst_fs_free(fs);
+	}
+	/* Not a tar at all: an error, not an empty layer. */
+	memset(buf, 'x', 4096);
+	struct cst_fs *fs = cst_fs_new();
+	struct cst_layer *layer = NULL;
+	struct cst_error err = CST_ERROR_INIT;
+	assert_int_equal(read_buf(fs, buf, 4096, &layer, &err), -1);
+	assert_int_equal(err.code, CST_E_IMAGE);
+	cst_error_clear(&err);
+	cst_fs_free(fs);
+	free(buf);
+}
+
+/* A header whose size field claims far more than the stream holds. */
+static void test_size_beyond_stream(void **state)
+{
+	(void)state;
+	const struct spec s[] = {{"ok", 'f', 0, "fine"}, {"huge", 'f', 0, "abc"}};
+	char *buf = malloc(TAR_MAX);
+	size_t len = write_tar(s, 2, buf);
+	/* Find the ustar header of "huge" and claim 1 GiB; cut the stream. */
+	size_t off = 0;
+	for (; off + 512 <= len; off += 512) {
+		if (memcmp(buf + off, "huge", 5) == 0 && memcmp(buf + off + 257, "ustar", 5) == 0)
+			break;
+	}
+	assert_true(off + 512 <= len);
+	char *h = buf + off;
+	snprintf(h + 124, 12, "%011o", 1u << 30);
+	memset(h + 148, ' ', 8);
+	unsigned sum = 0;
+	for (int i = 0; i < 512; i++)
+		sum += (unsigned char)h[i];
+	snprintf(h + 148, 8, "%06o", sum);
+	size_t cut = off + 512 + 512;
+
+	for (int wanted = 0; wanted < 2; wanted++) {
+		struct cst_fs *fs = cst_fs_new();
+		if (wanted)
+			assert_int_equal(cst_fs_want_path(fs, "/huge"), 0);
+		struct cst_layer *layer = NULL;
+		struct cst_error err = CST_ERROR_INIT;
+		assert_int_equal(read_buf(fs, buf, cut, &layer, &err), -1);
+		assert_int_equal(err.code, CST_E_IMAGE);
+		assert_non_null(strstr(err.msg, "huge"));
+		cst_error_clear(&err);
+		cst_fs_free(fs);
+	}
+	free(buf);
+}
+
+/* --- a million entries, generated on the fly ---------------------------- */
+
+#define DIRS 1000
+#define FILES_PER_DIR 1000
+
+struct gen {
+	long next; /* entry number: each dir is followed by its files */
+	long total;
+	int zeros; /* end-of-archive blocks written */
+	char block[512 * 128];
+};
+
+/* Headers differ only in name, type and checksum: patch a template
+ * rather than format every field, so the test measures the reader. */
+static char tmpl[2][512];
+static unsigned tmpl_sum[2];
+
+static void make_templates(void)
+{
+	for (int t = 0; t < 2; t++) {
+		char *h = tmpl[t];
+		memset(h, 0, 512);
+		snprintf(h + 100, 8, "%07o", t ? 0755u : 0644u);
+		snprintf(h + 108, 8, "%07o", 0u);
+		snprintf(h + 116, 8, "%07o", 0u);
+		snprintf(h + 124, 12, "%011o", 0u);
+		snprintf(h + 136, 12, "%011o", 1700000000u);
+		h[156] = t ? '5' : '0';
+		memcpy(h + 257, "ustar", 6);
+		memcpy(h + 263, "00", 2);
+		memset(h + 148, ' ', 8);
+		tmpl_sum[t] = 0;
+		for (int i = 0; i < 512; i++)
+			tmpl_sum[t] += (unsigned char)h[i];
+	}
+}
+
+/* "d0042/" or "d0042/f0007": fixed-width decimal, written by hand. */
+static size_t put_num(char *p, char prefix, long v)
+{
+	p[0] = prefix;
+	for (int i = 4; i >= 1; i--, v /= 10)
+		p[i] = (char)('0' + v % 10);
+	return 5;
+}
+
+static void ustar_header(char *h, long dir, long file)
+{
+	int t = file < 0;
+	memcpy(h, tmpl[t], 512);
+	size_t n = put_num(h, 'd', dir);
+	h[n++] = '/';
+	if (!t)
+		n += put_num(h + n, 'f', file);
+	unsigned sum = tmpl_sum[t];
+	for (size_t i = 0; i < n; i++)
+		sum += (unsigned char)h[i];
+	char *c = h + 148;
+	for (int i = 5; i >= 0; i--, sum >>= 3)
+		c[i] = (char)('0' + (sum & 7));
+	c[6] = '\0';
+	c[7] = ' ';
+}
+
+static la_ssize_t gen_read(struct archive *a, void *ud, const void **buf)
+{
+	struct gen *g = ud;
+	size_t n = 0;
+	while (n < sizeof(g->block)) {
+		char *h = g->block + n;
+		if (g->next < g->total) {
+			long d = g->next / (FILES_PER_DIR + 1), f = g->next % (FILES_PER_DIR + 1);
+			ustar_header(h, d, f - 1);
+			g->next++;
+		} else if (g->zeros < 2) {
+			memset(h, 0, 512);
+			g->zeros++;
+		} else {
+			break;
+		}
+		n += 512;
+	}
+	*buf = g->block;
+	return (la_ssize_t)n;
+}
+
+static long max_rss_kib(void)
+{
+	struct rusage ru;
+	getrusage(RUSAGE_SELF, &ru);
+	return ru.ru_maxrss;
+}
+
+static void test_million_entries(void **state)
+{
+	(void)state;
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	long rss0 = max_rss_kib();
+	make_templates();
+	struct gen *g = calloc(1, sizeof(*g));
+	g->total = (long)DIRS * (FILES_PER_DIR + 1);
+	struct cst_fs *fs = cst_fs_new();
+	assert_int_equal(cst_fs_want_glob(fs, "/d0500/f000[12]"), 0);
+	struct archive *a = archive_read_new();
+	archive_read_support_format_tar(a);
+	assert_int_equal(archive_read_open(a, g, NULL, gen_read, NULL), ARCHIVE_OK);
+	struct cst_layer *layer = NULL;
+	struct cst_error err = CST_ERROR_INIT;
+	assert_int_equal(cst_layer_read(a, fs, &layer, &err), 0);
+	archive_read_free(a);
+	assert_int_equal(cst_fs_apply_layer(fs, layer, 0, &err), 0);
+	assert_int_equal(cst_fs_count(fs), (size_t)g->total);
+	assert_true(must(fs, "/d0999/f0999", false).type == CST_FT_REG);
+	assert_true(must(fs, "/d0500/f0001", false).has_content);
+	assert_false(must(fs, "/d0500/f0003", false).has_content);
+	assert_absent(fs, "/d1000");
+
+	/* Whiting out a big subtree is as cheap as building it. */
+	struct cst_layer *wl = NULL;
+	const struct spec wh[] = {{".wh.d0001", 'f'}, {"d0002/.wh..wh..opq", 'f'}};
+	char *buf = malloc(TAR_MAX);
+	size_t len = write_tar(wh, 2, buf);
+	assert_int_equal(read_buf(fs, buf, len, &wl, &err), 0);
+	free(buf);
+	assert_int_equal(cst_fs_apply_layer(fs, wl, 1, &err), 0);
+	assert_int_equal(cst_fs_count(fs), (size_t)g->total - (FILES_PER_DIR + 1) - FILES_PER_DIR);
+	assert_absent(fs, "/d0001/f0000");
+	assert_absent(fs, "/d0002/f0000");
+	must(fs, "/d0002", false);
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	long grew_mib = (max_rss_kib() - rss0) / 1024;
+	print_message("1001000 entries: %.2f s, peak RSS grew %ld MiB\n", secs, grew_mib);
+	/* About 64 bytes a node plus names and staging: far from unbounded. */
+	assert_true(grew_mib < 400);
+	assert_true(secs < 60);
+	cst_fs_free(fs);
+	free(g);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_types_modes_owners),
+		cmocka_unit_test(test_layers_and_replacement),
+		cmocka_unit_test(test_whiteouts),
+		cmocka_unit_test(test_lookup),
+		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_wanted_contents),
+		cmocka_unit_test(test_glob),
+		cmocka_unit_test(test_hardlinks_and_second_pass),
+		cmocka_unit_test(test_compressed_layers),
+		cmocka_unit_test(test_size_beyond_stream),
+		cmocka_unit_test(test_million_entries),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
