@@ -1,5 +1,6 @@
 #include "cst/run.h"
 
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -34,6 +35,28 @@ static int64_t now_ns(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* -v info and above: what the run is doing and how long each phase took,
+ * on the diagnostics stream, never in the report. */
+static bool verbose(const struct run *run)
+{
+	const char *v = run->opts->verbosity;
+	return v && (strcmp(v, "info") == 0 || strcmp(v, "debug") == 0 || strcmp(v, "trace") == 0);
+}
+
+CST_PRINTF(3, 4) static void note(const struct run *run, int64_t t0, const char *fmt, ...)
+{
+	if (!run->diag || !verbose(run))
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	fputs("cst: ", run->diag);
+	vfprintf(run->diag, fmt, ap);
+	va_end(ap);
+	if (t0)
+		fprintf(run->diag, " (%.1f ms)", (double)(now_ns() - t0) / 1e6);
+	fputc('\n', run->diag);
 }
 
 static int load_configs(struct run *run, FILE *diag, struct cst_error *err)
@@ -127,8 +150,11 @@ static int read_fs(struct run *run, struct cst_error *err)
 	for (size_t i = 0; i < run->n_configs; i++)
 		if (cst_checks_want(run->configs[i], &run->meta.env, run->fs) < 0)
 			return cst_error_set(err, CST_E_NOMEM, "out of memory");
+	int64_t t0 = now_ns();
 	if (run->src->ops->read_fs(run->src, run->fs, err) < 0)
 		return -1;
+	note(run, t0, "read the file system of %s: %zu entries", run->opts->image ? run->opts->image : run->image_ref,
+	     cst_fs_count(run->fs));
 	/* Wanted paths that turned out to be links need their targets' contents:
 	 * one more pass, at most, since targets are now known exactly. */
 	int more = cst_fs_want_resolved(run->fs);
@@ -136,8 +162,10 @@ static int read_fs(struct run *run, struct cst_error *err)
 		return cst_error_set(err, CST_E_NOMEM, "out of memory");
 	if (more > 0) {
 		cst_fs_clear(run->fs);
+		t0 = now_ns();
 		if (run->src->ops->read_fs(run->src, run->fs, err) < 0)
 			return -1;
+		note(run, t0, "read it again for the contents behind %d links", more);
 	}
 	return 0;
 }
@@ -332,11 +360,13 @@ static int report_config(struct run *run, const struct cst_config *cfg, const st
 
 static int run_all(struct run *run, struct cst_report *rep, struct cst_error *err)
 {
+	int64_t t0 = now_ns();
 	if (open_image(run, err) < 0)
 		return -1;
 	if (run->src->ops->read_meta(run->src, &run->meta, err) < 0)
 		return -1;
 	run->have_meta = true;
+	note(run, t0, "opened %s (%s)", run->image_ref ? run->image_ref : run->opts->image, run->src->ops->name);
 	if (cst_signal_check(err) < 0)
 		return -1;
 	if (needs_fs(run) && read_fs(run, err) < 0)
@@ -345,8 +375,11 @@ static int run_all(struct run *run, struct cst_report *rep, struct cst_error *er
 		return -1;
 	struct command_batch batch = {0};
 	int rc = 0;
-	if (has_commands(run))
+	if (has_commands(run)) {
+		t0 = now_ns();
 		rc = run_commands(run, &batch, err);
+		note(run, t0, "ran %zu command tests", batch.n);
+	}
 	if (rc == 0)
 		rc = cst_signal_check(err);
 	size_t next = 0;

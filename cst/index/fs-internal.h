@@ -115,6 +115,12 @@ struct cst_layer {
 	struct stage_entry *head;
 	struct stage_entry *tail;
 	size_t n;
+	/* Lexical targets of wanted symlinks met in this layer ("/a/b"): their
+	 * contents are kept too, which spares a second pass for the common
+	 * case of a link to a file later in the same tar (/etc/os-release ->
+	 * ../usr/lib/os-release). */
+	char **link_wants;
+	size_t n_link_wants;
 };
 
 /* Node helpers (fs.c). */

@@ -127,6 +127,78 @@ static int read_content(struct archive *a, struct archive_entry *entry, const ch
 	return 0;
 }
 
+/* Joins a symlink's target to the directory holding the link, lexically
+ * ("." dropped, ".." clamped at the root): a guess at what the link names,
+ * good enough to prefetch contents; lookups still resolve for real. */
+static char *lexical_target(struct cst_arena *arena, const char *dir, size_t dir_len, const char *target)
+{
+	size_t cap = dir_len + strlen(target) + 3;
+	char *out = cst_arena_alloc(arena, cap);
+	if (!out)
+		return NULL;
+	size_t len = 0;
+	if (target[0] != '/') {
+		out[len++] = '/';
+		memcpy(out + len, dir, dir_len);
+		len += dir_len;
+	}
+	out[len] = '\0';
+	/* Re-walk the joined text component by component into out. */
+	char *joined = cst_arena_alloc(arena, len + strlen(target) + 2);
+	if (!joined)
+		return NULL;
+	snprintf(joined, len + strlen(target) + 2, "%s/%s", out, target);
+	len = 0;
+	for (const char *p = joined; *p;) {
+		while (*p == '/')
+			p++;
+		const char *end = p;
+		while (*end && *end != '/')
+			end++;
+		size_t n = (size_t)(end - p);
+		if (n == 0 || (n == 1 && p[0] == '.')) {
+			/* nothing */
+		} else if (n == 2 && p[0] == '.' && p[1] == '.') {
+			while (len > 0 && out[len - 1] != '/')
+				len--;
+			if (len > 0)
+				len--;
+		} else {
+			out[len++] = '/';
+			memcpy(out + len, p, n);
+			len += n;
+		}
+		p = end;
+	}
+	if (len == 0)
+		out[len++] = '/';
+	out[len] = '\0';
+	return out;
+}
+
+static bool layer_link_wanted(const struct cst_layer *layer, const char *abs)
+{
+	for (size_t i = 0; i < layer->n_link_wants; i++)
+		if (strcmp(layer->link_wants[i], abs) == 0)
+			return true;
+	return false;
+}
+
+static int want_link_target(struct cst_layer *layer, const char *name, size_t dir_len, const char *target)
+{
+	char *t = lexical_target(&layer->arena, name, dir_len, target);
+	if (!t)
+		return -1;
+	if (layer_link_wanted(layer, t))
+		return 0;
+	char **v = realloc(layer->link_wants, (layer->n_link_wants + 1) * sizeof(*v));
+	if (!v)
+		return -1;
+	layer->link_wants = v;
+	v[layer->n_link_wants++] = t;
+	return 0;
+}
+
 static struct stage_entry *stage_new(struct cst_layer *layer)
 {
 	struct stage_entry *e = cst_arena_alloc(&layer->arena, sizeof(*e));
@@ -229,8 +301,11 @@ static int stage_entry(struct archive *a, struct archive_entry *entry, const str
 		e->link = cst_arena_strndup(&layer->arena, target ? target : "", target ? strlen(target) : 0);
 		if (!e->link)
 			return cst_error_set(err, CST_E_NOMEM, "out of memory");
+		if (name_len && e->link[0] && (fs_wants_clean(fs, abs) || layer_link_wanted(layer, abs)) &&
+		    want_link_target(layer, name, dir_len, e->link) < 0)
+			return cst_error_set(err, CST_E_NOMEM, "out of memory");
 	}
-	if (e->type == CST_FT_REG && name_len && fs_wants_clean(fs, abs))
+	if (e->type == CST_FT_REG && name_len && (fs_wants_clean(fs, abs) || layer_link_wanted(layer, abs)))
 		return read_content(a, entry, raw, e, err);
 	return 0;
 }
@@ -278,6 +353,7 @@ void cst_layer_free(struct cst_layer *layer)
 		return;
 	for (struct stage_entry *e = layer->head; e; e = e->next)
 		free(e->content);
+	free(layer->link_wants);
 	cst_arena_release(&layer->arena);
 	free(layer);
 }

@@ -477,11 +477,16 @@ static void test_hardlinks_and_second_pass(void **state)
 	/* Only the links are wanted, not what they point to. */
 	assert_int_equal(cst_fs_want_path(fs, "/srv/hard"), 0);
 	assert_int_equal(cst_fs_want_path(fs, "/srv/soft"), 0);
+	assert_int_equal(cst_fs_want_path(fs, "/srv/back"), 0);
 	assert_int_equal(cst_fs_want_path(fs, "/via/file"), 0);
 	const struct spec l0[] = {
 		{"srv/orig", 'f', 0640, "shared", 5, 6},
 		{"srv/hard", 'h', 0, "srv/orig"},
-		{"srv/soft", 'l', 0, "other"},
+		{"srv/early", 'f', 0, "early contents"},
+		{"srv/back", 'l', 0, "./early"},
+		/* a link to a file later in the tar is followed lexically while
+		 * reading, so no second pass is needed for it */
+		{"srv/soft", 'l', 0, "../srv/./other"},
 		{"srv/other", 'f', 0, "other contents"},
 		{"real/file", 'f', 0, "through a dir link"},
 		{"via", 'l', 0, "real"},
@@ -494,17 +499,20 @@ static void test_hardlinks_and_second_pass(void **state)
 	assert_int_equal(i.gid, 6);
 	assert_int_equal(i.size, 6);
 	assert_false(i.has_content);
-	assert_false(must(fs, "/srv/soft", true).has_content);
+	assert_string_equal(must(fs, "/srv/soft", true).content, "other contents");
+	assert_false(must(fs, "/srv/back", true).has_content);
 
 	int added = cst_fs_want_resolved(fs);
 	assert_int_equal(added, 3);
 	assert_true(cst_fs_wants(fs, "/srv/orig"));
-	assert_true(cst_fs_wants(fs, "/srv/other"));
+	assert_true(cst_fs_wants(fs, "/srv/early"));
+	assert_false(cst_fs_wants(fs, "/srv/other"));
 	assert_true(cst_fs_wants(fs, "/real/file"));
 	cst_fs_clear(fs);
 	APPLY(fs, l0, 0);
 	assert_string_equal(must(fs, "/srv/hard", false).content, "shared");
 	assert_string_equal(must(fs, "/srv/soft", true).content, "other contents");
+	assert_string_equal(must(fs, "/srv/back", true).content, "early contents");
 	assert_string_equal(must(fs, "/via/file", true).content, "through a dir link");
 	assert_int_equal(cst_fs_want_resolved(fs), 0);
 
