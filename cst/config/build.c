@@ -5,7 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static char *vformat(const char *fmt, va_list ap)
+/* The format attribute lets clang check callers instead of warning here. */
+CST_PRINTF(1, 0) static char *vformat(const char *fmt, va_list ap)
 {
 	char *s = NULL;
 	if (vasprintf(&s, fmt, ap) < 0)

@@ -110,3 +110,9 @@ YAML
 	echo "$output"
 	[ "$status" -eq 0 ]
 }
+
+@test "the CI recipes in README.md parse: YAML loads, shell passes sh -n, Groovy braces balance" {
+	run "$PY" "$CST_TESTS/ci/readme_snippets.py" "$CST_TESTS/../README.md" check
+	echo "$output"
+	[ "$status" -eq 0 ]
+}

@@ -64,7 +64,7 @@ teardown_file() {
 	fi
 	if [ -n "${NAME:-}" ]; then
 		docker image ls --format '{{.Repository}}:{{.Tag}}' |
-			grep -F "$NAME:" | xargs -r docker rmi -f >/dev/null 2>&1 || true
+			grep -F "$NAME" | xargs -r docker rmi -f >/dev/null 2>&1 || true
 	fi
 }
 
@@ -160,4 +160,37 @@ setup() {
 	[[ "$output" == *"Passes:      13"* ]]
 	[ "$(docker image inspect -f '{{index .Config.Labels "org.opencontainers.image.revision"}}' \
 		"$REGISTRY/$NAME:1.2.3")" = "$REV" ]
+}
+
+@test "the README's release script: a failing image is not pushed, a passing one is pushed and re-tested" {
+	PY=python3
+	[ -x /usr/bin/python3 ] && PY=/usr/bin/python3
+	"$PY" "$CST_TESTS/ci/readme_snippets.py" "$CST_TESTS/../README.md" get "A pre-publish release script" sh \
+		>"$BATS_TEST_TMPDIR/release.sh"
+	grep -q '^repo=registry.example.com/team/app$' "$BATS_TEST_TMPDIR/release.sh"
+	sed -i "s|^repo=registry.example.com/team/app\$|repo=$REGISTRY/$NAME-release|" "$BATS_TEST_TMPDIR/release.sh"
+	mkdir -p "$BATS_TEST_TMPDIR/bin"
+	ln -sf "$CST_BIN" "$BATS_TEST_TMPDIR/bin/cst"
+	PATH="$BATS_TEST_TMPDIR/bin:$PATH"
+
+	# Built without the pipeline's build arguments, the image has empty
+	# labels: the script must stop before pushing.
+	run sh "$BATS_TEST_TMPDIR/release.sh" 1.2.3
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"failed its structure tests (cst-1.2.3.xml); not pushed"* ]]
+	run curl -fsS "http://$REGISTRY/v2/$NAME-release/tags/list"
+	[[ "$output" != *'"1.2.3"'* ]]
+
+	# With the labels the pipeline records, the same script publishes and
+	# verifies the pulled image.
+	. build/metadata.env
+	sed -i "s|^docker build -t \"\$image\" .\$|docker build --build-arg BUILD_DATE=$BUILD_DATE --build-arg VCS_REF=$VCS_REF --build-arg VERSION=1.2.3 -t \"\$image\" .|" \
+		"$BATS_TEST_TMPDIR/release.sh"
+	grep -q -- '--build-arg BUILD_DATE=' "$BATS_TEST_TMPDIR/release.sh"
+	run sh "$BATS_TEST_TMPDIR/release.sh" 1.2.3
+	echo "$output" | grep -v -e '^ ---> ' -e '^Removing intermediate' | tail -n 20
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"published and verified"* ]]
+	grep -qF 'data-fail="0"' cst-1.2.3.html
+	curl -fsS "http://$REGISTRY/v2/$NAME-release/tags/list" | grep -qF '"1.2.3"'
 }

@@ -267,6 +267,29 @@ static void test_durations(void **state)
 	free(p.data);
 }
 
+/* The HTML parser drops one line break right after <pre>: output that
+ * starts with a blank line must get one extra to drop. */
+static void test_pre_keeps_leading_newline(void **state)
+{
+	struct cst_report rep = {0};
+	struct cst_suite *s = cst_report_add_suite(&rep, "t.yaml");
+	assert_non_null(s);
+	struct cst_result r;
+	assert_int_equal(cst_result_init(&r, "Command Test: blank first"), 0);
+	assert_int_equal(cst_result_set_output(&r, "\nsecond\n", 8, "\r\nx", 3), 0);
+	assert_int_equal(cst_suite_add(s, &r), 0);
+	struct page p = {NULL, 0};
+	FILE *f = open_memstream(&p.data, &p.len);
+	assert_non_null(f);
+	struct cst_error err = CST_ERROR_INIT;
+	assert_int_equal(cst_report_html.write(f, &rep, NULL, &err), 0);
+	assert_int_equal(fclose(f), 0);
+	assert_non_null(find(&p, "<pre class=\"stdout\">\n\nsecond\n</pre>"));
+	assert_non_null(find(&p, "<pre class=\"stderr\">\n\r\nx</pre>"));
+	free(p.data);
+	cst_report_release(&rep);
+}
+
 /* A full disk must be an error, not a truncated page that looks whole. */
 static void test_write_error(void **state)
 {
@@ -289,7 +312,7 @@ int main(void)
 		cmocka_unit_test(test_self_contained),  cmocka_unit_test(test_summary_counts),
 		cmocka_unit_test(test_failures_first),  cmocka_unit_test(test_escaping),
 		cmocka_unit_test(test_long_output_whole), cmocka_unit_test(test_durations),
-		cmocka_unit_test(test_write_error),
+		cmocka_unit_test(test_pre_keeps_leading_newline), cmocka_unit_test(test_write_error),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
