@@ -1,4 +1,4 @@
-/* Report formats: text, json, junit, tap — one file each under cst/report/,
+/* Report formats: text, json, junit, tap, html — one file each under cst/report/,
  * all fed the same struct cst_report. */
 #ifndef CST_REPORT_H
 #define CST_REPORT_H
@@ -15,7 +15,7 @@ struct cst_report_opts {
 };
 
 struct cst_reporter {
-	const char *name; /* "text", "json", "junit", "tap" */
+	const char *name; /* "text", "json", "junit", "tap", "html" */
 	/* Writes the whole report to out.  Returns -1 with err on a write error. */
 	int (*write)(FILE *out, const struct cst_report *rep, const struct cst_report_opts *opts, struct cst_error *err);
 };
