@@ -566,7 +566,9 @@ static int glob_level(struct glob_walk *w, uint32_t dir, size_t depth)
 		}
 		ids[n++] = c;
 	}
-	qsort_r(ids, n, sizeof(*ids), cmp_ids_by_name, (void *)fs);
+	/* ids is NULL in an empty directory, which qsort must not be given. */
+	if (n > 1)
+		qsort_r(ids, n, sizeof(*ids), cmp_ids_by_name, (void *)fs);
 	int r = 0;
 	for (size_t i = 0; i < n && r == 0; i++)
 		r = glob_visit(w, ids[i], depth + 1);
