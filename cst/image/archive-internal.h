@@ -34,6 +34,8 @@ struct tar_cache {
  * indexes or configs.  Errors name the path. */
 int tar_scan(const char *path, struct tar_cache *ret, struct cst_error *err);
 const struct tar_cached *tar_cache_get(const struct tar_cache *c, const char *name);
+/* Takes data (malloc'd) into the cache under name; -1 on allocation failure. */
+int tar_cache_add(struct tar_cache *c, const char *name, char *data, size_t len);
 void tar_cache_release(struct tar_cache *c);
 /* Parses a cached entry as JSON; errors name path and entry. */
 int tar_cache_json(const struct tar_cache *c, const char *path, const char *name, json_t **ret,

@@ -172,7 +172,7 @@ static int read_json_entry(struct archive *a, size_t size, char **ret, size_t *r
 	return 1;
 }
 
-static int cache_add(struct tar_cache *c, const char *name, char *data, size_t len)
+int tar_cache_add(struct tar_cache *c, const char *name, char *data, size_t len)
 {
 	struct tar_cached *v = realloc(c->v, (c->n + 1) * sizeof(*v));
 	if (!v)
@@ -228,7 +228,7 @@ int tar_scan(const char *path, struct tar_cache *ret, struct cst_error *err)
 			cst_error_wrap(err, "%s: entry '%s'", path, name);
 			goto out;
 		}
-		if (k == 1 && cache_add(&c, name, data, len) < 0) {
+		if (k == 1 && tar_cache_add(&c, name, data, len) < 0) {
 			free(data);
 			cst_error_set(err, CST_E_NOMEM, "out of memory");
 			goto out;
