@@ -10,6 +10,7 @@
 #   BENCH_RUNS        runs per suite and tool (default 3)
 #   BENCH_PEER_RUNS   runs of the docker CLI peer (default BENCH_RUNS)
 #   BENCH_PEER_BIG=1  run the docker CLI peer on the big suite too (once)
+#   BENCH_SUITES      comma-separated suites to run (default: all)
 #   BENCH_WORK        where suites, image archives and bench.json go
 #                     (default: BUILD/bench)
 set -euo pipefail
@@ -29,9 +30,8 @@ if [ -z "$cst" ]; then
 fi
 [ -n "$cst" ] || die "no cst binary under $build (run make build, or set CST_BENCH_BIN)"
 
-# GNU time measures peak RSS; debootstrap builds the image.
+# debootstrap builds the image.
 missing=()
-[ -x /usr/bin/time ] || missing+=(time)
 command -v debootstrap >/dev/null 2>&1 || missing+=(debootstrap)
 if [ ${#missing[@]} -gt 0 ]; then
 	[ "$(id -u)" = 0 ] || die "missing packages: ${missing[*]} (apt-get install ${missing[*]})"
