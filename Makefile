@@ -19,7 +19,7 @@ build: deps $(BUILD)/build.ninja
 demo: build
 	@bash tests/lib/engine.sh
 	@bash testdata/images/build.sh busybox
-	./$(BUILD)/cst/cst test --image cst-test/busybox:1 --config testdata/demo/structure-tests.yaml
+	$(abspath $(BUILD))/cst/cst test --image cst-test/busybox:1 --config testdata/demo/structure-tests.yaml
 
 check: build
 	@bash tests/lib/engine.sh
