@@ -9,6 +9,7 @@ packages=(
 	libcmocka-dev bats libxml2-utils perl python3 python3-yaml python3-jsonschema
 	docker.io busybox-static curl
 	chromium python3-junitparser docker-registry man-db make
+	clang-14 clang libclang-rt-14-dev valgrind cppcheck
 )
 
 missing=()

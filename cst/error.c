@@ -6,7 +6,7 @@
 
 /* When even the message cannot be allocated, the code still tells main()
  * what kind of failure it was. */
-static char *vformat(const char *fmt, va_list ap)
+CST_PRINTF(1, 0) static char *vformat(const char *fmt, va_list ap)
 {
 	char *s = NULL;
 	if (vasprintf(&s, fmt, ap) < 0)

@@ -106,6 +106,10 @@ int main(int argc, char **argv)
 		code = do_test(&opts, &err);
 		if (code < 0)
 			code = exit_code_for(&err);
+		else if (cst_signal_pending())
+			/* Interrupted after the last check: the report is whole,
+			 * but the caller asked the run to stop and must hear so. */
+			code = 128 + cst_signal_pending();
 		break;
 	default:
 		code = EXIT_ERROR;

@@ -33,8 +33,12 @@ struct cst_regex *cst_regex_compile(const char *pattern, struct cst_error *err)
 			      (size_t)erroff);
 		return NULL;
 	}
-	/* JIT is an optimisation only: when it is unavailable the interpreter runs. */
-	(void)pcre2_jit_compile(code, PCRE2_JIT_COMPLETE);
+	/* JIT is an optimisation only: when it is unavailable the interpreter
+	 * runs.  CST_NO_JIT turns it off for valgrind, which cannot follow
+	 * JIT-compiled code and reports its reads as uninitialised. */
+	const char *no_jit = getenv("CST_NO_JIT");
+	if (!no_jit || !*no_jit)
+		(void)pcre2_jit_compile(code, PCRE2_JIT_COMPLETE);
 
 	struct cst_regex *re = calloc(1, sizeof(*re));
 	pcre2_match_context *mctx = pcre2_match_context_create(NULL);

@@ -130,7 +130,7 @@ static int open_image(struct run *run, struct cst_error *err)
 		.jobs = o->jobs > 0 ? o->jobs : (ncpu > 0 ? (int)ncpu : 1),
 		.progress = run->diag,
 	};
-	if (cst_docker_open(&dopts, &run->docker, err) < 0)
+	if (cst_docker_open(&dopts, &run->docker, err) < 0 || cst_docker_reap_stale(run->docker, err) < 0)
 		return -1;
 	run->image_ref = o->image;
 	if (o->image_from_oci_layout) {
@@ -291,7 +291,10 @@ static int run_commands(struct run *run, struct command_batch *b, struct cst_err
 				return cst_error_set(err, CST_E_NOMEM, "out of memory");
 		return 0;
 	}
-	return cst_docker_run_commands(run->docker, run->image_ref, b->jobs, b->n, b->outs, err);
+	int rc = cst_docker_run_commands(run->docker, run->image_ref, b->jobs, b->n, b->outs, err);
+	for (size_t i = 0; i < b->n; i++)
+		b->outs[i].timeout = b->jobs[i].timeout;
+	return rc;
 }
 
 /* Files a check's result; rc is the check's own return. */

@@ -25,13 +25,19 @@ struct frame {
 
 struct yreader {
 	const char *file;
+	const char *text;
+	size_t len;
 	struct cfg_doc *doc;
 	struct frame stack[CFG_MAX_DEPTH];
 	size_t depth;
+	/* Anchors by name in an open-addressing table (a power-of-two size, at
+	 * most half full): a file may define hundreds of thousands, and a
+	 * linear search per alias made such a file take hours. */
 	struct anchor *anchors;
 	size_t n_anchors;
 	size_t cap_anchors;
 	size_t total; /* expanded nodes so far */
+	bool aliased; /* an alias has added to total */
 	struct cst_error *err;
 };
 
@@ -52,32 +58,63 @@ static int located(struct yreader *r, yaml_mark_t mark, const char *msg, const c
 			     arg ? " '" : "", arg ? arg : "", arg ? "'" : "");
 }
 
-static int add_anchor(struct yreader *r, const char *name, struct cfg_node *node)
+static size_t anchor_hash(const char *name)
 {
-	if (!name)
-		return 0;
-	if (r->n_anchors == r->cap_anchors) {
-		size_t cap = r->cap_anchors ? r->cap_anchors * 2 : 8;
-		struct anchor *a = realloc(r->anchors, cap * sizeof(*a));
-		if (!a)
-			return nomem(r);
-		r->anchors = a;
-		r->cap_anchors = cap;
-	}
-	char *copy = strdup(name);
-	if (!copy)
+	/* FNV-1a */
+	size_t h = (size_t)14695981039346656037ull;
+	for (const unsigned char *p = (const unsigned char *)name; *p; p++)
+		h = (h ^ *p) * (size_t)1099511628211ull;
+	return h;
+}
+
+static struct anchor *anchor_slot(struct anchor *table, size_t cap, const char *name)
+{
+	size_t i = anchor_hash(name) & (cap - 1);
+	while (table[i].name && strcmp(table[i].name, name) != 0)
+		i = (i + 1) & (cap - 1);
+	return &table[i];
+}
+
+static int grow_anchors(struct yreader *r)
+{
+	size_t cap = r->cap_anchors ? r->cap_anchors * 2 : 16;
+	struct anchor *table = calloc(cap, sizeof(*table));
+	if (!table)
 		return nomem(r);
-	r->anchors[r->n_anchors++] = (struct anchor){copy, node};
+	for (size_t i = 0; i < r->cap_anchors; i++) {
+		if (r->anchors[i].name)
+			*anchor_slot(table, cap, r->anchors[i].name) = r->anchors[i];
+	}
+	free(r->anchors);
+	r->anchors = table;
+	r->cap_anchors = cap;
 	return 0;
 }
 
 /* The latest definition wins, as YAML specifies for a reused anchor name. */
+static int add_anchor(struct yreader *r, const char *name, struct cfg_node *node)
+{
+	if (!name)
+		return 0;
+	if (2 * (r->n_anchors + 1) > r->cap_anchors && grow_anchors(r) < 0)
+		return -1;
+	struct anchor *a = anchor_slot(r->anchors, r->cap_anchors, name);
+	if (a->name) {
+		a->node = node;
+		return 0;
+	}
+	if (!(a->name = strdup(name)))
+		return nomem(r);
+	a->node = node;
+	r->n_anchors++;
+	return 0;
+}
+
 static struct cfg_node *find_anchor(const struct yreader *r, const char *name)
 {
-	for (size_t i = r->n_anchors; i-- > 0;)
-		if (!strcmp(r->anchors[i].name, name))
-			return r->anchors[i].node;
-	return NULL;
+	if (!r->cap_anchors)
+		return NULL;
+	return anchor_slot(r->anchors, r->cap_anchors, name)->node;
 }
 
 static int attach(struct yreader *r, struct cfg_node *node)
@@ -97,6 +134,11 @@ static int count(struct yreader *r, size_t weight, yaml_mark_t mark)
 	r->total += weight;
 	if (r->total > CFG_MAX_EXPANDED_NODES) {
 		struct cst_loc loc = mark_loc(r, mark);
+		/* Without aliases the file is merely huge: no talk of a bomb. */
+		if (!r->aliased)
+			return cst_error_set(r->err, CST_E_CONFIG,
+					     "%s:%d:%d: more than %u values in one config; split it into several files",
+					     loc.file, loc.line, loc.col, CFG_MAX_EXPANDED_NODES);
 		return cst_error_set(r->err, CST_E_CONFIG,
 				     "%s:%d:%d: aliases expand to more than %u nodes (alias bomb?)", loc.file,
 				     loc.line, loc.col, CFG_MAX_EXPANDED_NODES);
@@ -109,6 +151,12 @@ static int on_scalar(struct yreader *r, const yaml_event_t *ev)
 	struct cfg_node *node = cfg_node_new(r->doc, CFG_SCALAR, mark_loc(r, ev->start_mark));
 	if (!node)
 		return nomem(r);
+	/* Strings are C strings from here on: a NUL would silently cut one
+	 * short (a path "/etc\0x" would test "/etc"). */
+	if (memchr(ev->data.scalar.value, '\0', ev->data.scalar.length))
+		return located(r, ev->start_mark,
+			       "a NUL character in a string is not supported (in a regex, write \\x00 instead)",
+			       NULL);
 	node->text = strndup((const char *)ev->data.scalar.value, ev->data.scalar.length);
 	if (!node->text)
 		return nomem(r);
@@ -136,6 +184,8 @@ static int on_start(struct yreader *r, const yaml_event_t *ev, enum cfg_kind kin
 	if (anchor && !(copy = strdup((const char *)anchor)))
 		return nomem(r);
 	r->stack[r->depth++] = (struct frame){node, copy};
+	/* The stack frame owns copy now: on_end() or cfg_read_yaml() frees it. */
+	/* cppcheck-suppress memleak */
 	return 0;
 }
 
@@ -159,6 +209,7 @@ static int on_alias(struct yreader *r, const yaml_event_t *ev)
 	struct cfg_node *node = find_anchor(r, name);
 	if (!node)
 		return located(r, ev->start_mark, "unknown anchor (or an alias inside its own anchor)", name);
+	r->aliased = true;
 	if (count(r, node->weight, ev->start_mark) < 0)
 		return -1;
 	return attach(r, node);
@@ -169,9 +220,21 @@ static int syntax_error(struct yreader *r, const yaml_parser_t *parser)
 	if (parser->error == YAML_MEMORY_ERROR)
 		return nomem(r);
 	struct cst_loc loc = mark_loc(r, parser->problem_mark);
-	if (parser->error == YAML_READER_ERROR)
-		return cst_error_set(r->err, CST_E_CONFIG, "%s: invalid YAML: %s at byte %zu", r->file,
+	if (parser->error == YAML_READER_ERROR) {
+		/* libyaml gives only a byte offset for bad encoding: count lines
+		 * so the message points at the byte like every other one does. */
+		int line = 1, col = 1;
+		for (size_t i = 0; i < parser->problem_offset && i < r->len; i++) {
+			if (r->text[i] == '\n') {
+				line++;
+				col = 1;
+			} else {
+				col++;
+			}
+		}
+		return cst_error_set(r->err, CST_E_CONFIG, "%s:%d:%d: invalid YAML: %s (byte %zu)", r->file, line, col,
 				     parser->problem ? parser->problem : "unreadable input", parser->problem_offset);
+	}
 	return cst_error_set(r->err, CST_E_CONFIG, "%s:%d:%d: invalid YAML: %s%s%s", loc.file, loc.line, loc.col,
 			     parser->problem ? parser->problem : "syntax error", parser->context ? " " : "",
 			     parser->context ? parser->context : "");
@@ -230,12 +293,12 @@ int cfg_read_yaml(const char *file, const char *text, size_t len, struct cfg_doc
 		return cst_error_set(err, CST_E_NOMEM, "out of memory reading %s", file);
 	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
 
-	struct yreader r = {.file = file, .doc = doc, .err = err};
+	struct yreader r = {.file = file, .text = text, .len = len, .doc = doc, .err = err};
 	int rc = run(&r, &parser);
 
 	while (r.depth > 0)
 		free(r.stack[--r.depth].anchor);
-	for (size_t i = 0; i < r.n_anchors; i++)
+	for (size_t i = 0; i < r.cap_anchors; i++)
 		free(r.anchors[i].name);
 	free(r.anchors);
 	yaml_parser_delete(&parser);

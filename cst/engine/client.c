@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cst/signals.h"
@@ -319,6 +320,10 @@ int dk_xfer_prepare(struct cst_docker *d, struct dk_conn *c, const struct dk_req
 	curl_easy_setopt(h, CURLOPT_URL, x->url);
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, DK_CONNECT_TIMEOUT_MS);
+	if (r->fresh) {
+		curl_easy_setopt(h, CURLOPT_FRESH_CONNECT, 1L);
+		curl_easy_setopt(h, CURLOPT_FORBID_REUSE, 1L);
+	}
 	if (r->timeout_ms > 0)
 		curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, r->timeout_ms);
 	if (d->ep.socket_path)
@@ -396,12 +401,18 @@ void dk_xfer_release(struct dk_xfer *x)
 	x->url = x->body = NULL;
 }
 
+/* The engine as DOCKER_HOST names it. */
 static const char *where(const struct cst_docker *d, char *buf, size_t size)
 {
+	const char *url = d->ep.base_url;
 	if (d->ep.socket_path)
 		snprintf(buf, size, "unix://%s", d->ep.socket_path);
+	else if (strncmp(url, "http://", 7) == 0)
+		snprintf(buf, size, "tcp://%s", url + 7);
+	else if (strncmp(url, "https://", 8) == 0)
+		snprintf(buf, size, "tcp://%s (TLS)", url + 8);
 	else
-		snprintf(buf, size, "%s", d->ep.base_url);
+		snprintf(buf, size, "%s", url);
 	return buf;
 }
 
@@ -425,8 +436,8 @@ long dk_xfer_finish(struct dk_conn *c, struct dk_xfer *x, CURLcode rc, long *ret
 	if (rc == CURLE_OPERATION_TIMEDOUT && r->timeout_ms > 0) {
 		if (ret_timed_out)
 			*ret_timed_out = true;
-		cst_error_set(err, CST_E_ENGINE, "%s %s: no answer from the engine within %.1f s", method, r->path,
-			      (double)r->timeout_ms / 1000.0);
+		cst_error_set(err, CST_E_ENGINE, "%s %s: no answer from the engine at %s within %.1f s", method,
+			      r->path, where(x->d, w, sizeof(w)), (double)r->timeout_ms / 1000.0);
 		goto out;
 	}
 	if (rc == CURLE_WRITE_ERROR && x->write_failed) {
@@ -436,7 +447,17 @@ long dk_xfer_finish(struct dk_conn *c, struct dk_xfer *x, CURLcode rc, long *ret
 	}
 	if (rc != CURLE_OK) {
 		const char *why = c->errbuf[0] ? c->errbuf : curl_easy_strerror(rc);
-		if (rc == CURLE_COULDNT_CONNECT || rc == CURLE_COULDNT_RESOLVE_HOST || rc == CURLE_OPERATION_TIMEDOUT)
+		long oserr = 0;
+		curl_easy_getinfo(c->curl, CURLINFO_OS_ERRNO, &oserr);
+		if (rc == CURLE_COULDNT_CONNECT && oserr) {
+			/* curl words a unix socket failure as "localhost port 80";
+			 * the system's reason names what is wrong. */
+			bool denied = oserr == EACCES || oserr == EPERM;
+			cst_error_set(err, CST_E_ENGINE, "cannot connect to the Docker engine at %s: %s (%s)",
+				      where(x->d, w, sizeof(w)), strerror((int)oserr),
+				      denied ? "is this user allowed to use it, e.g. in the docker group?"
+					     : "is the docker daemon running?");
+		} else if (rc == CURLE_COULDNT_CONNECT || rc == CURLE_COULDNT_RESOLVE_HOST || rc == CURLE_OPERATION_TIMEDOUT)
 			cst_error_set(err, CST_E_ENGINE, "cannot connect to the Docker engine at %s: %s (is the docker daemon running?)",
 				      where(x->d, w, sizeof(w)), why);
 		else
@@ -501,6 +522,13 @@ out:
 	return status;
 }
 
+bool dk_engine_alive(struct cst_docker *d, struct dk_conn *c, struct cst_error *err)
+{
+	struct dk_request r = {
+		.path = "/_ping", .unversioned = true, .timeout_ms = 10000, .no_abort = true, .fresh = true};
+	return dk_call(d, c, &r, NULL, NULL, err) >= 0;
+}
+
 struct ping_headers {
 	char api[32];
 };
@@ -531,6 +559,24 @@ static int ping(struct cst_docker *d, struct cst_error *err)
 	return dk_api_version_pick(ph.api, getenv("DOCKER_API_VERSION"), d->api, err);
 }
 
+/* DK_LABEL_HOST: the boot id and the pid namespace's inode.  Left empty
+ * when either is unknown, which turns reaping off rather than guess. */
+static void host_identity(char *ret, size_t size)
+{
+	ret[0] = '\0';
+	char boot[64] = "";
+	FILE *f = fopen("/proc/sys/kernel/random/boot_id", "r");
+	if (!f)
+		return;
+	bool ok = fgets(boot, sizeof(boot), f) != NULL;
+	fclose(f);
+	boot[strcspn(boot, "\n")] = '\0';
+	struct stat st;
+	if (!ok || !*boot || stat("/proc/self/ns/pid", &st) < 0)
+		return;
+	snprintf(ret, size, "%s/%llu", boot, (unsigned long long)st.st_ino);
+}
+
 static int make_run_id(char ret[33], struct cst_error *err)
 {
 	unsigned char raw[16];
@@ -556,6 +602,7 @@ int cst_docker_open(const struct cst_docker_opts *opts, struct cst_docker **ret,
 	d->jobs = opts && opts->jobs > 0 ? opts->jobs : 1;
 	d->progress = opts ? opts->progress : NULL;
 	snprintf(d->pid, sizeof(d->pid), "%ld", (long)getpid());
+	host_identity(d->host, sizeof(d->host));
 	if ((opts && opts->runtime && !(d->runtime = strdup(opts->runtime))) ||
 	    (opts && opts->platform && !(d->platform = strdup(opts->platform)))) {
 		cst_error_set(err, CST_E_NOMEM, "out of memory");
@@ -586,6 +633,8 @@ void cst_docker_close(struct cst_docker *d)
 	free(d->objs);
 	free(d->runtime);
 	free(d->platform);
+	free(d->pin_name);
+	free(d->pin_id);
 	pthread_mutex_destroy(&d->lock);
 	free(d);
 	curl_global_cleanup();

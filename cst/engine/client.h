@@ -38,6 +38,11 @@
 
 #define DK_LABEL_RUN "dev.cst.run"
 #define DK_LABEL_PID "dev.cst.pid"
+/* Where that pid means something: the kernel's boot id and the pid
+ * namespace of the run, so that leftovers are only ever judged by a cst
+ * that can see whether their process still lives (reap.c).  Objects kept
+ * by --save do not carry it: they are the user's to remove. */
+#define DK_LABEL_HOST "dev.cst.host"
 
 /* Where the engine is, from DOCKER_HOST and friends. */
 struct dk_endpoint {
@@ -87,12 +92,18 @@ struct cst_docker {
 	char api[16];
 	char run_id[33];
 	char pid[24];
+	char host[96]; /* DK_LABEL_HOST; "" when unknown: nothing is reaped */
 	char *runtime;
 	char *platform;
 	bool save;
 	int jobs;
 	FILE *progress;
 	struct dk_conn conn; /* the opening thread's */
+	/* The image under test by its ID, from the inspect that read its
+	 * metadata, so that every container runs that very image even when
+	 * its name is moved or removed during the run. */
+	char *pin_name;
+	char *pin_id;
 
 	pthread_mutex_t lock;
 	struct dk_object *objs;
@@ -123,6 +134,10 @@ struct dk_request {
 	void *header_ud;
 	long timeout_ms;     /* the whole transfer; 0: no limit */
 	bool no_abort;       /* cleanup: runs to the end despite a pending signal */
+	/* On a new connection, not a kept-alive one: a stopping dockerd
+	 * closes its listener first and serves open connections to the end,
+	 * so only a new connection tells that it is going away. */
+	bool fresh;
 };
 
 /* Performs one request.  Returns the HTTP status when the engine answered
@@ -161,6 +176,10 @@ void dk_xfer_release(struct dk_xfer *x);
 /* URL-escapes s for a query or path component; malloc'd. */
 char *dk_escape(struct dk_conn *c, const char *s);
 
+/* Whether the engine takes a new connection and answers /_ping; when not,
+ * err says why.  A signal does not cut it short. */
+bool dk_engine_alive(struct cst_docker *d, struct dk_conn *c, struct cst_error *err);
+
 /* Registry of what this run created, for cst_docker_cleanup(). */
 int dk_registry_add(struct cst_docker *d, const char *id, bool is_image);
 void dk_registry_forget(struct cst_docker *d, const char *id);
@@ -181,6 +200,14 @@ int dk_container_wait(struct cst_docker *d, struct dk_conn *c, const char *id, d
  * all on out). */
 int dk_container_logs(struct cst_docker *d, struct dk_conn *c, const char *id, bool tty, struct cst_buf *out,
 		      struct cst_buf *errb, struct cst_error *err);
+/* Starts the created container with its output streamed into out and
+ * errb (attached before the start, so nothing is missed) and waits for it.
+ * Past timeout_s it is killed and *ret_timed_out set; once either buffer
+ * reaches its ceiling it is killed too (the buffer says truncated).  ac
+ * is a second connection, for the stream while c starts and waits. */
+int dk_container_run_attached(struct cst_docker *d, struct dk_conn *c, struct dk_conn *ac, const char *id, bool tty,
+			      double timeout_s, struct cst_buf *out, struct cst_buf *errb, int *ret_exit,
+			      bool *ret_timed_out, struct cst_error *err);
 /* Force-removes the container with its anonymous volumes. */
 int dk_container_remove(struct cst_docker *d, struct dk_conn *c, const char *id, struct cst_error *err);
 /* Commits the container to a new, labelled, untagged image. */

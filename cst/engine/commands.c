@@ -121,6 +121,15 @@ static json_t *job_config(struct cst_docker *d, const struct cst_command_job *jo
 		goto fail;
 	if (d->runtime && *d->runtime && json_object_set_new(hc, "Runtime", json_string(d->runtime)) < 0)
 		goto fail;
+	/* Output is read from the attach stream.  The engine's log would keep
+	 * a second copy on its disk, and the json-file driver's per-line
+	 * overhead makes a chatty command slow (32 MiB of "y\n" take minutes
+	 * instead of a second); kept containers keep their logs to look at. */
+	if (!d->save) {
+		json_t *lc = json_pack("{s:s, s:{}}", "Type", "none", "Config");
+		if (!lc || json_object_set_new(hc, "LogConfig", lc) < 0)
+			goto fail;
+	}
 	return c;
 fail:
 	if (!c)
@@ -132,6 +141,8 @@ fail:
 struct worker {
 	struct cst_docker *d;
 	struct dk_conn *c;
+	struct dk_conn *ac; /* the attach stream's */
+	const char *image;  /* as asked for, for messages */
 };
 
 /* Creates, starts and waits for one container; *ret_id is set as soon as
@@ -159,15 +170,33 @@ static void drop_container(struct worker *w, char **id)
 }
 
 /* Whether an error of one test should stop the whole run: the engine no
- * longer answers, memory ran out or a signal came. */
-static bool run_must_stop(struct worker *w, const struct cst_error *e)
+ * longer answers, the image under test is gone, memory ran out or a signal
+ * came.  e then says why the run stopped. */
+static bool run_must_stop(struct worker *w, const char *image, struct cst_error *e)
 {
-	if (e->code == CST_E_INTERRUPTED || e->code == CST_E_NOMEM || cst_signal_pending())
+	if (e->code == CST_E_INTERRUPTED || e->code == CST_E_NOMEM)
 		return true;
-	struct dk_request r = {.path = "/_ping", .unversioned = true, .timeout_ms = 10000};
+	if (cst_signal_check(e) < 0)
+		return true;
 	struct cst_error pe = CST_ERROR_INIT;
-	bool gone = dk_call(w->d, w->c, &r, NULL, NULL, &pe) < 0;
+	if (!dk_engine_alive(w->d, w->c, &pe)) {
+		cst_error_set(e, CST_E_ENGINE, "the Docker engine stopped during the run: %s",
+			      pe.msg ? pe.msg : "no reply");
+		cst_error_clear(&pe);
+		return true;
+	}
+	/* Every test after this one would fail the same way, and their
+	 * verdicts would say nothing about the image. */
+	char *path = NULL;
+	if (asprintf(&path, "/images/%s/json", image) < 0)
+		return false;
+	struct dk_request ir = {.path = path, .timeout_ms = DK_SHORT_TIMEOUT_MS};
+	long status = 0;
+	bool gone = dk_call(w->d, w->c, &ir, &status, NULL, &pe) < 0 && status == 404;
+	free(path);
 	cst_error_clear(&pe);
+	if (gone)
+		cst_error_set(e, CST_E_ENGINE, "the image %s was removed from the engine during the run", w->image);
 	return gone;
 }
 
@@ -226,23 +255,24 @@ static int run_job(struct worker *w, const char *image, const struct cst_command
 		cst_error_set(&e, CST_E_NOMEM, "out of memory");
 		goto test_failed;
 	}
-	int r = run_container(w, config, job->timeout, &id, &o->exit_code, &o->timed_out, &e);
-	if (id) {
-		/* A killed container keeps what it printed; one that failed
-		 * to start may have said why. */
-		struct cst_error le = CST_ERROR_INIT;
-		if (dk_container_logs(d, w->c, id, tty, &o->out, &o->err, &le) < 0 && r == 0) {
-			cst_error_move(&e, &le);
-			r = -1;
-		}
-		cst_error_clear(&le);
-	}
+	int r = dk_container_create(d, w->c, config, &id, &e);
+	if (r == 0)
+		r = dk_container_run_attached(d, w->c, w->ac, id, tty, job->timeout, &o->out, &o->err, &o->exit_code,
+					      &o->timed_out, &e);
 	if (r < 0)
 		goto test_failed;
+	/* Killed, and not by cst: a stopping engine kills every container
+	 * first, and the verdict would blame the command. */
+	if (!o->timed_out && (o->exit_code == 137 || o->exit_code == 143) && !dk_engine_alive(d, w->c, &e)) {
+		cst_error_wrap(&e, "the Docker engine stopped during the run");
+		cst_error_move(err, &e);
+		rc = -1;
+		goto done;
+	}
 	goto done;
 
 test_failed:
-	if (run_must_stop(w, &e)) {
+	if (run_must_stop(w, image, &e)) {
 		cst_error_move(err, &e);
 		rc = -1;
 	} else {
@@ -273,7 +303,8 @@ done:
 
 struct pool {
 	struct cst_docker *d;
-	const char *image;
+	const char *image; /* what containers are created from */
+	const char *name;  /* what the user named */
 	const struct cst_command_job *jobs;
 	struct cst_command_outcome *outs;
 	size_t n;
@@ -283,9 +314,25 @@ struct pool {
 	struct cst_error fatal;
 };
 
+static void pool_fail(struct pool *p, struct cst_error *e)
+{
+	pthread_mutex_lock(&p->lock);
+	if (p->fatal.code == CST_OK)
+		cst_error_move(&p->fatal, e);
+	p->stop = true;
+	pthread_mutex_unlock(&p->lock);
+	cst_error_clear(e);
+}
+
 static void pool_work(struct pool *p, struct dk_conn *c)
 {
-	struct worker w = {p->d, c};
+	struct dk_conn ac;
+	struct cst_error ae = CST_ERROR_INIT;
+	if (dk_conn_init(&ac, &ae) < 0) {
+		pool_fail(p, &ae);
+		return;
+	}
+	struct worker w = {p->d, c, &ac, p->name};
 	for (;;) {
 		pthread_mutex_lock(&p->lock);
 		size_t i = p->next;
@@ -294,18 +341,14 @@ static void pool_work(struct pool *p, struct dk_conn *c)
 			p->next++;
 		pthread_mutex_unlock(&p->lock);
 		if (stop)
-			return;
+			break;
 		struct cst_error e = CST_ERROR_INIT;
 		if (run_job(&w, p->image, &p->jobs[i], &p->outs[i], &e) < 0) {
-			pthread_mutex_lock(&p->lock);
-			if (p->fatal.code == CST_OK)
-				cst_error_move(&p->fatal, &e);
-			p->stop = true;
-			pthread_mutex_unlock(&p->lock);
-			cst_error_clear(&e);
-			return;
+			pool_fail(p, &e);
+			break;
 		}
 	}
+	dk_conn_release(&ac);
 }
 
 static void *pool_thread(void *ud)
@@ -314,12 +357,7 @@ static void *pool_thread(void *ud)
 	struct dk_conn c;
 	struct cst_error e = CST_ERROR_INIT;
 	if (dk_conn_init(&c, &e) < 0) {
-		pthread_mutex_lock(&p->lock);
-		if (p->fatal.code == CST_OK)
-			cst_error_move(&p->fatal, &e);
-		p->stop = true;
-		pthread_mutex_unlock(&p->lock);
-		cst_error_clear(&e);
+		pool_fail(p, &e);
 		return NULL;
 	}
 	pool_work(p, &c);
@@ -332,7 +370,8 @@ int cst_docker_run_commands(struct cst_docker *d, const char *image, struct cst_
 {
 	struct pool p = {
 		.d = d,
-		.image = image,
+		.image = d->pin_id && d->pin_name && strcmp(d->pin_name, image) == 0 ? d->pin_id : image,
+		.name = image,
 		.jobs = jobs,
 		.outs = outs,
 		.n = n,

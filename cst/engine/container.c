@@ -9,6 +9,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cst/signals.h"
 
@@ -57,6 +58,8 @@ int dk_add_labels(struct cst_docker *d, json_t *config)
 	if (json_object_set_new(labels, DK_LABEL_RUN, json_string(d->run_id)) < 0 ||
 	    json_object_set_new(labels, DK_LABEL_PID, json_string(d->pid)) < 0)
 		return -1;
+	if (d->host[0] && !d->save && json_object_set_new(labels, DK_LABEL_HOST, json_string(d->host)) < 0)
+		return -1;
 	return 0;
 }
 
@@ -89,7 +92,11 @@ int dk_container_create(struct cst_docker *d, struct dk_conn *c, json_t *config,
 	}
 	if (!path)
 		return cst_error_set(err, CST_E_NOMEM, "out of memory");
-	struct dk_request r = {.method = "POST", .path = path, .json = config, .timeout_ms = DK_SHORT_TIMEOUT_MS};
+	/* Not cut short by a signal: the engine would finish the create
+	 * anyway, and only a reply read to the end puts the container in the
+	 * registry before cleanup looks. */
+	struct dk_request r = {
+		.method = "POST", .path = path, .json = config, .timeout_ms = DK_SHORT_TIMEOUT_MS, .no_abort = true};
 	json_t *reply = NULL;
 	long st = dk_call_json(d, c, &r, &reply, NULL, err);
 	free(path);
@@ -213,6 +220,267 @@ int dk_container_logs(struct cst_docker *d, struct dk_conn *c, const char *id, b
 	return 0;
 }
 
+/* The attach stream of one container.  Once a buffer reaches its ceiling
+ * the rest would be dropped anyway: the container is killed then, so that
+ * a command printing without end costs neither time nor the engine's disk. */
+struct attach_state {
+	struct dk_demux dm;
+	bool headers_done;
+	bool capped;
+};
+
+static size_t attach_header(char *p, size_t size, size_t nmemb, void *ud)
+{
+	struct attach_state *as = ud;
+	size_t n = size * nmemb;
+	if ((n == 2 && p[0] == '\r' && p[1] == '\n') || (n == 1 && p[0] == '\n'))
+		as->headers_done = true;
+	return n;
+}
+
+static size_t attach_write(char *p, size_t size, size_t nmemb, void *ud)
+{
+	struct attach_state *as = ud;
+	size_t n = size * nmemb;
+	/* Past the ceiling the stream is still read, and dropped: the engine
+	 * counts a container as stopped only once its output is delivered. */
+	if (as->capped)
+		return n;
+	if (dk_demux_feed(&as->dm, p, n) < 0)
+		return 0;
+	if (as->dm.out->truncated || (as->dm.err && as->dm.err->truncated))
+		as->capped = true;
+	return n;
+}
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The attach stream and, once the container must die, the kill request,
+ * both driven by one multi handle: the kill returns only when the engine
+ * has delivered the container's last output, so the stream must keep
+ * being read meanwhile. */
+struct attach_xfer {
+	CURLM *multi;
+	struct dk_conn *ac;
+	struct dk_conn *c;
+	struct dk_xfer x;
+	bool added;
+	bool ended;
+	CURLcode rc;
+	struct dk_request kr;
+	struct dk_xfer kx;
+	bool kadded;
+	bool kended;
+	CURLcode krc;
+};
+
+/* Moves the transfers on, waiting up to wait_ms for data.  -1 only when
+ * curl itself fails. */
+static int attach_pump(struct attach_xfer *ax, long wait_ms, struct cst_error *err)
+{
+	int running = 0;
+	CURLMcode mc = curl_multi_perform(ax->multi, &running);
+	bool news = false;
+	if (mc == CURLM_OK) {
+		int left;
+		CURLMsg *m;
+		while ((m = curl_multi_info_read(ax->multi, &left))) {
+			if (m->msg != CURLMSG_DONE)
+				continue;
+			news = true;
+			if (m->easy_handle == ax->ac->curl) {
+				ax->ended = true;
+				ax->rc = m->data.result;
+			} else if (m->easy_handle == ax->c->curl) {
+				ax->kended = true;
+				ax->krc = m->data.result;
+			}
+		}
+		if (!news && wait_ms > 0)
+			mc = curl_multi_poll(ax->multi, NULL, 0, (int)wait_ms, NULL);
+	}
+	if (mc != CURLM_OK)
+		return cst_error_set(err, CST_E_ENGINE, "reading the container's output: %s", curl_multi_strerror(mc));
+	return 0;
+}
+
+static int kill_start(struct cst_docker *d, struct attach_xfer *ax, const char *path, struct cst_error *err)
+{
+	ax->kr = (struct dk_request){.method = "POST", .path = path, .timeout_ms = DK_SHORT_TIMEOUT_MS, .no_abort = true};
+	if (dk_xfer_prepare(d, ax->c, &ax->kr, &ax->kx, err) < 0) {
+		dk_xfer_release(&ax->kx);
+		return -1;
+	}
+	if (curl_multi_add_handle(ax->multi, ax->c->curl) != CURLM_OK) {
+		dk_xfer_release(&ax->kx);
+		return cst_error_set(err, CST_E_INTERNAL, "curl_multi_add_handle failed");
+	}
+	ax->kadded = true;
+	return 0;
+}
+
+static int kill_finish(struct attach_xfer *ax, struct cst_error *err)
+{
+	curl_multi_remove_handle(ax->multi, ax->c->curl);
+	ax->kadded = false;
+	long status = 0;
+	if (dk_xfer_finish(ax->c, &ax->kx, ax->krc, &status, NULL, err) >= 0)
+		return 0;
+	/* 409: it stopped on its own meanwhile. */
+	if (status == 409) {
+		cst_error_clear(err);
+		return 0;
+	}
+	return -1;
+}
+
+/* Ends the stream: its result when it ran to the end, else it is dropped
+ * (the connection with it).  An unfinished kill is dropped too. */
+static int attach_finish(struct attach_xfer *ax, struct cst_error *err)
+{
+	int rc = 0;
+	if (!ax->multi)
+		return 0;
+	if (ax->kadded) {
+		curl_multi_remove_handle(ax->multi, ax->c->curl);
+		dk_xfer_release(&ax->kx);
+		ax->kadded = false;
+	}
+	if (ax->added)
+		curl_multi_remove_handle(ax->multi, ax->ac->curl);
+	ax->added = false;
+	if (ax->ended)
+		rc = dk_xfer_finish(ax->ac, &ax->x, ax->rc, NULL, NULL, err) < 0 ? -1 : 0;
+	else
+		dk_xfer_release(&ax->x);
+	curl_multi_cleanup(ax->multi);
+	ax->multi = NULL;
+	return rc;
+}
+
+int dk_container_run_attached(struct cst_docker *d, struct dk_conn *c, struct dk_conn *ac, const char *id, bool tty,
+			      double timeout_s, struct cst_buf *out, struct cst_buf *errb, int *ret_exit,
+			      bool *ret_timed_out, struct cst_error *err)
+{
+	*ret_timed_out = false;
+	if (cst_signal_check(err) < 0)
+		return -1;
+	char *path = id_path(ac, "/containers/", id, "/attach?stream=1&stdout=1&stderr=1");
+	char *wait_path = id_path(c, "/containers/", id, "/wait");
+	char *kill_path = id_path(c, "/containers/", id, "/kill");
+	struct attach_state as = {.headers_done = false};
+	dk_demux_init(&as.dm, out, errb, tty);
+	struct dk_request r = {
+		.method = "POST",
+		.path = path,
+		.write_cb = attach_write,
+		.write_ud = &as,
+		.header_cb = attach_header,
+		.header_ud = &as,
+	};
+	struct attach_xfer ax = {.multi = NULL, .ac = ac, .c = c};
+	int rc = -1;
+	bool killed = false;
+	if (!path || !wait_path || !kill_path || !(ax.multi = curl_multi_init())) {
+		cst_error_set(err, CST_E_NOMEM, "out of memory");
+		goto out;
+	}
+	if (dk_xfer_prepare(d, ac, &r, &ax.x, err) < 0) {
+		dk_xfer_release(&ax.x);
+		goto out;
+	}
+	if (curl_multi_add_handle(ax.multi, ac->curl) != CURLM_OK) {
+		dk_xfer_release(&ax.x);
+		cst_error_set(err, CST_E_INTERNAL, "curl_multi_add_handle failed");
+		goto out;
+	}
+	ax.added = true;
+
+	/* The engine answers the attach before the container runs; starting
+	 * it only then is what makes sure not a byte of output is missed. */
+	int64_t limit = mono_ms() + DK_SHORT_TIMEOUT_MS;
+	while (!as.headers_done && !ax.ended) {
+		if (cst_signal_check(err) < 0)
+			goto out;
+		if (mono_ms() > limit) {
+			cst_error_set(err, CST_E_ENGINE, "attaching to the container: no answer from the engine within %ld s",
+				      DK_SHORT_TIMEOUT_MS / 1000);
+			goto out;
+		}
+		if (attach_pump(&ax, 200, err) < 0)
+			goto out;
+	}
+	if (ax.ended) {
+		if (attach_finish(&ax, err) == 0)
+			cst_error_set(err, CST_E_ENGINE, "attaching to the container: the engine closed the stream");
+		goto out;
+	}
+	if (dk_container_start(d, c, id, err) < 0)
+		goto out;
+
+	int64_t deadline = mono_ms() + (int64_t)(timeout_s * 1000.0 + 0.5);
+	for (;;) {
+		if (cst_signal_check(err) < 0)
+			goto out;
+		int64_t now = mono_ms();
+		if (!killed && (as.capped || now >= deadline)) {
+			if (!as.capped)
+				*ret_timed_out = true;
+			if (kill_start(d, &ax, kill_path, err) < 0)
+				goto out;
+			killed = true;
+			/* What it printed before the kill is still on its way. */
+			deadline = now + DK_SHORT_TIMEOUT_MS;
+		}
+		if (killed && ax.kended && ax.kadded && kill_finish(&ax, err) < 0)
+			goto out;
+		if (ax.ended && (!killed || !ax.kadded))
+			break;
+		if (killed && now >= deadline) {
+			cst_error_set(err, CST_E_ENGINE, "the killed container did not stop within %ld s",
+				      DK_SHORT_TIMEOUT_MS / 1000);
+			goto out;
+		}
+		long wait = (long)(deadline - now);
+		if (attach_pump(&ax, wait < 1 ? 1 : (wait > 1000 ? 1000 : wait), err) < 0)
+			goto out;
+	}
+	if (attach_finish(&ax, err) < 0)
+		goto out;
+	if (as.dm.nomem) {
+		cst_error_set(err, CST_E_NOMEM, "out of memory");
+		goto out;
+	}
+	if (as.dm.bad) {
+		cst_error_set(err, CST_E_ENGINE, "the container's output stream is not framed as expected");
+		goto out;
+	}
+	if (killed) {
+		bool late = false;
+		rc = wait_once(d, c, wait_path, DK_SHORT_TIMEOUT_MS, ret_exit, &late, err);
+	} else {
+		/* Its streams closed; the process may still run on. */
+		double left = (double)(deadline - mono_ms()) / 1000.0;
+		bool late = false;
+		rc = dk_container_wait(d, c, id, left > 0.001 ? left : 0.001, ret_exit, &late, err);
+		if (late)
+			*ret_timed_out = true;
+	}
+out:;
+	struct cst_error fe = CST_ERROR_INIT;
+	attach_finish(&ax, &fe);
+	cst_error_clear(&fe);
+	free(path);
+	free(wait_path);
+	free(kill_path);
+	return rc;
+}
+
 int dk_container_remove(struct cst_docker *d, struct dk_conn *c, const char *id, struct cst_error *err)
 {
 	char *path = id_path(c, "/containers/", id, "?force=1&v=1");
@@ -222,9 +490,11 @@ int dk_container_remove(struct cst_docker *d, struct dk_conn *c, const char *id,
 	long status = 0;
 	long st = dk_call(d, c, &r, &status, NULL, err);
 	free(path);
-	if (st < 0 && status != 404)
+	/* Gone already is as good as removed, and so is a removal already in
+	 * progress (409 is nothing else with force=1): another cst removing
+	 * leftovers at the same time. */
+	if (st < 0 && status != 404 && status != 409)
 		return -1;
-	/* Gone already is as good as removed. */
 	cst_error_clear(err);
 	dk_registry_forget(d, id);
 	return 0;
@@ -246,7 +516,10 @@ int dk_container_commit(struct cst_docker *d, struct dk_conn *c, const char *id,
 		json_decref(config);
 		return cst_error_set(err, CST_E_NOMEM, "out of memory");
 	}
-	struct dk_request r = {.method = "POST", .path = path, .json = config, .timeout_ms = 0};
+	/* As with create, a signal waits for the commit: the image it makes
+	 * must be known to be removed.  A commit takes as long as the setup's
+	 * changes are large, so it has no time limit. */
+	struct dk_request r = {.method = "POST", .path = path, .json = config, .timeout_ms = 0, .no_abort = true};
 	json_t *reply = NULL;
 	long st = dk_call_json(d, c, &r, &reply, NULL, err);
 	free(path);
@@ -308,6 +581,23 @@ static void keep_first_error(struct cst_error *first, struct cst_error *e)
 		cst_error_clear(e);
 }
 
+/* After a failed removal: when the engine no longer answers, the other
+ * removals would each wait for their own timeout in vain.  first then
+ * says so; the next cst test on this host removes what is left. */
+static bool engine_gone(struct cst_docker *d, struct cst_error *first)
+{
+	struct cst_error pe = CST_ERROR_INIT;
+	if (dk_engine_alive(d, &d->conn, &pe)) {
+		cst_error_clear(&pe);
+		return false;
+	}
+	cst_error_clear(first);
+	cst_error_set(first, CST_E_ENGINE, "%s; what the run created is left in it for the next cst test to remove",
+		      pe.msg ? pe.msg : "the Docker engine does not answer");
+	cst_error_clear(&pe);
+	return true;
+}
+
 int cst_docker_cleanup(struct cst_docker *d, struct cst_error *err)
 {
 	if (!d)
@@ -342,12 +632,18 @@ int cst_docker_cleanup(struct cst_docker *d, struct cst_error *err)
 	}
 	/* Containers first: an image in use by one cannot go. */
 	for (size_t i = 0; i < k; i++)
-		if (ids[i] && !is_image[i] && dk_container_remove(d, &d->conn, ids[i], &e) < 0)
+		if (ids[i] && !is_image[i] && dk_container_remove(d, &d->conn, ids[i], &e) < 0) {
 			keep_first_error(&first, &e);
+			if (engine_gone(d, &first))
+				goto out;
+		}
 	/* Newest image first: committed setup images are chained. */
 	for (size_t i = k; i-- > 0;)
-		if (ids[i] && is_image[i] && dk_image_remove(d, &d->conn, ids[i], &e) < 0)
+		if (ids[i] && is_image[i] && dk_image_remove(d, &d->conn, ids[i], &e) < 0) {
 			keep_first_error(&first, &e);
+			if (engine_gone(d, &first))
+				goto out;
+		}
 
 	/* Whatever the registry missed but the engine knows by label. */
 	for (int images = 0; images <= 1; images++) {

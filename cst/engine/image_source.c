@@ -83,6 +83,21 @@ static int engine_read_meta(struct cst_image_source *src, struct cst_image_meta 
 		return -1;
 	}
 	int rc = cst_image_meta_from_json(root, s->image, ret, err);
+	const char *id = json_string_value(json_object_get(root, "Id"));
+	if (rc == 0 && id && *id) {
+		char *name = strdup(s->image);
+		char *copy = strdup(id);
+		if (!name || !copy) {
+			free(name);
+			free(copy);
+			rc = cst_error_set(err, CST_E_NOMEM, "out of memory");
+		} else {
+			free(s->d->pin_name);
+			free(s->d->pin_id);
+			s->d->pin_name = name;
+			s->d->pin_id = copy;
+		}
+	}
 	json_decref(root);
 	return rc;
 }
@@ -91,10 +106,11 @@ static int ensure_container(struct engine_src *s, struct cst_error *err)
 {
 	if (s->container)
 		return 0;
+	bool pinned = s->d->pin_id && s->d->pin_name && strcmp(s->d->pin_name, s->image) == 0;
 	json_t *cfg = json_object();
 	json_t *cmd = json_array();
 	if (!cfg || !cmd || json_array_append_new(cmd, json_string("cst-export")) < 0 ||
-	    json_object_set_new(cfg, "Image", json_string(s->image)) < 0 ||
+	    json_object_set_new(cfg, "Image", json_string(pinned ? s->d->pin_id : s->image)) < 0 ||
 	    json_object_set_new(cfg, "Entrypoint", json_array()) < 0 || json_object_set_new(cfg, "Cmd", cmd) < 0 ||
 	    json_object_set_new(cfg, "NetworkDisabled", json_true()) < 0) {
 		if (!cfg)

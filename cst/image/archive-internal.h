@@ -16,6 +16,9 @@ struct archive;
 
 /* Manifests, indexes and configs are small; anything bigger is not one. */
 #define CST_IMAGE_JSON_MAX ((size_t)4 * 1024 * 1024)
+/* Docker stops at 127 layers; a manifest listing thousands is hostile, and
+ * the layer bookkeeping need not scale to it. */
+#define CST_IMAGE_MAX_LAYERS 1000
 
 /* The JSON-looking entries of an outer tar, read in one scan. */
 struct tar_cached {
@@ -24,10 +27,16 @@ struct tar_cached {
 	size_t len;
 };
 
+/* Entries by name through a hash index (an outer tar may hold hundreds of
+ * thousands of small JSON-looking entries; a linear lookup per entry made
+ * such an archive take hours). */
 struct tar_cache {
 	struct tar_cached *v;
 	size_t n;
+	size_t cap;
 	size_t bytes;
+	size_t *slots; /* index into v plus 1; 0: empty.  A power-of-two size, at most half full */
+	size_t n_slots;
 };
 
 /* Scans the tar at path once, keeping the entries that may be manifests,

@@ -31,6 +31,11 @@ int docker_save_plan(const char *path, const struct tar_cache *cache, struct ima
 		cst_error_set(err, CST_E_IMAGE, "%s: manifest.json: the image has no Config or no Layers", path);
 		goto out;
 	}
+	if (json_array_size(layers) > CST_IMAGE_MAX_LAYERS) {
+		cst_error_set(err, CST_E_IMAGE, "%s: manifest.json lists %zu layers; at most %d are supported", path,
+			      json_array_size(layers), CST_IMAGE_MAX_LAYERS);
+		goto out;
+	}
 	if (!(name = strdup(json_string_value(config)))) {
 		cst_error_set(err, CST_E_NOMEM, "out of memory");
 		goto out;

@@ -49,35 +49,44 @@ int layer_from_file(const char *file, const char *what, struct cst_fs *fs, int i
 	return 0;
 }
 
-/* The slot of a plan layer among the distinct names: an image may list
- * one layer (an empty one, typically) more than once. */
-static size_t distinct_slot(const struct image_plan *p, size_t i)
+/* For each plan layer, the first plan layer with the same name: an image
+ * may list one layer (an empty one, typically) more than once.  Computed
+ * once, so that the scan of a big outer tar does not redo it per entry. */
+static size_t *distinct_slots(const struct image_plan *p)
 {
-	for (size_t j = 0; j < i; j++) {
-		if (strcmp(p->layers[j], p->layers[i]) == 0)
-			return j;
+	size_t *slot = calloc(p->n_layers + 1, sizeof(*slot));
+	if (!slot)
+		return NULL;
+	for (size_t i = 0; i < p->n_layers; i++) {
+		slot[i] = i;
+		for (size_t j = 0; j < i; j++) {
+			if (strcmp(p->layers[j], p->layers[i]) == 0) {
+				slot[i] = j;
+				break;
+			}
+		}
 	}
-	return i;
+	return slot;
 }
 
-static bool used_later(const struct image_plan *p, size_t slot, size_t after)
+static bool used_later(const struct image_plan *p, const size_t *slots, size_t slot, size_t after)
 {
 	for (size_t j = after + 1; j < p->n_layers; j++) {
-		if (distinct_slot(p, j) == slot)
+		if (slots[j] == slot)
 			return true;
 	}
 	return false;
 }
 
-static int stage_pass(const char *path, const struct image_plan *p, struct cst_fs *fs, struct cst_layer **staged,
-		      struct cst_error *err)
+static int stage_pass(const char *path, const struct image_plan *p, const size_t *slots, struct cst_fs *fs,
+		      struct cst_layer **staged, struct cst_error *err)
 {
 	struct archive *a;
 	if (archive_open_file(path, &a, err) < 0)
 		return -1;
 	size_t distinct = 0, done = 0;
 	for (size_t i = 0; i < p->n_layers; i++)
-		distinct += distinct_slot(p, i) == i;
+		distinct += slots[i] == i;
 	char *name = NULL;
 	int r = -1;
 	/* Stops as soon as every layer is staged: what follows is not needed. */
@@ -103,7 +112,7 @@ static int stage_pass(const char *path, const struct image_plan *p, struct cst_f
 		archive_name_normalise(name);
 		size_t slot = p->n_layers;
 		for (size_t i = 0; i < p->n_layers; i++) {
-			if (!staged[i] && distinct_slot(p, i) == i && strcmp(p->layers[i], name) == 0) {
+			if (!staged[i] && slots[i] == i && strcmp(p->layers[i], name) == 0) {
 				slot = i;
 				break;
 			}
@@ -124,7 +133,7 @@ static int stage_pass(const char *path, const struct image_plan *p, struct cst_f
 		done++;
 	}
 	for (size_t i = 0; i < p->n_layers; i++) {
-		if (distinct_slot(p, i) == i && !staged[i]) {
+		if (slots[i] == i && !staged[i]) {
 			cst_error_set(err, CST_E_IMAGE, "%s: layer '%s' is listed in the manifest but not in the archive",
 				      path, p->layers[i]);
 			goto out;
@@ -140,12 +149,16 @@ out:
 int layers_from_tar(const char *path, const struct image_plan *p, struct cst_fs *fs, struct cst_error *err)
 {
 	struct cst_layer **staged = calloc(p->n_layers + 1, sizeof(*staged));
-	if (!staged)
+	size_t *slots = distinct_slots(p);
+	if (!staged || !slots) {
+		free(staged);
+		free(slots);
 		return cst_error_set(err, CST_E_NOMEM, "out of memory");
-	int r = stage_pass(path, p, fs, staged, err);
+	}
+	int r = stage_pass(path, p, slots, fs, staged, err);
 	for (size_t i = 0; r == 0 && i < p->n_layers; i++) {
-		size_t slot = distinct_slot(p, i);
-		if (used_later(p, slot, i)) {
+		size_t slot = slots[i];
+		if (used_later(p, slots, slot, i)) {
 			r = cst_fs_apply_layer_copy(fs, staged[slot], (int)i, err);
 		} else {
 			r = cst_fs_apply_layer(fs, staged[slot], (int)i, err);
@@ -157,5 +170,6 @@ int layers_from_tar(const char *path, const struct image_plan *p, struct cst_fs 
 	for (size_t i = 0; i < p->n_layers; i++)
 		cst_layer_free(staged[i]);
 	free(staged);
+	free(slots);
 	return r;
 }

@@ -252,6 +252,9 @@ static int plan_from_manifest(const struct oci_store *s, json_t *manifest, const
 	json_t *layers = json_object_get(manifest, "layers");
 	if (!json_is_object(config) || !json_is_array(layers))
 		return cst_error_set(err, CST_E_IMAGE, "%s: manifest %s has no config or no layers", s->path, where);
+	if (json_array_size(layers) > CST_IMAGE_MAX_LAYERS)
+		return cst_error_set(err, CST_E_IMAGE, "%s: manifest %s lists %zu layers; at most %d are supported",
+				     s->path, where, json_array_size(layers), CST_IMAGE_MAX_LAYERS);
 	char *name;
 	if (desc_json(s, config, &p->config, &name, err) < 0)
 		return -1;

@@ -172,18 +172,61 @@ static int read_json_entry(struct archive *a, size_t size, char **ret, size_t *r
 	return 1;
 }
 
+static size_t name_hash(const char *name)
+{
+	/* FNV-1a */
+	size_t h = (size_t)14695981039346656037ull;
+	for (const unsigned char *p = (const unsigned char *)name; *p; p++)
+		h = (h ^ *p) * (size_t)1099511628211ull;
+	return h;
+}
+
+/* The slot holding name, or the empty slot where it would go. */
+static size_t *cache_slot(const struct tar_cache *c, const char *name)
+{
+	size_t mask = c->n_slots - 1;
+	size_t i = name_hash(name) & mask;
+	while (c->slots[i] && strcmp(c->v[c->slots[i] - 1].name, name) != 0)
+		i = (i + 1) & mask;
+	return &c->slots[i];
+}
+
+static int cache_rehash(struct tar_cache *c)
+{
+	size_t n_slots = c->n_slots ? c->n_slots * 2 : 64;
+	size_t *slots = calloc(n_slots, sizeof(*slots));
+	if (!slots)
+		return -1;
+	free(c->slots);
+	c->slots = slots;
+	c->n_slots = n_slots;
+	for (size_t i = 0; i < c->n; i++)
+		*cache_slot(c, c->v[i].name) = i + 1;
+	return 0;
+}
+
 int tar_cache_add(struct tar_cache *c, const char *name, char *data, size_t len)
 {
-	struct tar_cached *v = realloc(c->v, (c->n + 1) * sizeof(*v));
-	if (!v)
+	if (c->n == c->cap) {
+		size_t cap = c->cap ? c->cap * 2 : 16;
+		struct tar_cached *v = realloc(c->v, cap * sizeof(*v));
+		if (!v)
+			return -1;
+		c->v = v;
+		c->cap = cap;
+	}
+	if (2 * (c->n + 1) > c->n_slots && cache_rehash(c) < 0)
 		return -1;
-	c->v = v;
 	char *copy = strdup(name);
 	if (!copy)
 		return -1;
-	v[c->n].name = copy;
-	v[c->n].data = data;
-	v[c->n].len = len;
+	c->v[c->n].name = copy;
+	c->v[c->n].data = data;
+	c->v[c->n].len = len;
+	/* A repeated name keeps its first entry for lookups, as before. */
+	size_t *slot = cache_slot(c, name);
+	if (!*slot)
+		*slot = c->n + 1;
 	c->n++;
 	c->bytes += len;
 	return 0;
@@ -218,6 +261,14 @@ int tar_scan(const char *path, struct tar_cache *ret, struct cst_error *err)
 		}
 		archive_name_normalise(name);
 		int64_t size = archive_entry_size(entry);
+		/* Said here, or the archive would be reported as having none. */
+		if ((strcmp(name, "manifest.json") == 0 || strcmp(name, "index.json") == 0) &&
+		    (uint64_t)size > CST_IMAGE_JSON_MAX) {
+			cst_error_set(err, CST_E_IMAGE,
+				      "%s: entry '%s' holds %lld bytes; more than %zu MiB is not a manifest", path, name,
+				      (long long)size, CST_IMAGE_JSON_MAX >> 20);
+			goto out;
+		}
 		if (!may_be_json(name) || size <= 0 || (uint64_t)size > CST_IMAGE_JSON_MAX ||
 		    c.bytes + (size_t)size > CACHE_TOTAL_MAX || tar_cache_get(&c, name))
 			continue;
@@ -246,11 +297,10 @@ out:
 
 const struct tar_cached *tar_cache_get(const struct tar_cache *c, const char *name)
 {
-	for (size_t i = 0; i < c->n; i++) {
-		if (strcmp(c->v[i].name, name) == 0)
-			return &c->v[i];
-	}
-	return NULL;
+	if (!c->n_slots)
+		return NULL;
+	size_t i = *cache_slot(c, name);
+	return i ? &c->v[i - 1] : NULL;
 }
 
 int tar_cache_json(const struct tar_cache *c, const char *path, const char *name, json_t **ret,
@@ -276,5 +326,6 @@ void tar_cache_release(struct tar_cache *c)
 		free(c->v[i].data);
 	}
 	free(c->v);
+	free(c->slots);
 	*c = (struct tar_cache){0};
 }

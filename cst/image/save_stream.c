@@ -24,7 +24,12 @@ struct stream_state {
 	struct tar_cache cache;
 	struct staged *v;
 	size_t n;
+	size_t cap;
 };
+
+/* As the file readers: an engine stops at 127 layers; far more is not an
+ * image but an attack on memory. */
+#define STREAM_LAYERS_MAX 1000
 
 static bool ends_with(const char *s, const char *suffix)
 {
@@ -34,13 +39,17 @@ static bool ends_with(const char *s, const char *suffix)
 
 static int add_staged(struct stream_state *st, const char *name, struct cst_layer *layer)
 {
-	struct staged *v = realloc(st->v, (st->n + 1) * sizeof(*v));
-	if (!v)
+	if (st->n == st->cap) {
+		size_t cap = st->cap ? st->cap * 2 : 8;
+		struct staged *v = realloc(st->v, cap * sizeof(*v));
+		if (!v)
+			return -1;
+		st->v = v;
+		st->cap = cap;
+	}
+	if (!(st->v[st->n].name = strdup(name)))
 		return -1;
-	st->v = v;
-	if (!(v[st->n].name = strdup(name)))
-		return -1;
-	v[st->n].layer = layer;
+	st->v[st->n].layer = layer;
 	st->n++;
 	return 0;
 }
@@ -48,6 +57,8 @@ static int add_staged(struct stream_state *st, const char *name, struct cst_laye
 static int stage_archive(struct stream_state *st, struct archive *inner, const char *name, const struct cst_fs *fs,
 			 struct cst_error *err)
 {
+	if (st->n >= STREAM_LAYERS_MAX)
+		return cst_error_set(err, CST_E_IMAGE, "more than %d layers", STREAM_LAYERS_MAX);
 	struct cst_layer *layer = NULL;
 	if (cst_layer_read(inner, fs, &layer, err) < 0)
 		return -1;

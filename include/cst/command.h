@@ -32,6 +32,7 @@ struct cst_command_outcome {
 	struct cst_buf err;  /* stderr */
 	int exit_code;
 	bool timed_out;      /* killed after job->timeout */
+	double timeout;      /* the job's timeout, for the message */
 	char *failure;       /* set when the command could not be run at all (the
 			      * engine's message): the test fails with it */
 	int64_t duration_ns;

@@ -4,8 +4,10 @@
  *
  * Everything the driver creates in the engine (containers, committed setup
  * images) carries the labels `dev.cst.run=<run id>` and `dev.cst.pid=<pid>`
+ * (and `dev.cst.host=<boot id>/<pid namespace>` unless --save keeps it)
  * and is removed by cst_docker_cleanup(), which run.c calls on every path
- * out: success, failed test, engine error and interruption. */
+ * out: success, failed test, engine error and interruption.  What a killed
+ * run could not remove, cst_docker_reap_stale() removes at a later start. */
 #ifndef CST_DOCKER_H
 #define CST_DOCKER_H
 
@@ -30,6 +32,12 @@ struct cst_docker_opts {
 /* Connects (DOCKER_HOST, DOCKER_TLS_VERIFY, DOCKER_CERT_PATH,
  * DOCKER_API_VERSION), pings and negotiates the API version. */
 int cst_docker_open(const struct cst_docker_opts *opts, struct cst_docker **ret, struct cst_error *err);
+/* Removes what earlier runs on this host left in the engine because they
+ * could not clean up (SIGKILL, a crash, the engine restarted under them):
+ * containers and images labelled by a cst process of this host that is
+ * gone.  Says how many on opts->progress.  A removal that fails is noted
+ * there too and does not stop this run: -1 only when interrupted. */
+int cst_docker_reap_stale(struct cst_docker *d, struct cst_error *err);
 /* Pulls image (progress to opts->progress; credentials from
  * ~/.docker/config.json when present). */
 int cst_docker_pull(struct cst_docker *d, const char *image, struct cst_error *err);

@@ -46,7 +46,7 @@ struct cst_error {
 
 /* Sets err (replacing any earlier message); always returns -1. */
 int cst_error_set(struct cst_error *err, enum cst_error_code code, const char *fmt, ...) CST_PRINTF(3, 4);
-int cst_error_setv(struct cst_error *err, enum cst_error_code code, const char *fmt, va_list ap);
+int cst_error_setv(struct cst_error *err, enum cst_error_code code, const char *fmt, va_list ap) CST_PRINTF(3, 0);
 /* Sets a located error: "FILE:LINE:COL: message". Returns -1. */
 int cst_error_at(struct cst_error *err, enum cst_error_code code, struct cst_loc loc, const char *fmt, ...) CST_PRINTF(4, 5);
 /* Prefixes the message with context: "context: old message". Returns -1. */

@@ -2,7 +2,6 @@
  * each directory given (recursively), or each file given.  A crash or a
  * sanitizer report fails the test; the output names every input so a
  * failing one is easy to find. */
-#define _GNU_SOURCE
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -376,6 +376,40 @@ static void test_image_source(void **state)
 	close_clean(d);
 }
 
+/* A command printing without end: both kinds of output are cut at the
+ * ceiling, the container is killed at once (not at the timeout), and the
+ * test after it runs normally. */
+static void test_output_ceiling(void **state)
+{
+	(void)state;
+	struct cst_docker *d = open_engine(1, false);
+	struct cst_command_job job[3];
+	struct cst_command_outcome out[3];
+	memset(out, 0, sizeof(out));
+	job_init(&job[0], NULL, 120, "yes", NULL);
+	job_init(&job[1], NULL, 120, "sh", "-c", "head -c 100000000 /dev/zero >&2; echo done", NULL);
+	job_init(&job[2], NULL, 120, "echo", "after", NULL);
+	struct cst_error err = CST_ERROR_INIT;
+	double t0 = now_s();
+	assert_int_equal(cst_docker_run_commands(d, BUSYBOX, job, 3, out, &err), 0);
+	double t = now_s() - t0;
+	printf("# three jobs, two cut at %u bytes: %.2f s\n", DK_OUTPUT_MAX, t);
+	assert_true(t < 60);
+	assert_true(out[0].out.truncated);
+	assert_int_equal(out[0].out.len, DK_OUTPUT_MAX);
+	assert_memory_equal(out[0].out.data, "y\ny\n", 4);
+	assert_false(out[0].timed_out);
+	assert_null(out[0].failure);
+	assert_int_equal(out[0].exit_code, 137);
+	assert_true(out[1].err.truncated);
+	assert_int_equal(out[1].err.len, DK_OUTPUT_MAX);
+	assert_false(out[1].out.truncated);
+	assert_string_equal(out[2].out.data, "after\n");
+	assert_int_equal(out[2].exit_code, 0);
+	release_all(job, out, 3);
+	close_clean(d);
+}
+
 static void *interrupt_later(void *ud)
 {
 	(void)ud;
@@ -435,6 +469,7 @@ int main(void)
 		cmocka_unit_test(test_setup_tty_and_run_options),
 		cmocka_unit_test(test_save_keeps_containers),
 		cmocka_unit_test(test_image_source),
+		cmocka_unit_test(test_output_ceiling),
 		cmocka_unit_test(test_interrupt_cleans_up),
 	};
 	/* Without an engine outside CI engine.sh asks for a skip. */
