@@ -138,12 +138,115 @@ fail:
 	return NULL;
 }
 
+/* Removes finished test containers on its own connection while the
+ * workers go on with the next tests, as `docker run --rm` leaves removal
+ * to the engine: a removal costs about as much as a create, and nothing
+ * waits for it.  What it has not removed when the run ends stays in the
+ * registry, and cleanup removes it. */
+struct remover {
+	struct cst_docker *d;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	char **ids;
+	size_t n;
+	size_t cap;
+	bool done;
+	bool running;
+	pthread_t tid;
+};
+
 struct worker {
 	struct cst_docker *d;
 	struct dk_conn *c;
 	struct dk_conn *ac; /* the attach stream's */
 	const char *image;  /* as asked for, for messages */
+	struct remover *rm; /* NULL: remove in the worker */
 };
+
+/* Hands id over to the remover; false (id kept) when it cannot take it. */
+static bool remover_push(struct remover *rm, char **id)
+{
+	if (!rm || !rm->running)
+		return false;
+	bool taken = false;
+	pthread_mutex_lock(&rm->lock);
+	if (rm->n == rm->cap) {
+		size_t cap = rm->cap ? rm->cap * 2 : 16;
+		char **v = realloc(rm->ids, cap * sizeof(*v));
+		if (v) {
+			rm->ids = v;
+			rm->cap = cap;
+		}
+	}
+	if (rm->n < rm->cap) {
+		rm->ids[rm->n++] = *id;
+		*id = NULL;
+		taken = true;
+		pthread_cond_signal(&rm->cond);
+	}
+	pthread_mutex_unlock(&rm->lock);
+	return taken;
+}
+
+static void *remover_thread(void *ud)
+{
+	struct remover *rm = ud;
+	struct dk_conn c;
+	struct cst_error e = CST_ERROR_INIT;
+	bool have_conn = dk_conn_init(&c, &e) == 0;
+	cst_error_clear(&e);
+	for (;;) {
+		pthread_mutex_lock(&rm->lock);
+		while (rm->n == 0 && !rm->done)
+			pthread_cond_wait(&rm->cond, &rm->lock);
+		if (rm->n == 0) {
+			pthread_mutex_unlock(&rm->lock);
+			break;
+		}
+		char *id = rm->ids[--rm->n];
+		pthread_mutex_unlock(&rm->lock);
+		/* A failure leaves the container in the registry for cleanup. */
+		if (have_conn && !cst_signal_pending())
+			dk_container_remove(rm->d, &c, id, &e);
+		cst_error_clear(&e);
+		free(id);
+	}
+	if (have_conn)
+		dk_conn_release(&c);
+	return NULL;
+}
+
+static void remover_start(struct remover *rm, struct cst_docker *d)
+{
+	memset(rm, 0, sizeof(*rm));
+	rm->d = d;
+	if (d->save)
+		return;
+	pthread_mutex_init(&rm->lock, NULL);
+	pthread_cond_init(&rm->cond, NULL);
+	rm->running = pthread_create(&rm->tid, NULL, remover_thread, rm) == 0;
+	if (!rm->running) {
+		pthread_cond_destroy(&rm->cond);
+		pthread_mutex_destroy(&rm->lock);
+	}
+}
+
+static void remover_finish(struct remover *rm)
+{
+	if (!rm->running)
+		return;
+	pthread_mutex_lock(&rm->lock);
+	rm->done = true;
+	pthread_cond_signal(&rm->cond);
+	pthread_mutex_unlock(&rm->lock);
+	pthread_join(rm->tid, NULL);
+	for (size_t i = 0; i < rm->n; i++)
+		free(rm->ids[i]);
+	free(rm->ids);
+	pthread_cond_destroy(&rm->cond);
+	pthread_mutex_destroy(&rm->lock);
+	rm->running = false;
+}
 
 /* Creates, starts and waits for one container; *ret_id is set as soon as
  * the container exists, so the caller removes it whatever happens. */
@@ -285,7 +388,10 @@ test_failed:
 	}
 done:
 	json_decref(config);
-	drop_container(w, &id);
+	/* With setup images the container must be gone before its image can
+	 * go; otherwise its removal need not hold up the next test. */
+	if (n_images || !remover_push(w->rm, &id))
+		drop_container(w, &id);
 	for (size_t i = n_images; i-- > 0;) {
 		if (!d->save) {
 			struct cst_error ie = CST_ERROR_INIT;
@@ -308,6 +414,8 @@ struct pool {
 	const struct cst_command_job *jobs;
 	struct cst_command_outcome *outs;
 	size_t n;
+	size_t *order; /* jobs in the order they are started */
+	struct remover *rm;
 	pthread_mutex_t lock;
 	size_t next;
 	bool stop;
@@ -332,11 +440,11 @@ static void pool_work(struct pool *p, struct dk_conn *c)
 		pool_fail(p, &ae);
 		return;
 	}
-	struct worker w = {p->d, c, &ac, p->name};
+	struct worker w = {p->d, c, &ac, p->name, p->rm};
 	for (;;) {
 		pthread_mutex_lock(&p->lock);
-		size_t i = p->next;
-		bool stop = p->stop || i >= p->n;
+		bool stop = p->stop || p->next >= p->n;
+		size_t i = stop ? 0 : p->order[p->next];
 		if (!stop)
 			p->next++;
 		pthread_mutex_unlock(&p->lock);
@@ -365,9 +473,33 @@ static void *pool_thread(void *ud)
 	return NULL;
 }
 
+/* Tests with setup commands take several containers and a commit each:
+ * started first, they do not leave one worker busy at the end while the
+ * others idle.  Otherwise config order (results are reported in config
+ * order whatever the start order). */
+static size_t *start_order(const struct cst_command_job *jobs, size_t n)
+{
+	size_t *order = malloc((n ? n : 1) * sizeof(*order));
+	if (!order)
+		return NULL;
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++)
+		if (jobs[i].n_setup)
+			order[k++] = i;
+	for (size_t i = 0; i < n; i++)
+		if (!jobs[i].n_setup)
+			order[k++] = i;
+	return order;
+}
+
 int cst_docker_run_commands(struct cst_docker *d, const char *image, struct cst_command_job *jobs, size_t n,
 			    struct cst_command_outcome *outs, struct cst_error *err)
 {
+	size_t *order = start_order(jobs, n);
+	if (!order)
+		return cst_error_set(err, CST_E_NOMEM, "out of memory");
+	struct remover rm;
+	remover_start(&rm, d);
 	struct pool p = {
 		.d = d,
 		.image = d->pin_id && d->pin_name && strcmp(d->pin_name, image) == 0 ? d->pin_id : image,
@@ -375,6 +507,8 @@ int cst_docker_run_commands(struct cst_docker *d, const char *image, struct cst_
 		.jobs = jobs,
 		.outs = outs,
 		.n = n,
+		.order = order,
+		.rm = &rm,
 		.fatal = CST_ERROR_INIT,
 	};
 	pthread_mutex_init(&p.lock, NULL);
@@ -399,14 +533,17 @@ int cst_docker_run_commands(struct cst_docker *d, const char *image, struct cst_
 		free(tids);
 	}
 	pthread_mutex_destroy(&p.lock);
+	remover_finish(&rm);
 	/* Jobs never reached keep empty outcomes with a reason. */
-	for (size_t i = p.next; i < n; i++) {
+	for (size_t k = p.next; k < n; k++) {
+		size_t i = order[k];
 		cst_buf_init(&outs[i].out, DK_OUTPUT_MAX);
 		cst_buf_init(&outs[i].err, DK_OUTPUT_MAX);
 		outs[i].exit_code = -1;
 		if (!outs[i].failure)
 			outs[i].failure = strdup("not run: the run was stopped");
 	}
+	free(order);
 	if (p.fatal.code != CST_OK) {
 		cst_error_move(err, &p.fatal);
 		return -1;

@@ -31,7 +31,7 @@
 
 /* Blocks handed to libarchive stay near this size; past it the transfer
  * pauses until libarchive has taken the block. */
-#define EXPORT_BLOCK (1u << 20)
+#define EXPORT_BLOCK (256u << 10)
 
 struct engine_src {
 	struct cst_docker *d;
