@@ -107,6 +107,26 @@ static bool has_commands(const struct run *run)
 	return false;
 }
 
+/* Whether a file test names a path the engine fills in for every container,
+ * so that only the image's own archive shows what the image has there. */
+static bool needs_exact_files(const struct run *run)
+{
+	for (size_t i = 0; i < run->n_configs; i++) {
+		const struct cst_config *c = run->configs[i];
+		for (size_t j = 0; j < c->n_file_existence_tests; j++)
+			if (cst_docker_path_engine_managed(c->file_existence_tests[j].path.s))
+				return true;
+		for (size_t j = 0; j < c->n_file_content_tests; j++)
+			if (cst_docker_path_engine_managed(c->file_content_tests[j].path.s))
+				return true;
+		for (size_t j = 0; j < c->n_license_tests; j++)
+			for (size_t k = 0; k < c->license_tests[j].files.n; k++)
+				if (cst_docker_path_engine_managed(c->license_tests[j].files.v[k].s))
+					return true;
+	}
+	return false;
+}
+
 static int open_image(struct run *run, struct cst_error *err)
 {
 	const struct cst_options *o = run->opts;
@@ -127,6 +147,7 @@ static int open_image(struct run *run, struct cst_error *err)
 		.runtime = o->runtime,
 		.platform = o->platform,
 		.save = o->save,
+		.exact_files = needs_exact_files(run),
 		.jobs = o->jobs > 0 ? o->jobs : (ncpu > 0 ? (int)ncpu : 1),
 		.progress = run->diag,
 	};

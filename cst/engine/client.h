@@ -96,6 +96,7 @@ struct cst_docker {
 	char *runtime;
 	char *platform;
 	bool save;
+	bool exact_files;
 	int jobs;
 	FILE *progress;
 	struct dk_conn conn; /* the opening thread's */

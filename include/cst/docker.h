@@ -25,6 +25,10 @@ struct cst_docker_opts {
 	const char *runtime;  /* --runtime: HostConfig.Runtime */
 	const char *platform; /* --platform */
 	bool save;            /* --save: keep containers, name them on stderr */
+	bool exact_files;     /* read the image's own layers (slower) instead of a
+			       * container's export, which shows what the engine
+			       * adds to every container: see
+			       * cst_docker_path_engine_managed() */
 	int jobs;             /* parallel command tests; >= 1 */
 	FILE *progress;       /* pull progress and notes (stderr); never the report */
 };
@@ -58,5 +62,11 @@ int cst_docker_run_commands(struct cst_docker *d, const char *image, struct cst_
  * the containers).  Safe to call more than once. */
 int cst_docker_cleanup(struct cst_docker *d, struct cst_error *err);
 void cst_docker_close(struct cst_docker *d);
+
+/* Whether path is one the engine puts into every container it creates
+ * (/.dockerenv, /etc/hosts, /etc/hostname, /etc/resolv.conf, /etc/mtab,
+ * and /dev, /proc, /sys with what is below them), masking what the image
+ * itself has there.  Tests of such paths need exact_files. */
+bool cst_docker_path_engine_managed(const char *path);
 
 #endif

@@ -340,3 +340,29 @@ YAML
 	[[ "$errout" == *"Pulling $ref"* ]]
 	[[ "$output" != *"Pulling"* ]]
 }
+
+@test "paths the engine fills in for every container are tested as the image has them" {
+	# The image has its own /etc/hostname and no /etc/hosts or /.dockerenv;
+	# a created container shows the engine's empty placeholders instead.
+	cat > managed.yaml <<'YAML'
+schemaVersion: 2.0.0
+fileExistenceTests:
+  - name: no hosts file in the image
+    path: /etc/hosts
+    shouldExist: false
+  - name: no dockerenv in the image
+    path: /.dockerenv
+    shouldExist: false
+  - name: the image's own hostname file
+    path: /etc/hostname
+    permissions: -rw-r--r--
+fileContentTests:
+  - name: its contents, not an empty placeholder
+    path: /etc/hostname
+    expectedContents: ["^cst-busybox\n$"]
+YAML
+	run_cst test --image cst-test/busybox:1 --config managed.yaml
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$(left_by "$pid")" -eq 0 ]
+}
