@@ -20,6 +20,7 @@ enum {
 	OPT_JOBS,
 	OPT_TIMEOUT,
 	OPT_HELP,
+	OPT_QUIET_PASS,
 };
 
 /* Booleans take an optional "=true"/"=false" as cobra's do, so existing
@@ -34,6 +35,7 @@ static const struct option test_options[] = {
 	{"force", optional_argument, NULL, 'f'},
 	{"verbosity", required_argument, NULL, 'v'},
 	{"no-color", optional_argument, NULL, OPT_NO_COLOR},
+	{"quiet-pass", optional_argument, NULL, OPT_QUIET_PASS},
 	{"pull", optional_argument, NULL, OPT_PULL},
 	{"save", optional_argument, NULL, OPT_SAVE},
 	{"runtime", required_argument, NULL, OPT_RUNTIME},
@@ -145,6 +147,10 @@ static int parse_test(int argc, char **argv, struct cst_options *o, struct cst_e
 			break;
 		case OPT_NO_COLOR:
 			if (parse_bool(name, boolarg, &o->no_color, err) < 0)
+				return -1;
+			break;
+		case OPT_QUIET_PASS:
+			if (parse_bool(name, boolarg, &o->quiet_pass, err) < 0)
 				return -1;
 			break;
 		case OPT_PULL:

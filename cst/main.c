@@ -50,6 +50,7 @@ static int do_test(struct cst_options *o, struct cst_error *err)
 	struct cst_report_opts ropts = {
 		.color = want_color(o) && !o->test_report,
 		.junit_suite_name = o->junit_suite_name,
+		.failures_only = o->quiet_pass,
 	};
 	int rc = 0;
 	/* -q silences stdout only: a requested report file is still written,

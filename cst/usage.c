@@ -39,6 +39,7 @@ void cst_cli_test_usage(FILE *out)
 	      "                                 atomically; text becomes json, as in CST)\n"
 	      "      --junit-suite-name NAME    name of the JUnit test suite\n"
 	      "  -q, --quiet                    print no report; the exit status still tells\n"
+	      "      --quiet-pass               text: print only failed tests and the summary\n"
 	      "      --no-color                 no colour even on a terminal\n"
 	      "      --pull                     pull the image before testing (docker driver)\n"
 	      "      --save                     keep the containers of command tests and name them\n"

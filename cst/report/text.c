@@ -188,7 +188,8 @@ static int text_write(FILE *out, const struct cst_report *rep, const struct cst_
 		const struct cst_suite *s = &rep->suites[i];
 		banner(&t, s->config_path, &banner_len);
 		for (size_t j = 0; j < s->n_results; j++)
-			result(&t, &s->results[j]);
+			if (!(opts && opts->failures_only && s->results[j].pass))
+				result(&t, &s->results[j]);
 	}
 
 	size_t pass, fail;

@@ -32,6 +32,7 @@ struct cst_options {
 	const char *output;          /* text|json|junit|tap */
 	const char *test_report;
 	bool quiet;
+	bool quiet_pass;             /* text: print failures and the summary only */
 	bool no_color;
 	bool pull;
 	bool save;

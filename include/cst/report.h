@@ -12,6 +12,7 @@
 struct cst_report_opts {
 	bool color;                    /* ANSI colour (text only) */
 	const char *junit_suite_name;  /* default "container-structure-test.test" */
+	bool failures_only;            /* text: passing tests are only counted */
 };
 
 struct cst_reporter {

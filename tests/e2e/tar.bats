@@ -265,3 +265,22 @@ YAML
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"Passes:      6"* ]]
 }
+
+@test "--quiet-pass prints the failures and the summary only" {
+	passing_config
+	cat >"$T/one-fails.yaml" <<'YAML'
+schemaVersion: 2.0.0
+fileExistenceTests:
+  - name: present
+    path: /etc/passwd
+  - name: absent
+    path: /nope
+YAML
+	run "$CST" test --driver tar --image "$FIX/layered.tar" --config "$T/one-fails.yaml" --quiet-pass
+	echo "$output"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"=== RUN: File Existence Test: absent"* ]]
+	[[ "$output" != *"File Existence Test: present"* ]]
+	[[ "$output" == *"Passes:      1"* ]]
+	[[ "$output" == *"Failures:    1"* ]]
+}
