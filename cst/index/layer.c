@@ -10,6 +10,7 @@
 
 #include <archive.h>
 #include <archive_entry.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -132,47 +133,15 @@ static int read_content(struct archive *a, struct archive_entry *entry, const ch
  * good enough to prefetch contents; lookups still resolve for real. */
 static char *lexical_target(struct cst_arena *arena, const char *dir, size_t dir_len, const char *target)
 {
-	size_t cap = dir_len + strlen(target) + 3;
-	char *out = cst_arena_alloc(arena, cap);
-	if (!out)
+	char *joined = NULL;
+	if (asprintf(&joined, "/%.*s/%s", target[0] == '/' ? 0 : (int)dir_len, dir, target) < 0)
 		return NULL;
-	size_t len = 0;
-	if (target[0] != '/') {
-		out[len++] = '/';
-		memcpy(out + len, dir, dir_len);
-		len += dir_len;
-	}
-	out[len] = '\0';
-	/* Re-walk the joined text component by component into out. */
-	char *joined = cst_arena_alloc(arena, len + strlen(target) + 2);
-	if (!joined)
+	char *clean = fs_clean_path(joined);
+	free(joined);
+	if (!clean)
 		return NULL;
-	snprintf(joined, len + strlen(target) + 2, "%s/%s", out, target);
-	len = 0;
-	for (const char *p = joined; *p;) {
-		while (*p == '/')
-			p++;
-		const char *end = p;
-		while (*end && *end != '/')
-			end++;
-		size_t n = (size_t)(end - p);
-		if (n == 0 || (n == 1 && p[0] == '.')) {
-			/* nothing */
-		} else if (n == 2 && p[0] == '.' && p[1] == '.') {
-			while (len > 0 && out[len - 1] != '/')
-				len--;
-			if (len > 0)
-				len--;
-		} else {
-			out[len++] = '/';
-			memcpy(out + len, p, n);
-			len += n;
-		}
-		p = end;
-	}
-	if (len == 0)
-		out[len++] = '/';
-	out[len] = '\0';
+	char *out = cst_arena_strndup(arena, clean, strlen(clean));
+	free(clean);
 	return out;
 }
 
