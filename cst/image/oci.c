@@ -221,7 +221,7 @@ static int choose(const struct oci_store *s, json_t *index, const char *where, c
 	json_array_foreach(manifests, i, desc) {
 		if (!json_is_object(desc) || is_attestation(desc))
 			continue;
-		struct platform p;
+		struct platform p = {0};
 		if (desc_platform(s, desc, &p, err) < 0) {
 			cst_buf_release(&seen);
 			return -1;
