@@ -166,7 +166,7 @@ struct worker {
 /* Hands id over to the remover; false (id kept) when it cannot take it. */
 static bool remover_push(struct remover *rm, char **id)
 {
-	if (!rm || !rm->running)
+	if (!rm || !rm->running || !*id)
 		return false;
 	bool taken = false;
 	pthread_mutex_lock(&rm->lock);
