@@ -5,7 +5,7 @@
 # follow `cst test --help` (a test checks that they agree).
 
 _cst_test_flags="--image --config --driver --output --test-report --junit-suite-name --quiet
-	--quiet-pass --no-color --pull --save --runtime --platform --metadata --image-from-oci-layout
+	--quiet-pass --no-color --pull --save --runtime --network --platform --metadata --image-from-oci-layout
 	--default-image-tag --ignore-ref-annotation --jobs --timeout --force --verbosity --json --help"
 
 # Config files are YAML or JSON; directories are offered to walk into.
@@ -69,6 +69,10 @@ _cst_test() {
 		;;
 	--platform)
 		COMPREPLY=($(compgen -W "linux/amd64 linux/arm64 linux/arm/v7 linux/386 linux/ppc64le linux/s390x" -- "$cur"))
+		return
+		;;
+	--network)
+		COMPREPLY=($(compgen -W "none host bridge" -- "$cur"))
 		return
 		;;
 	--junit-suite-name | --runtime | --default-image-tag | --jobs | --timeout)

@@ -21,6 +21,7 @@ enum {
 	OPT_TIMEOUT,
 	OPT_HELP,
 	OPT_QUIET_PASS,
+	OPT_NETWORK,
 };
 
 /* Booleans take an optional "=true"/"=false" as cobra's do, so existing
@@ -39,6 +40,7 @@ static const struct option test_options[] = {
 	{"pull", optional_argument, NULL, OPT_PULL},
 	{"save", optional_argument, NULL, OPT_SAVE},
 	{"runtime", required_argument, NULL, OPT_RUNTIME},
+	{"network", required_argument, NULL, OPT_NETWORK},
 	{"platform", required_argument, NULL, OPT_PLATFORM},
 	{"metadata", required_argument, NULL, OPT_METADATA},
 	{"image-from-oci-layout", required_argument, NULL, OPT_OCI_LAYOUT},
@@ -168,6 +170,11 @@ static int parse_test(int argc, char **argv, struct cst_options *o, struct cst_e
 		case OPT_RUNTIME:
 			o->runtime = optarg;
 			break;
+		case OPT_NETWORK:
+			if (!*optarg)
+				return cst_error_set(err, CST_E_USAGE, "--network needs a network name, e.g. none or host");
+			o->network = optarg;
+			break;
 		case OPT_PLATFORM:
 			if (!strchr(optarg, '/'))
 				return cst_error_set(err, CST_E_USAGE,
@@ -240,6 +247,8 @@ static int parse_test(int argc, char **argv, struct cst_options *o, struct cst_e
 		return cst_error_set(err, CST_E_USAGE, "required flag --image (-i) not given");
 	if (o->pull && o->image_from_oci_layout)
 		return cst_error_set(err, CST_E_USAGE, "--pull and --image-from-oci-layout cannot be used together");
+	if (o->network && o->driver != CST_DRIVER_DOCKER)
+		return cst_error_set(err, CST_E_USAGE, "--network needs the docker driver");
 	if (o->pull && o->driver != CST_DRIVER_DOCKER)
 		return cst_error_set(err, CST_E_USAGE, "--pull needs the docker driver");
 	if (o->image_from_oci_layout && o->driver != CST_DRIVER_DOCKER)

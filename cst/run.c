@@ -145,6 +145,7 @@ static int open_image(struct run *run, struct cst_error *err)
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	struct cst_docker_opts dopts = {
 		.runtime = o->runtime,
+		.network = o->network,
 		.platform = o->platform,
 		.save = o->save,
 		.exact_files = needs_exact_files(run),

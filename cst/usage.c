@@ -44,6 +44,8 @@ void cst_cli_test_usage(FILE *out)
 	      "      --pull                     pull the image before testing (docker driver)\n"
 	      "      --save                     keep the containers of command tests and name them\n"
 	      "      --runtime NAME             container runtime for command tests (docker driver)\n"
+	      "      --network MODE             network of command-test containers, e.g. none (faster\n"
+	      "                                 to start) or host; default: the engine's bridge\n"
 	      "      --platform OS/ARCH         platform to pull, run or pick from an OCI index\n"
 	      "      --metadata FILE            image config JSON for a rootfs tar (tar driver)\n"
 	      "      --image-from-oci-layout DIR\n"

@@ -605,6 +605,7 @@ int cst_docker_open(const struct cst_docker_opts *opts, struct cst_docker **ret,
 	snprintf(d->pid, sizeof(d->pid), "%ld", (long)getpid());
 	host_identity(d->host, sizeof(d->host));
 	if ((opts && opts->runtime && !(d->runtime = strdup(opts->runtime))) ||
+	    (opts && opts->network && !(d->network = strdup(opts->network))) ||
 	    (opts && opts->platform && !(d->platform = strdup(opts->platform)))) {
 		cst_error_set(err, CST_E_NOMEM, "out of memory");
 		goto fail;
@@ -633,6 +634,7 @@ void cst_docker_close(struct cst_docker *d)
 		free(d->objs[i].id);
 	free(d->objs);
 	free(d->runtime);
+	free(d->network);
 	free(d->platform);
 	free(d->pin_name);
 	free(d->pin_id);

@@ -94,6 +94,7 @@ struct cst_docker {
 	char pid[24];
 	char host[96]; /* DK_LABEL_HOST; "" when unknown: nothing is reaped */
 	char *runtime;
+	char *network;
 	char *platform;
 	bool save;
 	bool exact_files;

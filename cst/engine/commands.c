@@ -121,6 +121,8 @@ static json_t *job_config(struct cst_docker *d, const struct cst_command_job *jo
 		goto fail;
 	if (d->runtime && *d->runtime && json_object_set_new(hc, "Runtime", json_string(d->runtime)) < 0)
 		goto fail;
+	if (d->network && *d->network && json_object_set_new(hc, "NetworkMode", json_string(d->network)) < 0)
+		goto fail;
 	/* Output is read from the attach stream.  The engine's log would keep
 	 * a second copy on its disk, and the json-file driver's per-line
 	 * overhead makes a chatty command slow (32 MiB of "y\n" take minutes

@@ -412,6 +412,12 @@ int dk_container_run_attached(struct cst_docker *d, struct dk_conn *c, struct dk
 				      DK_SHORT_TIMEOUT_MS / 1000);
 			goto out;
 		}
+		/* The headers are read by a perform, after which pumping again
+		 * would sleep in poll with the news already in hand: look first. */
+		if (attach_pump(&ax, 0, err) < 0)
+			goto out;
+		if (as.headers_done || ax.ended)
+			break;
 		if (attach_pump(&ax, 200, err) < 0)
 			goto out;
 	}

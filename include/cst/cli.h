@@ -38,6 +38,7 @@ struct cst_options {
 	bool save;
 	bool force;
 	const char *runtime;
+	const char *network;         /* --network: command tests' network mode */
 	const char *platform;
 	const char *metadata;
 	const char *image_from_oci_layout;

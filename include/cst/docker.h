@@ -23,6 +23,7 @@ struct cst_docker;
 
 struct cst_docker_opts {
 	const char *runtime;  /* --runtime: HostConfig.Runtime */
+	const char *network;  /* --network: HostConfig.NetworkMode of command tests */
 	const char *platform; /* --platform */
 	bool save;            /* --save: keep containers, name them on stderr */
 	bool exact_files;     /* read the image's own layers (slower) instead of a

@@ -366,3 +366,22 @@ YAML
 	[ "$status" -eq 0 ]
 	[ "$(left_by "$pid")" -eq 0 ]
 }
+
+@test "--network none runs command tests without a network" {
+	cat > net.yaml <<'YAML'
+schemaVersion: 2.0.0
+commandTests:
+  - name: only the loopback interface
+    command: sh
+    args: ["-c", "ls /sys/class/net"]
+    expectedOutput: ["^lo\n$"]
+YAML
+	run_cst test --image cst-test/busybox:1 --config net.yaml --network none
+	echo "$output"
+	[ "$status" -eq 0 ]
+	# and the default is the engine's bridge, as in CST
+	run_cst test --image cst-test/busybox:1 --config net.yaml
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"eth0"* ]]
+	[ "$(left_by "$pid")" -eq 0 ]
+}

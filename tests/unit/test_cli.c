@@ -74,6 +74,7 @@ static void test_deprecated_json_flag(void **state)
 	struct cst_error err = CST_ERROR_INIT;
 	assert_int_equal(parse(&o, &err, 8, "test", "-i", "x", "-c", "c.yaml", "-j", "-q"), 0);
 	assert_string_equal(o.output, "json");
+	assert_null(o.network);
 	assert_true(o.quiet);
 	cst_cli_release(&o);
 }
@@ -109,6 +110,7 @@ static void test_usage_errors(void **state)
 	USAGE("unknown flag --bogus", "test", "-i", "x", "-c", "c", "--bogus");
 	USAGE("cannot be used together", "test", "-i", "x", "--image-from-oci-layout", "d", "-c", "c");
 	USAGE("--pull needs the docker driver", "test", "-i", "x", "-c", "c", "-d", "tar", "--pull");
+	USAGE("--network needs the docker driver", "test", "-i", "x", "-c", "c", "-d", "tar", "--network", "none");
 	USAGE("--jobs", "test", "-i", "x", "-c", "c", "--jobs", "0");
 	USAGE("--timeout", "test", "-i", "x", "-c", "c", "--timeout", "-1");
 	USAGE("invalid platform", "test", "-i", "x", "-c", "c", "--platform", "amd64");
