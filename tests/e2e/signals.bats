@@ -199,7 +199,10 @@ commandTests:
     args: ["60"]
 YAML
 	start_cst test --image cst-test/busybox:1 --config slow.yaml --jobs 2
-	wait_for 60 sh -c "[ \"\$(docker ps -q --filter label=dev.cst.pid=$pid | wc -l)\" -ge 2 ]"
+	# Both tests' containers running, and the setup's commit made: the
+	# plain test's container may well start before the setup is done.
+	wait_for 60 sh -c "[ \"\$(docker ps -q --filter label=dev.cst.pid=$pid | wc -l)\" -ge 2 ] &&
+		[ \"\$(docker images -q --filter label=dev.cst.pid=$pid | wc -l)\" -ge 1 ]"
 	kill -KILL "$pid"
 	wait_cst 10
 	[ "$status" -eq 137 ]
