@@ -5,7 +5,7 @@
 # follow `cst test --help` (a test checks that they agree).
 
 _cst_test_flags="--image --config --driver --output --test-report --junit-suite-name --quiet
-	--quiet-pass --no-color --pull --save --runtime --network --platform --metadata --image-from-oci-layout
+	--quiet-pass --no-color --pull --save --runtime --network --shared-container --cache-dir --no-cache --platform --metadata --image-from-oci-layout
 	--default-image-tag --ignore-ref-annotation --jobs --timeout --force --verbosity --json --help"
 
 # Config files are YAML or JSON; directories are offered to walk into.
@@ -62,7 +62,7 @@ _cst_test() {
 		COMPREPLY=($(compgen -f -- "$cur"))
 		return
 		;;
-	--image-from-oci-layout)
+	--image-from-oci-layout | --cache-dir)
 		local IFS=$'\n'
 		COMPREPLY=($(compgen -d -- "$cur"))
 		return

@@ -22,6 +22,9 @@ enum {
 	OPT_HELP,
 	OPT_QUIET_PASS,
 	OPT_NETWORK,
+	OPT_SHARED,
+	OPT_CACHE_DIR,
+	OPT_NO_CACHE,
 };
 
 /* Booleans take an optional "=true"/"=false" as cobra's do, so existing
@@ -41,6 +44,9 @@ static const struct option test_options[] = {
 	{"save", optional_argument, NULL, OPT_SAVE},
 	{"runtime", required_argument, NULL, OPT_RUNTIME},
 	{"network", required_argument, NULL, OPT_NETWORK},
+	{"shared-container", optional_argument, NULL, OPT_SHARED},
+	{"cache-dir", required_argument, NULL, OPT_CACHE_DIR},
+	{"no-cache", optional_argument, NULL, OPT_NO_CACHE},
 	{"platform", required_argument, NULL, OPT_PLATFORM},
 	{"metadata", required_argument, NULL, OPT_METADATA},
 	{"image-from-oci-layout", required_argument, NULL, OPT_OCI_LAYOUT},
@@ -175,6 +181,19 @@ static int parse_test(int argc, char **argv, struct cst_options *o, struct cst_e
 				return cst_error_set(err, CST_E_USAGE, "--network needs a network name, e.g. none or host");
 			o->network = optarg;
 			break;
+		case OPT_SHARED:
+			if (parse_bool(name, boolarg, &o->shared_container, err) < 0)
+				return -1;
+			break;
+		case OPT_CACHE_DIR:
+			if (!*optarg)
+				return cst_error_set(err, CST_E_USAGE, "--cache-dir needs a directory");
+			o->cache_dir = optarg;
+			break;
+		case OPT_NO_CACHE:
+			if (parse_bool(name, boolarg, &o->no_cache, err) < 0)
+				return -1;
+			break;
 		case OPT_PLATFORM:
 			if (!strchr(optarg, '/'))
 				return cst_error_set(err, CST_E_USAGE,
@@ -249,6 +268,10 @@ static int parse_test(int argc, char **argv, struct cst_options *o, struct cst_e
 		return cst_error_set(err, CST_E_USAGE, "--pull and --image-from-oci-layout cannot be used together");
 	if (o->network && o->driver != CST_DRIVER_DOCKER)
 		return cst_error_set(err, CST_E_USAGE, "--network needs the docker driver");
+	if (o->shared_container && o->driver != CST_DRIVER_DOCKER)
+		return cst_error_set(err, CST_E_USAGE, "--shared-container needs the docker driver");
+	if (o->cache_dir && o->no_cache)
+		return cst_error_set(err, CST_E_USAGE, "--cache-dir and --no-cache cannot be used together");
 	if (o->pull && o->driver != CST_DRIVER_DOCKER)
 		return cst_error_set(err, CST_E_USAGE, "--pull needs the docker driver");
 	if (o->image_from_oci_layout && o->driver != CST_DRIVER_DOCKER)

@@ -28,6 +28,7 @@ struct run {
 	struct cst_fs *fs;
 	const char *image_ref; /* what the engine knows the image as */
 	char *loaded_ref;      /* from --image-from-oci-layout */
+	char *cache_dir;       /* index cache, NULL: none */
 };
 
 static int64_t now_ns(void)
@@ -127,6 +128,33 @@ static bool needs_exact_files(const struct run *run)
 	return false;
 }
 
+/* The index cache's directory: --cache-dir, else $CST_CACHE_DIR (empty:
+ * no cache), else $XDG_CACHE_HOME/cst, else ~/.cache/cst.  NULL with
+ * --no-cache or when none can be named; malloc'd otherwise. */
+static char *cache_dir(const struct cst_options *o)
+{
+	if (o->no_cache)
+		return NULL;
+	if (o->cache_dir)
+		return strdup(o->cache_dir);
+	const char *env = getenv("CST_CACHE_DIR");
+	if (env)
+		return *env ? strdup(env) : NULL;
+	const char *base = getenv("XDG_CACHE_HOME");
+	const char *sub = "/cst";
+	if (!base || base[0] != '/') {
+		base = getenv("HOME");
+		sub = "/.cache/cst";
+	}
+	if (!base || base[0] != '/')
+		return NULL;
+	size_t n = strlen(base) + strlen(sub) + 1;
+	char *dir = malloc(n);
+	if (dir)
+		snprintf(dir, n, "%s%s", base, sub);
+	return dir;
+}
+
 static int open_image(struct run *run, struct cst_error *err)
 {
 	const struct cst_options *o = run->opts;
@@ -143,12 +171,15 @@ static int open_image(struct run *run, struct cst_error *err)
 		return cst_image_open_archive(o->image, &ao, &run->src, err);
 	}
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	run->cache_dir = cache_dir(o);
 	struct cst_docker_opts dopts = {
 		.runtime = o->runtime,
 		.network = o->network,
 		.platform = o->platform,
 		.save = o->save,
 		.exact_files = needs_exact_files(run),
+		.shared_container = o->shared_container,
+		.cache_dir = run->cache_dir,
 		.jobs = o->jobs > 0 ? o->jobs : (ncpu > 0 ? (int)ncpu : 1),
 		.progress = run->diag,
 	};
@@ -165,6 +196,15 @@ static int open_image(struct run *run, struct cst_error *err)
 	return cst_docker_image_source(run->docker, run->image_ref, &run->src, err);
 }
 
+static void cache_note(const struct run *run)
+{
+	char *notes = run->docker ? cst_docker_take_cache_notes(run->docker) : NULL;
+	char *save = NULL;
+	for (char *line = notes ? strtok_r(notes, "\n", &save) : NULL; line; line = strtok_r(NULL, "\n", &save))
+		note(run, 0, "%s", line);
+	free(notes);
+}
+
 static int read_fs(struct run *run, struct cst_error *err)
 {
 	if (!(run->fs = cst_fs_new()))
@@ -177,6 +217,7 @@ static int read_fs(struct run *run, struct cst_error *err)
 		return -1;
 	note(run, t0, "read the file system of %s: %zu entries", run->opts->image ? run->opts->image : run->image_ref,
 	     cst_fs_count(run->fs));
+	cache_note(run);
 	/* Wanted paths that turned out to be links need their targets' contents:
 	 * one more pass, at most, since targets are now known exactly. */
 	int more = cst_fs_want_resolved(run->fs);
@@ -188,6 +229,7 @@ static int read_fs(struct run *run, struct cst_error *err)
 		if (run->src->ops->read_fs(run->src, run->fs, err) < 0)
 			return -1;
 		note(run, t0, "read it again for the contents behind %d links", more);
+		cache_note(run);
 	}
 	return 0;
 }
@@ -444,6 +486,7 @@ int cst_run_test(const struct cst_options *opts, FILE *diag, struct cst_report *
 		cst_config_free(run.configs[i]);
 	free(run.configs);
 	free(run.loaded_ref);
+	free(run.cache_dir);
 	return rc;
 }
 

@@ -588,6 +588,13 @@ static int make_run_id(char ret[33], struct cst_error *err)
 	return 0;
 }
 
+char *cst_docker_take_cache_notes(struct cst_docker *d)
+{
+	char *notes = d->cache_note;
+	d->cache_note = NULL;
+	return notes;
+}
+
 int cst_docker_open(const struct cst_docker_opts *opts, struct cst_docker **ret, struct cst_error *err)
 {
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
@@ -600,13 +607,15 @@ int cst_docker_open(const struct cst_docker_opts *opts, struct cst_docker **ret,
 	pthread_mutex_init(&d->lock, NULL);
 	d->save = opts && opts->save;
 	d->exact_files = opts && opts->exact_files;
+	d->shared_container = opts && opts->shared_container;
 	d->jobs = opts && opts->jobs > 0 ? opts->jobs : 1;
 	d->progress = opts ? opts->progress : NULL;
 	snprintf(d->pid, sizeof(d->pid), "%ld", (long)getpid());
 	host_identity(d->host, sizeof(d->host));
 	if ((opts && opts->runtime && !(d->runtime = strdup(opts->runtime))) ||
 	    (opts && opts->network && !(d->network = strdup(opts->network))) ||
-	    (opts && opts->platform && !(d->platform = strdup(opts->platform)))) {
+	    (opts && opts->platform && !(d->platform = strdup(opts->platform))) ||
+	    (opts && opts->cache_dir && !(d->cache_dir = strdup(opts->cache_dir)))) {
 		cst_error_set(err, CST_E_NOMEM, "out of memory");
 		goto fail;
 	}
@@ -636,6 +645,8 @@ void cst_docker_close(struct cst_docker *d)
 	free(d->runtime);
 	free(d->network);
 	free(d->platform);
+	free(d->cache_dir);
+	free(d->cache_note);
 	free(d->pin_name);
 	free(d->pin_id);
 	pthread_mutex_destroy(&d->lock);

@@ -19,6 +19,7 @@
 #include "cst/buf.h"
 #include "cst/docker.h"
 #include "cst/error.h"
+#include "cst/fs.h"
 
 /* The API versions cst speaks: it never asks for a newer one than it was
  * written against, and refuses engines older than what it relies on
@@ -98,6 +99,9 @@ struct cst_docker {
 	char *platform;
 	bool save;
 	bool exact_files;
+	bool shared_container;
+	char *cache_dir; /* index cache; NULL: none */
+	char *cache_note; /* what the cache did last, for -v info */
 	int jobs;
 	FILE *progress;
 	struct dk_conn conn; /* the opening thread's */
@@ -189,6 +193,11 @@ void dk_registry_forget(struct cst_docker *d, const char *id);
 /* Adds the run labels to a container or commit config's "Labels". */
 int dk_add_labels(struct cst_docker *d, json_t *config);
 
+/* prefix + escaped id + suffix, malloc'd; NULL on allocation failure. */
+char *dk_id_path(struct dk_conn *c, const char *prefix, const char *id, const char *suffix);
+/* CLOCK_MONOTONIC in milliseconds. */
+int64_t dk_mono_ms(void);
+
 /* Containers (container.c).  config is the create body (Image, Cmd, ...);
  * labels are added and the container registered before returning. */
 int dk_container_create(struct cst_docker *d, struct dk_conn *c, json_t *config, char **ret_id,
@@ -210,12 +219,96 @@ int dk_container_logs(struct cst_docker *d, struct dk_conn *c, const char *id, b
 int dk_container_run_attached(struct cst_docker *d, struct dk_conn *c, struct dk_conn *ac, const char *id, bool tty,
 			      double timeout_s, struct cst_buf *out, struct cst_buf *errb, int *ret_exit,
 			      bool *ret_timed_out, struct cst_error *err);
+/* Kills the container (SIGKILL); one already stopped or gone counts as
+ * killed. */
+int dk_container_kill(struct cst_docker *d, struct dk_conn *c, const char *id, struct cst_error *err);
+
+/* The output of one process, read live from a POST that answers with the
+ * engine's (hijacked) stream: a container's attach, or an exec's start.
+ * At the deadline, or once out or errb reaches its ceiling, kill_id is
+ * killed (that is the only way to stop an exec) and the stream read to its
+ * end.  ac carries the stream; c the start and the kill. */
+struct dk_stream {
+	const char *path;       /* the POST, e.g. "/exec/ID/start" */
+	const json_t *body;     /* its JSON body, or NULL */
+	const char *start_id;   /* a container started once the POST is answered,
+				 * so that none of its output is missed; NULL: none */
+	const char *kill_id;
+	/* Called once, just before the kill is sent. */
+	void (*before_kill)(void *ud);
+	void *ud;
+	bool tty;               /* one raw stream, all to out */
+	double timeout_s;
+	/* Set by dk_stream_run(): */
+	bool killed;            /* kill_id was killed, at the deadline or the cap */
+	bool timed_out;         /* killed at the deadline */
+	long status;            /* the POST's HTTP status, when known */
+	double left_s;          /* what was left of the timeout when the stream ended */
+};
+int dk_stream_run(struct cst_docker *d, struct dk_conn *c, struct dk_conn *ac, struct dk_stream *s,
+		  struct cst_buf *out, struct cst_buf *errb, struct cst_error *err);
+
 /* Force-removes the container with its anonymous volumes. */
 int dk_container_remove(struct cst_docker *d, struct dk_conn *c, const char *id, struct cst_error *err);
 /* Commits the container to a new, labelled, untagged image. */
 int dk_container_commit(struct cst_docker *d, struct dk_conn *c, const char *id, char **ret_image,
 			struct cst_error *err);
 int dk_image_remove(struct cst_docker *d, struct dk_conn *c, const char *id, struct cst_error *err);
+
+/* Execs in a running container (exec.c), for --shared-container. */
+struct dk_exec {
+	const char *container;
+	const json_t *config;   /* the exec create body: Cmd, Env, User, Tty... */
+	bool tty;
+	double timeout_s;
+	/* As in struct dk_stream: called once before container is killed. */
+	void (*before_kill)(void *ud);
+	void *ud;
+	/* Set by dk_exec_run(): */
+	int exit_code;
+	bool killed;            /* the container was killed: timeout or output cap */
+	bool timed_out;
+	bool gone;              /* the container was not running (any more): the
+				 * command did not run, or not to its end */
+	char *not_started;      /* the engine's reason when the command could not be
+				 * started (e.g. no such binary); malloc'd */
+};
+/* Runs the exec with its output in out and errb.  A container found not
+ * running sets x->gone and returns 0; -1 for other engine errors, an
+ * interruption or no memory. */
+int dk_exec_run(struct cst_docker *d, struct dk_conn *c, struct dk_conn *ac, struct dk_exec *x, struct cst_buf *out,
+		struct cst_buf *errb, struct cst_error *err);
+
+/* The containers --shared-container runs execs in (shared.c): one per
+ * distinct create body, started by the first worker that asks for it,
+ * replaced once killed or stopped. */
+struct dk_shared_set;
+struct dk_shared_ref {
+	size_t slot;
+	unsigned gen; /* which of the slot's containers */
+	char *id;     /* malloc'd; NULL: none for this body, the test runs in a
+		       * container of its own (said once on d->progress) */
+};
+struct dk_shared_set *dk_shared_new(void);
+/* The running container for config (a create body, kept unchanged),
+ * started when there is none.  -1 only when interrupted or out of memory:
+ * a container that cannot start is ret->id NULL. */
+int dk_shared_acquire(struct cst_docker *d, struct dk_conn *c, struct dk_shared_set *ss, const json_t *config,
+		      struct dk_shared_ref *ret, struct cst_error *err);
+/* Takes ref's container out of use before cst kills it: the next acquire
+ * starts another.  Its id, for the caller to remove, when it was still
+ * the current one; else NULL. */
+char *dk_shared_retire(struct dk_shared_set *ss, const struct dk_shared_ref *ref);
+/* After an exec in ref's container: whether that container is still the
+ * current one (not killed meanwhile), which means the exec ran to its
+ * own end.  started: its command did start (the container can run one). */
+bool dk_shared_done(struct dk_shared_set *ss, const struct dk_shared_ref *ref, bool started);
+/* ref's container was found not running: retired as above, and the slot
+ * made unusable (*ret_unusable) when it never ran a command. */
+char *dk_shared_lost(struct cst_docker *d, struct dk_shared_set *ss, const struct dk_shared_ref *ref,
+		     bool *ret_unusable);
+/* Removes the containers still running (--save: stops them). */
+void dk_shared_free(struct cst_docker *d, struct dk_conn *c, struct dk_shared_set *ss);
 
 /* Frame demultiplexing of attach/logs streams (stream.c).  Frames are an
  * 8-byte header (stream type, 3 zero bytes, big-endian length) and the
@@ -258,5 +351,13 @@ int dk_base64_decode(const char *s, struct cst_buf *ret);
 int dk_registry_auth(const char *config_json, const char *image, char **ret, struct cst_error *err);
 /* Splits an image reference into what POST /images/create wants. */
 int dk_split_reference(const char *image, char **ret_name, char **ret_tag);
+
+/* The index cache (index_cache.c), for the pinned image and a view
+ * ("export" or "image").  load: 1 when fs now holds a saved index that
+ * answers every wanted path, else 0 with fs empty; store: saves fs,
+ * keeping what the snapshot it replaces held.  Neither fails the run: what
+ * went wrong is kept in d->cache_note. */
+int dk_cache_load(struct cst_docker *d, const char *view, struct cst_fs *fs);
+void dk_cache_store(struct cst_docker *d, const char *view, const struct cst_fs *fs);
 
 #endif

@@ -11,7 +11,12 @@
  * so far is kept) and tests run in parallel, each worker with its own
  * connection.  A problem of one test (a command that does not exist, a bad
  * bind mount) becomes that test's failure; only a lost engine or a signal
- * stops the run. */
+ * stops the run.
+ *
+ * With --shared-container, tests without setup run as execs in one running
+ * container per set of run options (shared.c, exec.c) instead: a container
+ * start costs several times an exec.  Tests then see each other's changes
+ * to the container, which is why it is not the default. */
 #include "cst/engine/client.h"
 
 #include <stdlib.h>
@@ -163,6 +168,7 @@ struct worker {
 	struct dk_conn *ac; /* the attach stream's */
 	const char *image;  /* as asked for, for messages */
 	struct remover *rm; /* NULL: remove in the worker */
+	struct dk_shared_set *ss; /* --shared-container; NULL: off */
 };
 
 /* Hands id over to the remover; false (id kept) when it cannot take it. */
@@ -305,6 +311,159 @@ static bool run_must_stop(struct worker *w, const char *image, struct cst_error 
 	return gone;
 }
 
+/* The create body of the shared container for job's run options: what
+ * job_config() gives its own container, kept alive by `cat` waiting on a
+ * stdin that stays open (busybox and distribution images have it; an
+ * image without it has its tests run in containers of their own).  No
+ * env and no TTY: an exec brings its own. */
+static json_t *shared_config(struct cst_docker *d, const struct cst_command_job *job, const char *image)
+{
+	char cat[] = "cat";
+	char *argv[] = {cat};
+	json_t *env = json_array();
+	json_t *c = env ? job_config(d, job, image, argv, 1, env) : NULL;
+	json_decref(env);
+	if (!c)
+		return NULL;
+	json_object_del(c, "Env");
+	if (json_object_set_new(c, "OpenStdin", json_true()) < 0 || json_object_set_new(c, "Tty", json_false()) < 0 ||
+	    json_object_set_new(c, "AttachStdout", json_false()) < 0 ||
+	    json_object_set_new(c, "AttachStderr", json_false()) < 0) {
+		json_decref(c);
+		return NULL;
+	}
+	return c;
+}
+
+/* The exec create body: the command, env, user and TTY its own container
+ * would have had (the container's env and working directory are the
+ * image's, under the exec's env, as for a container). */
+static json_t *exec_config(const struct cst_command_job *job, json_t *env)
+{
+	const struct cst_run_options *o = job->opts && job->opts->present ? job->opts : NULL;
+	json_t *c = json_pack("{s:o?, s:O, s:b, s:b, s:b}", "Cmd", strv_json(job->argv, job->argc), "Env", env,
+			      "AttachStdout", 1, "AttachStderr", 1, "Tty", o && o->allocate_tty);
+	if (!c || !json_object_get(c, "Cmd"))
+		goto fail;
+	if (o && o->user.s && *o->user.s && json_object_set_new(c, "User", json_string(o->user.s)) < 0)
+		goto fail;
+	if (o && o->privileged && json_object_set_new(c, "Privileged", json_true()) < 0)
+		goto fail;
+	return c;
+fail:
+	json_decref(c);
+	return NULL;
+}
+
+/* The worker's note of the shared container it is about to kill: taken
+ * out of use first, so that no other exec starts in it and every exec
+ * that was running in it learns it was cut short. */
+struct kill_note {
+	struct dk_shared_set *ss;
+	const struct dk_shared_ref *ref;
+	char *retired; /* to remove once the exec's stream has ended */
+};
+
+static void retire_before_kill(void *ud)
+{
+	struct kill_note *kn = ud;
+	if (!kn->retired)
+		kn->retired = dk_shared_retire(kn->ss, kn->ref);
+}
+
+/* A dead shared container goes the way a test's own container goes. */
+static void drop_shared(struct worker *w, char **id)
+{
+	if (*id && !remover_push(w->rm, id))
+		drop_container(w, id);
+}
+
+/* The job as an exec in the shared container of its run options.  *ret_own
+ * when there is none to be had: the job then runs in a container of its
+ * own.
+ *
+ * A test's timeout kills the shared container with every exec in it.  The
+ * tests that were running there beside it are run once more, from the
+ * start, in the next shared container: their output was cut, and the
+ * container they had changed is gone anyway.  Cut short a second time
+ * they fail, saying why, rather than run on without end. */
+static int run_shared(struct worker *w, const char *image, const struct cst_command_job *job, json_t *env,
+		      struct cst_command_outcome *o, bool *ret_own, struct cst_error *err)
+{
+	struct cst_docker *d = w->d;
+	bool tty = job->opts && job->opts->present && job->opts->allocate_tty;
+	json_t *ccfg = shared_config(d, job, image);
+	json_t *xcfg = exec_config(job, env);
+	int rc = -1;
+	*ret_own = false;
+	if (!ccfg || !xcfg) {
+		cst_error_set(err, CST_E_NOMEM, "out of memory");
+		goto out;
+	}
+	for (int attempt = 0;; attempt++) {
+		struct dk_shared_ref ref;
+		if (dk_shared_acquire(d, w->c, w->ss, ccfg, &ref, err) < 0)
+			goto out;
+		if (!ref.id) {
+			*ret_own = true;
+			break;
+		}
+		cst_buf_reset(&o->out);
+		cst_buf_reset(&o->err);
+		struct kill_note kn = {w->ss, &ref, NULL};
+		struct dk_exec x = {
+			.container = ref.id,
+			.config = xcfg,
+			.tty = tty,
+			.timeout_s = job->timeout,
+			.before_kill = retire_before_kill,
+			.ud = &kn,
+		};
+		int r = dk_exec_run(d, w->c, w->ac, &x, &o->out, &o->err, err);
+		const char *cut = NULL;
+		char *lost = NULL;
+		if (r == 0 && x.gone) {
+			lost = dk_shared_lost(d, w->ss, &ref, ret_own);
+			cut = "the shared container stopped";
+		} else if (r == 0 && !x.killed && !dk_shared_done(w->ss, &ref, !x.not_started)) {
+			cut = "the shared container was killed at another test's timeout";
+		}
+		drop_shared(w, &kn.retired);
+		drop_shared(w, &lost);
+		free(ref.id);
+		if (r < 0 || *ret_own) {
+			free(x.not_started);
+			if (r < 0)
+				goto out;
+			break;
+		}
+		if (cut) {
+			free(x.not_started);
+			if (attempt == 0)
+				continue;
+			cst_error_set(err, CST_E_ENGINE, "not run to its end: %s, twice, while it ran", cut);
+			goto out;
+		}
+		if (x.not_started) {
+			cst_error_set(err, CST_E_ENGINE, "%s", x.not_started);
+			free(x.not_started);
+			goto out;
+		}
+		o->exit_code = x.exit_code;
+		o->timed_out = x.timed_out;
+		break;
+	}
+	if (*ret_own) {
+		cst_buf_reset(&o->out);
+		cst_buf_reset(&o->err);
+	}
+	rc = 0;
+out:
+	json_decref(ccfg);
+	json_decref(xcfg);
+	return rc;
+}
+
 static int run_job(struct worker *w, const char *image, const struct cst_command_job *job,
 		   struct cst_command_outcome *o, struct cst_error *err)
 {
@@ -327,6 +486,13 @@ static int run_job(struct worker *w, const char *image, const struct cst_command
 
 	if (job_env(job, &env, &e) < 0)
 		goto test_failed;
+	if (w->ss && !job->n_setup) {
+		bool own = false;
+		if (run_shared(w, image, job, env, o, &own, &e) < 0)
+			goto test_failed;
+		if (!own)
+			goto ran;
+	}
 	if (job->n_setup && !(images = calloc(job->n_setup, sizeof(*images)))) {
 		cst_error_set(&e, CST_E_NOMEM, "out of memory");
 		goto test_failed;
@@ -366,6 +532,7 @@ static int run_job(struct worker *w, const char *image, const struct cst_command
 					      &o->timed_out, &e);
 	if (r < 0)
 		goto test_failed;
+ran:
 	/* Killed, and not by cst: a stopping engine kills every container
 	 * first, and the verdict would blame the command. */
 	if (!o->timed_out && (o->exit_code == 137 || o->exit_code == 143) && !dk_engine_alive(d, w->c, &e)) {
@@ -418,6 +585,7 @@ struct pool {
 	size_t n;
 	size_t *order; /* jobs in the order they are started */
 	struct remover *rm;
+	struct dk_shared_set *ss;
 	pthread_mutex_t lock;
 	size_t next;
 	bool stop;
@@ -442,7 +610,7 @@ static void pool_work(struct pool *p, struct dk_conn *c)
 		pool_fail(p, &ae);
 		return;
 	}
-	struct worker w = {p->d, c, &ac, p->name, p->rm};
+	struct worker w = {p->d, c, &ac, p->name, p->rm, p->ss};
 	for (;;) {
 		pthread_mutex_lock(&p->lock);
 		bool stop = p->stop || p->next >= p->n;
@@ -498,8 +666,12 @@ int cst_docker_run_commands(struct cst_docker *d, const char *image, struct cst_
 			    struct cst_command_outcome *outs, struct cst_error *err)
 {
 	size_t *order = start_order(jobs, n);
-	if (!order)
+	struct dk_shared_set *ss = d->shared_container ? dk_shared_new() : NULL;
+	if (!order || (d->shared_container && !ss)) {
+		free(order);
+		dk_shared_free(d, &d->conn, ss);
 		return cst_error_set(err, CST_E_NOMEM, "out of memory");
+	}
 	struct remover rm;
 	remover_start(&rm, d);
 	struct pool p = {
@@ -511,6 +683,7 @@ int cst_docker_run_commands(struct cst_docker *d, const char *image, struct cst_
 		.n = n,
 		.order = order,
 		.rm = &rm,
+		.ss = ss,
 		.fatal = CST_ERROR_INIT,
 	};
 	pthread_mutex_init(&p.lock, NULL);
@@ -535,6 +708,7 @@ int cst_docker_run_commands(struct cst_docker *d, const char *image, struct cst_
 		free(tids);
 	}
 	pthread_mutex_destroy(&p.lock);
+	dk_shared_free(d, &d->conn, ss);
 	remover_finish(&rm);
 	/* Jobs never reached keep empty outcomes with a reason. */
 	for (size_t k = p.next; k < n; k++) {

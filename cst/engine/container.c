@@ -63,8 +63,7 @@ int dk_add_labels(struct cst_docker *d, json_t *config)
 	return 0;
 }
 
-/* prefix + escaped id + suffix */
-static char *id_path(struct dk_conn *c, const char *prefix, const char *id, const char *suffix)
+char *dk_id_path(struct dk_conn *c, const char *prefix, const char *id, const char *suffix)
 {
 	char *eid = dk_escape(c, id);
 	char *path = NULL;
@@ -121,7 +120,7 @@ int dk_container_start(struct cst_docker *d, struct dk_conn *c, const char *id, 
 {
 	if (cst_signal_check(err) < 0)
 		return -1;
-	char *path = id_path(c, "/containers/", id, "/start");
+	char *path = dk_id_path(c, "/containers/", id, "/start");
 	if (!path)
 		return cst_error_set(err, CST_E_NOMEM, "out of memory");
 	struct dk_request r = {.method = "POST", .path = path, .timeout_ms = DK_SHORT_TIMEOUT_MS};
@@ -130,17 +129,18 @@ int dk_container_start(struct cst_docker *d, struct dk_conn *c, const char *id, 
 	return st < 0 ? -1 : 0;
 }
 
-static int container_kill(struct cst_docker *d, struct dk_conn *c, const char *id, struct cst_error *err)
+int dk_container_kill(struct cst_docker *d, struct dk_conn *c, const char *id, struct cst_error *err)
 {
-	char *path = id_path(c, "/containers/", id, "/kill");
+	char *path = dk_id_path(c, "/containers/", id, "/kill");
 	if (!path)
 		return cst_error_set(err, CST_E_NOMEM, "out of memory");
 	struct dk_request r = {.method = "POST", .path = path, .timeout_ms = DK_SHORT_TIMEOUT_MS, .no_abort = true};
 	long status = 0;
 	long st = dk_call(d, c, &r, &status, NULL, err);
 	free(path);
-	/* 409: it stopped on its own meanwhile. */
-	if (st < 0 && status == 409) {
+	/* 409: it stopped on its own meanwhile; 404: a shared container that
+	 * another worker killed and removed first. */
+	if (st < 0 && (status == 409 || status == 404)) {
 		cst_error_clear(err);
 		return 0;
 	}
@@ -179,7 +179,7 @@ int dk_container_wait(struct cst_docker *d, struct dk_conn *c, const char *id, d
 		      bool *ret_timed_out, struct cst_error *err)
 {
 	*ret_timed_out = false;
-	char *path = id_path(c, "/containers/", id, "/wait");
+	char *path = dk_id_path(c, "/containers/", id, "/wait");
 	if (!path)
 		return cst_error_set(err, CST_E_NOMEM, "out of memory");
 	long ms = timeout_s > 0 ? (long)(timeout_s * 1000.0 + 0.5) : 0;
@@ -192,7 +192,7 @@ int dk_container_wait(struct cst_docker *d, struct dk_conn *c, const char *id, d
 		 * them after the kill. */
 		cst_error_clear(err);
 		*ret_timed_out = true;
-		rc = container_kill(d, c, id, err);
+		rc = dk_container_kill(d, c, id, err);
 		if (rc == 0)
 			rc = wait_once(d, c, path, DK_SHORT_TIMEOUT_MS, ret_exit, &timed_out, err);
 	}
@@ -203,7 +203,7 @@ int dk_container_wait(struct cst_docker *d, struct dk_conn *c, const char *id, d
 int dk_container_logs(struct cst_docker *d, struct dk_conn *c, const char *id, bool tty, struct cst_buf *out,
 		      struct cst_buf *errb, struct cst_error *err)
 {
-	char *path = id_path(c, "/containers/", id, "/logs?stdout=1&stderr=1");
+	char *path = dk_id_path(c, "/containers/", id, "/logs?stdout=1&stderr=1");
 	if (!path)
 		return cst_error_set(err, CST_E_NOMEM, "out of memory");
 	struct dk_demux dm;
@@ -253,7 +253,7 @@ static size_t attach_write(char *p, size_t size, size_t nmemb, void *ud)
 	return n;
 }
 
-static int64_t mono_ms(void)
+int64_t dk_mono_ms(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -331,17 +331,18 @@ static int kill_finish(struct attach_xfer *ax, struct cst_error *err)
 	long status = 0;
 	if (dk_xfer_finish(ax->c, &ax->kx, ax->krc, &status, NULL, err) >= 0)
 		return 0;
-	/* 409: it stopped on its own meanwhile. */
-	if (status == 409) {
+	/* As in dk_container_kill. */
+	if (status == 409 || status == 404) {
 		cst_error_clear(err);
 		return 0;
 	}
 	return -1;
 }
 
-/* Ends the stream: its result when it ran to the end, else it is dropped
- * (the connection with it).  An unfinished kill is dropped too. */
-static int attach_finish(struct attach_xfer *ax, struct cst_error *err)
+/* Ends the stream: its result when it ran to the end (*ret_status, when
+ * not NULL, the HTTP status of a refused one), else it is dropped (the
+ * connection with it).  An unfinished kill is dropped too. */
+static int attach_finish(struct attach_xfer *ax, long *ret_status, struct cst_error *err)
 {
 	int rc = 0;
 	if (!ax->multi)
@@ -355,7 +356,7 @@ static int attach_finish(struct attach_xfer *ax, struct cst_error *err)
 		curl_multi_remove_handle(ax->multi, ax->ac->curl);
 	ax->added = false;
 	if (ax->ended)
-		rc = dk_xfer_finish(ax->ac, &ax->x, ax->rc, NULL, NULL, err) < 0 ? -1 : 0;
+		rc = dk_xfer_finish(ax->ac, &ax->x, ax->rc, ret_status, NULL, err) < 0 ? -1 : 0;
 	else
 		dk_xfer_release(&ax->x);
 	curl_multi_cleanup(ax->multi);
@@ -363,21 +364,22 @@ static int attach_finish(struct attach_xfer *ax, struct cst_error *err)
 	return rc;
 }
 
-int dk_container_run_attached(struct cst_docker *d, struct dk_conn *c, struct dk_conn *ac, const char *id, bool tty,
-			      double timeout_s, struct cst_buf *out, struct cst_buf *errb, int *ret_exit,
-			      bool *ret_timed_out, struct cst_error *err)
+int dk_stream_run(struct cst_docker *d, struct dk_conn *c, struct dk_conn *ac, struct dk_stream *s,
+		  struct cst_buf *out, struct cst_buf *errb, struct cst_error *err)
 {
-	*ret_timed_out = false;
+	s->killed = false;
+	s->timed_out = false;
+	s->status = 0;
+	s->left_s = 0;
 	if (cst_signal_check(err) < 0)
 		return -1;
-	char *path = id_path(ac, "/containers/", id, "/attach?stream=1&stdout=1&stderr=1");
-	char *wait_path = id_path(c, "/containers/", id, "/wait");
-	char *kill_path = id_path(c, "/containers/", id, "/kill");
+	char *kill_path = dk_id_path(c, "/containers/", s->kill_id, "/kill");
 	struct attach_state as = {.headers_done = false};
-	dk_demux_init(&as.dm, out, errb, tty);
+	dk_demux_init(&as.dm, out, errb, s->tty);
 	struct dk_request r = {
 		.method = "POST",
-		.path = path,
+		.path = s->path,
+		.json = s->body,
 		.write_cb = attach_write,
 		.write_ud = &as,
 		.header_cb = attach_header,
@@ -385,8 +387,7 @@ int dk_container_run_attached(struct cst_docker *d, struct dk_conn *c, struct dk
 	};
 	struct attach_xfer ax = {.multi = NULL, .ac = ac, .c = c};
 	int rc = -1;
-	bool killed = false;
-	if (!path || !wait_path || !kill_path || !(ax.multi = curl_multi_init())) {
+	if (!kill_path || !(ax.multi = curl_multi_init())) {
 		cst_error_set(err, CST_E_NOMEM, "out of memory");
 		goto out;
 	}
@@ -402,12 +403,13 @@ int dk_container_run_attached(struct cst_docker *d, struct dk_conn *c, struct dk
 	ax.added = true;
 
 	/* The engine answers the attach before the container runs; starting
-	 * it only then is what makes sure not a byte of output is missed. */
-	int64_t limit = mono_ms() + DK_SHORT_TIMEOUT_MS;
-	while (!as.headers_done && !ax.ended) {
+	 * it only then is what makes sure not a byte of output is missed.  An
+	 * exec's start request starts the process itself. */
+	int64_t limit = dk_mono_ms() + DK_SHORT_TIMEOUT_MS;
+	while (s->start_id && !as.headers_done && !ax.ended) {
 		if (cst_signal_check(err) < 0)
 			goto out;
-		if (mono_ms() > limit) {
+		if (dk_mono_ms() > limit) {
 			cst_error_set(err, CST_E_ENGINE, "attaching to the container: no answer from the engine within %ld s",
 				      DK_SHORT_TIMEOUT_MS / 1000);
 			goto out;
@@ -421,33 +423,35 @@ int dk_container_run_attached(struct cst_docker *d, struct dk_conn *c, struct dk
 		if (attach_pump(&ax, 200, err) < 0)
 			goto out;
 	}
-	if (ax.ended) {
-		if (attach_finish(&ax, err) == 0)
+	if (s->start_id && ax.ended) {
+		if (attach_finish(&ax, &s->status, err) == 0)
 			cst_error_set(err, CST_E_ENGINE, "attaching to the container: the engine closed the stream");
 		goto out;
 	}
-	if (dk_container_start(d, c, id, err) < 0)
+	if (s->start_id && dk_container_start(d, c, s->start_id, err) < 0)
 		goto out;
 
-	int64_t deadline = mono_ms() + (int64_t)(timeout_s * 1000.0 + 0.5);
+	int64_t deadline = dk_mono_ms() + (int64_t)(s->timeout_s * 1000.0 + 0.5);
 	for (;;) {
 		if (cst_signal_check(err) < 0)
 			goto out;
-		int64_t now = mono_ms();
-		if (!killed && (as.capped || now >= deadline)) {
+		int64_t now = dk_mono_ms();
+		if (!s->killed && (as.capped || now >= deadline)) {
 			if (!as.capped)
-				*ret_timed_out = true;
+				s->timed_out = true;
+			if (s->before_kill)
+				s->before_kill(s->ud);
 			if (kill_start(d, &ax, kill_path, err) < 0)
 				goto out;
-			killed = true;
+			s->killed = true;
 			/* What it printed before the kill is still on its way. */
 			deadline = now + DK_SHORT_TIMEOUT_MS;
 		}
-		if (killed && ax.kended && ax.kadded && kill_finish(&ax, err) < 0)
+		if (s->killed && ax.kended && ax.kadded && kill_finish(&ax, err) < 0)
 			goto out;
-		if (ax.ended && (!killed || !ax.kadded))
+		if (ax.ended && (!s->killed || !ax.kadded))
 			break;
-		if (killed && now >= deadline) {
+		if (s->killed && now >= deadline) {
 			cst_error_set(err, CST_E_ENGINE, "the killed container did not stop within %ld s",
 				      DK_SHORT_TIMEOUT_MS / 1000);
 			goto out;
@@ -456,40 +460,61 @@ int dk_container_run_attached(struct cst_docker *d, struct dk_conn *c, struct dk
 		if (attach_pump(&ax, wait < 1 ? 1 : (wait > 1000 ? 1000 : wait), err) < 0)
 			goto out;
 	}
-	if (attach_finish(&ax, err) < 0)
+	if (!s->killed)
+		s->left_s = (double)(deadline - dk_mono_ms()) / 1000.0;
+	if (attach_finish(&ax, &s->status, err) < 0)
 		goto out;
 	if (as.dm.nomem) {
 		cst_error_set(err, CST_E_NOMEM, "out of memory");
 		goto out;
 	}
 	if (as.dm.bad) {
-		cst_error_set(err, CST_E_ENGINE, "the container's output stream is not framed as expected");
+		cst_error_set(err, CST_E_ENGINE, "the %s output stream is not framed as expected",
+			      s->start_id ? "container's" : "command's");
 		goto out;
 	}
-	if (killed) {
+	rc = 0;
+out:;
+	struct cst_error fe = CST_ERROR_INIT;
+	attach_finish(&ax, NULL, &fe);
+	cst_error_clear(&fe);
+	free(kill_path);
+	return rc;
+}
+
+int dk_container_run_attached(struct cst_docker *d, struct dk_conn *c, struct dk_conn *ac, const char *id, bool tty,
+			      double timeout_s, struct cst_buf *out, struct cst_buf *errb, int *ret_exit,
+			      bool *ret_timed_out, struct cst_error *err)
+{
+	*ret_timed_out = false;
+	char *path = dk_id_path(ac, "/containers/", id, "/attach?stream=1&stdout=1&stderr=1");
+	char *wait_path = dk_id_path(c, "/containers/", id, "/wait");
+	if (!path || !wait_path) {
+		free(path);
+		free(wait_path);
+		return cst_error_set(err, CST_E_NOMEM, "out of memory");
+	}
+	struct dk_stream s = {.path = path, .start_id = id, .kill_id = id, .tty = tty, .timeout_s = timeout_s};
+	int rc = dk_stream_run(d, c, ac, &s, out, errb, err);
+	if (rc == 0 && s.killed) {
 		bool late = false;
+		*ret_timed_out = s.timed_out;
 		rc = wait_once(d, c, wait_path, DK_SHORT_TIMEOUT_MS, ret_exit, &late, err);
-	} else {
+	} else if (rc == 0) {
 		/* Its streams closed; the process may still run on. */
-		double left = (double)(deadline - mono_ms()) / 1000.0;
 		bool late = false;
-		rc = dk_container_wait(d, c, id, left > 0.001 ? left : 0.001, ret_exit, &late, err);
+		rc = dk_container_wait(d, c, id, s.left_s > 0.001 ? s.left_s : 0.001, ret_exit, &late, err);
 		if (late)
 			*ret_timed_out = true;
 	}
-out:;
-	struct cst_error fe = CST_ERROR_INIT;
-	attach_finish(&ax, &fe);
-	cst_error_clear(&fe);
 	free(path);
 	free(wait_path);
-	free(kill_path);
 	return rc;
 }
 
 int dk_container_remove(struct cst_docker *d, struct dk_conn *c, const char *id, struct cst_error *err)
 {
-	char *path = id_path(c, "/containers/", id, "?force=1&v=1");
+	char *path = dk_id_path(c, "/containers/", id, "?force=1&v=1");
 	if (!path)
 		return cst_error_set(err, CST_E_NOMEM, "out of memory");
 	struct dk_request r = {.method = "DELETE", .path = path, .timeout_ms = DK_SHORT_TIMEOUT_MS, .no_abort = true};
@@ -547,7 +572,7 @@ int dk_container_commit(struct cst_docker *d, struct dk_conn *c, const char *id,
 
 int dk_image_remove(struct cst_docker *d, struct dk_conn *c, const char *id, struct cst_error *err)
 {
-	char *path = id_path(c, "/images/", id, "?force=1");
+	char *path = dk_id_path(c, "/images/", id, "?force=1");
 	if (!path)
 		return cst_error_set(err, CST_E_NOMEM, "out of memory");
 	struct dk_request r = {.method = "DELETE", .path = path, .timeout_ms = DK_SHORT_TIMEOUT_MS, .no_abort = true};

@@ -21,7 +21,11 @@
  * /dev/console, /proc and /sys to every container, over whatever the image
  * has there.  The image's own files are what is tested, so when a test
  * names such a path the image's own `docker save` archive is read instead
- * (GET /images/{id}/get, about twice as slow, no container at all). */
+ * (GET /images/{id}/get, about twice as slow, no container at all).
+ *
+ * Either way the index is saved in the index cache (index_cache.c) under
+ * the image's ID, and a later run of the same image loads it instead:
+ * no container, no export. */
 #include "cst/engine/client.h"
 
 #include <archive.h>
@@ -305,6 +309,9 @@ static int engine_read_fs(struct cst_image_source *src, struct cst_fs *fs, struc
 	struct engine_src *s = src->priv;
 	struct cst_docker *d = s->d;
 	char *path;
+	const char *view = d->exact_files ? "image" : "export";
+	if (dk_cache_load(d, view, fs))
+		return 0;
 	/* The export is about twice as fast as the image's own archive, but
 	 * it is a container's view: empty /etc/hosts and the like where the
 	 * engine mounts its own.  Tests of those paths get the image's. */
@@ -321,6 +328,7 @@ static int engine_read_fs(struct cst_image_source *src, struct cst_fs *fs, struc
 	free(path);
 	if (rc < 0)
 		return cst_error_wrap(err, "reading the files of '%s'", s->image);
+	dk_cache_store(d, view, fs);
 	return 0;
 }
 

@@ -39,6 +39,9 @@ struct cst_options {
 	bool force;
 	const char *runtime;
 	const char *network;         /* --network: command tests' network mode */
+	bool shared_container;       /* --shared-container: tests without setup exec in one container */
+	const char *cache_dir;       /* --cache-dir: where file-system indexes are kept */
+	bool no_cache;               /* --no-cache: neither read nor write the index cache */
 	const char *platform;
 	const char *metadata;
 	const char *image_from_oci_layout;

@@ -31,6 +31,10 @@ struct cst_docker_opts {
 			       * adds to every container: see
 			       * cst_docker_path_engine_managed() */
 	int jobs;             /* parallel command tests; >= 1 */
+	bool shared_container; /* --shared-container: command tests without setup
+				* run as execs in one started container per
+				* set of run options instead of one each */
+	const char *cache_dir; /* index cache directory; NULL: no cache */
 	FILE *progress;       /* pull progress and notes (stderr); never the report */
 };
 
@@ -53,8 +57,9 @@ int cst_docker_load_oci_layout(struct cst_docker *d, const char *dir, char **ret
  * is a CST_E_IMAGE error that suggests --pull), file system read once. */
 int cst_docker_image_source(struct cst_docker *d, const char *image, struct cst_image_source **ret,
 			    struct cst_error *err);
-/* Runs every job (setup, command, teardown) in its own container, up to
- * opts->jobs at once, filling outs[i] for jobs[i].  A per-test problem
+/* Runs every job (setup, command, teardown) in its own container, or, with
+ * shared_container, every job without setup as an exec in a container
+ * shared by the jobs of the same run options; up to opts->jobs at once, filling outs[i] for jobs[i].  A per-test problem
  * (cannot start, timeout) goes into the outcome; -1 only when the run
  * cannot go on (engine gone, interrupted). */
 int cst_docker_run_commands(struct cst_docker *d, const char *image, struct cst_command_job *jobs, size_t n,
@@ -63,6 +68,9 @@ int cst_docker_run_commands(struct cst_docker *d, const char *image, struct cst_
  * the containers).  Safe to call more than once. */
 int cst_docker_cleanup(struct cst_docker *d, struct cst_error *err);
 void cst_docker_close(struct cst_docker *d);
+/* What the index cache did since the last call (read, saved, or why
+ * not), one line each; malloc'd, NULL when nothing. */
+char *cst_docker_take_cache_notes(struct cst_docker *d);
 
 /* Whether path is one the engine puts into every container it creates
  * (/.dockerenv, /etc/hosts, /etc/hostname, /etc/resolv.conf, /etc/mtab,

@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "cst/error.h"
 
@@ -87,5 +88,20 @@ int cst_fs_glob(const struct cst_fs *fs, const char *pattern,
 int cst_fs_want_resolved(struct cst_fs *fs);
 
 size_t cst_fs_count(const struct cst_fs *fs);
+
+/* Snapshots (the index cache's files): the index as built, written to f
+ * under key.  A regular file without kept contents takes them from extra
+ * (may be NULL) when extra has that path with contents: a snapshot being
+ * replaced keeps what earlier runs wanted. */
+int cst_fs_snapshot_write(const struct cst_fs *fs, const struct cst_fs *extra, const char *key, FILE *f,
+			  struct cst_error *err);
+/* Replaces the nodes of fs (its wanted set stays) with a snapshot's.  A
+ * snapshot that is truncated, corrupt or saved under another key is a
+ * CST_E_IO error naming `what`, and leaves fs empty. */
+int cst_fs_snapshot_read(struct cst_fs *fs, const char *key, FILE *f, const char *what, struct cst_error *err);
+/* 1 when a wanted path (or a match of a wanted glob) is a regular file
+ * whose contents are not kept: a snapshot that cannot answer this run.
+ * 0 when none, -1 on allocation failure. */
+int cst_fs_content_missing(const struct cst_fs *fs);
 
 #endif

@@ -76,6 +76,24 @@ static void test_deprecated_json_flag(void **state)
 	assert_string_equal(o.output, "json");
 	assert_null(o.network);
 	assert_true(o.quiet);
+	assert_false(o.shared_container);
+	assert_null(o.cache_dir);
+	assert_false(o.no_cache);
+	cst_cli_release(&o);
+}
+
+static void test_speed_flags(void **state)
+{
+	(void)state;
+	struct cst_options o;
+	struct cst_error err = CST_ERROR_INIT;
+	assert_int_equal(parse(&o, &err, 9, "test", "-i", "x", "-c", "c", "--shared-container", "--cache-dir", "/d"), 0);
+	assert_true(o.shared_container);
+	assert_string_equal(o.cache_dir, "/d");
+	cst_cli_release(&o);
+	assert_int_equal(parse(&o, &err, 8, "test", "-i", "x", "-c", "c", "--shared-container=false", "--no-cache"), 0);
+	assert_false(o.shared_container);
+	assert_true(o.no_cache);
 	cst_cli_release(&o);
 }
 
@@ -111,6 +129,10 @@ static void test_usage_errors(void **state)
 	USAGE("cannot be used together", "test", "-i", "x", "--image-from-oci-layout", "d", "-c", "c");
 	USAGE("--pull needs the docker driver", "test", "-i", "x", "-c", "c", "-d", "tar", "--pull");
 	USAGE("--network needs the docker driver", "test", "-i", "x", "-c", "c", "-d", "tar", "--network", "none");
+	USAGE("--shared-container needs the docker driver", "test", "-i", "x", "-c", "c", "-d", "tar",
+	      "--shared-container");
+	USAGE("--cache-dir and --no-cache", "test", "-i", "x", "-c", "c", "--cache-dir", "d", "--no-cache");
+	USAGE("--cache-dir needs a directory", "test", "-i", "x", "-c", "c", "--cache-dir=");
 	USAGE("--jobs", "test", "-i", "x", "-c", "c", "--jobs", "0");
 	USAGE("--timeout", "test", "-i", "x", "-c", "c", "--timeout", "-1");
 	USAGE("invalid platform", "test", "-i", "x", "-c", "c", "--platform", "amd64");
@@ -144,6 +166,7 @@ int main(void)
 		cmocka_unit_test(test_cst_style_command_line),
 		cmocka_unit_test(test_all_flags),
 		cmocka_unit_test(test_deprecated_json_flag),
+		cmocka_unit_test(test_speed_flags),
 		cmocka_unit_test(test_usage_errors),
 		cmocka_unit_test(test_subcommands),
 	};

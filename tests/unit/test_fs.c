@@ -758,6 +758,174 @@ static void test_million_entries(void **state)
 	free(g);
 }
 
+/* --- snapshots ---------------------------------------------------------- */
+
+static char *snapshot_of(const struct cst_fs *fs, const struct cst_fs *extra, const char *key, size_t *ret_len)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	assert_non_null(f);
+	struct cst_error err = CST_ERROR_INIT;
+	if (cst_fs_snapshot_write(fs, extra, key, f, &err) < 0)
+		fail_msg("snapshot: %s", err.msg);
+	assert_int_equal(fclose(f), 0);
+	*ret_len = len;
+	return buf;
+}
+
+static int load_snapshot(struct cst_fs *fs, const char *buf, size_t len, const char *key, struct cst_error *err)
+{
+	FILE *f = fmemopen((void *)buf, len, "rb");
+	assert_non_null(f);
+	int r = cst_fs_snapshot_read(fs, key, f, "snap", err);
+	fclose(f);
+	return r;
+}
+
+static int list_cb(const char *path, const struct cst_fs_info *i, void *ud)
+{
+	FILE *out = ud;
+	fprintf(out, "%s %d %o %lld %lld %lld %d %s %d %.*s\n", path, i->type, i->mode, (long long)i->uid,
+		(long long)i->gid, (long long)i->size, i->layer, i->link ? i->link : "-", i->has_content,
+		(int)i->content_len, i->has_content ? i->content : "");
+	return 0;
+}
+
+/* Every node with everything the checks see, in path order. */
+static char *listing(const struct cst_fs *fs)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	assert_non_null(f);
+	const char *pats[] = {"/", "/*", "/*/*", "/*/*/*", "/*/*/*/*"};
+	for (size_t i = 0; i < sizeof(pats) / sizeof(pats[0]); i++)
+		assert_int_equal(cst_fs_glob(fs, pats[i], list_cb, f), 0);
+	fclose(f);
+	return buf;
+}
+
+static void test_snapshot_round_trip(void **state)
+{
+	(void)state;
+	struct cst_fs *fs = cst_fs_new();
+	assert_int_equal(cst_fs_want_path(fs, "/etc/os-release"), 0);
+	assert_int_equal(cst_fs_want_path(fs, "/srv/hard"), 0);
+	assert_int_equal(cst_fs_want_glob(fs, "/usr/share/doc/*/copyright"), 0);
+	const struct spec l0[] = {
+		{"./", 'd', 0700, NULL, 1, 2},
+		{"etc/os-release", 'f', 0644, "ID=test\n"},
+		{"etc/passwd", 'f', 04755, "root\n", 7, 8},
+		{"etc/gone", 'f', 0, "x"},
+		{"srv/orig", 'f', 0640, "shared", 5, 6},
+		{"srv/hard", 'h', 0, "srv/orig"},
+		{"srv/fifo", 'p', 0600},
+		{"bin", 'l', 0, "usr/bin"},
+		{"usr/bin/sh", 'f', 0755, "#!"},
+		{"usr/share/doc/a/copyright", 'f', 0, "GPL a"},
+		{"usr/share/doc/b/copyright", 'f', 0, ""},
+	};
+	APPLY(fs, l0, 0);
+	const struct spec l1[] = {{"etc/.wh.gone", 'f'}, {"etc/new", 'f', 0600, "new", 3, 4}};
+	APPLY(fs, l1, 1);
+	size_t len;
+	char *snap = snapshot_of(fs, NULL, "image=x view=export", &len);
+
+	struct cst_fs *back = cst_fs_new();
+	assert_int_equal(cst_fs_want_path(back, "/etc/os-release"), 0);
+	struct cst_error err = CST_ERROR_INIT;
+	if (load_snapshot(back, snap, len, "image=x view=export", &err) < 0)
+		fail_msg("load: %s", err.msg);
+	char *a = listing(fs), *b = listing(back);
+	assert_string_equal(a, b);
+	/* A hardlink's contents come with the second pass, as from a layer. */
+	assert_non_null(strstr(b, "/srv/hard 1 640 5 6 6 0 - 0 \n"));
+	assert_int_equal(cst_fs_count(back), cst_fs_count(fs));
+	assert_absent(back, "/etc/gone");
+	assert_string_equal(must(back, "/bin/sh", true).content ? "kept" : "not kept", "not kept");
+	/* Wanted here and kept there: the snapshot answers this run. */
+	assert_int_equal(cst_fs_content_missing(back), 0);
+	free(a);
+	free(b);
+
+	/* One more wanted file that was not kept: it cannot. */
+	assert_int_equal(cst_fs_want_path(back, "/etc/passwd"), 0);
+	assert_int_equal(cst_fs_content_missing(back), 1);
+	/* A glob that matches a file without contents cannot either. */
+	struct cst_fs *globbed = cst_fs_new();
+	assert_int_equal(cst_fs_want_glob(globbed, "/usr/bin/*"), 0);
+	assert_int_equal(load_snapshot(globbed, snap, len, "image=x view=export", &err), 0);
+	assert_int_equal(cst_fs_content_missing(globbed), 1);
+	cst_fs_free(globbed);
+
+	/* A snapshot that replaces this one keeps its contents: passwd's
+	 * now, os-release's from the old one. */
+	struct cst_fs *next = cst_fs_new();
+	assert_int_equal(cst_fs_want_path(next, "/etc/passwd"), 0);
+	APPLY(next, l0, 0);
+	APPLY(next, l1, 1);
+	size_t len2;
+	char *snap2 = snapshot_of(next, back, "image=x view=export", &len2);
+	assert_int_equal(load_snapshot(back, snap2, len2, "image=x view=export", &err), 0);
+	assert_int_equal(cst_fs_content_missing(back), 0);
+	assert_string_equal(must(back, "/etc/passwd", false).content, "root\n");
+	assert_string_equal(must(back, "/etc/os-release", false).content, "ID=test\n");
+	free(snap2);
+	cst_fs_free(next);
+	cst_fs_free(back);
+	cst_fs_free(fs);
+	free(snap);
+}
+
+static void test_snapshot_damage(void **state)
+{
+	(void)state;
+	struct cst_fs *fs = cst_fs_new();
+	assert_int_equal(cst_fs_want_path(fs, "/etc/os-release"), 0);
+	const struct spec l0[] = {
+		{"etc/os-release", 'f', 0644, "ID=test\n"},
+		{"usr/lib/x", 'l', 0, "../../etc/os-release"},
+		{"usr/bin/sh", 'f', 0755, "#!"},
+	};
+	APPLY(fs, l0, 0);
+	size_t len;
+	char *snap = snapshot_of(fs, NULL, "k1", &len);
+	struct cst_fs *back = cst_fs_new();
+	struct cst_error err = CST_ERROR_INIT;
+
+	assert_int_equal(load_snapshot(back, snap, len, "k2", &err), -1);
+	assert_non_null(strstr(err.msg, "another image"));
+	cst_error_clear(&err);
+
+	/* Every truncation and every flipped byte is refused, and the index
+	 * is left empty rather than half filled. */
+	for (size_t cut = 0; cut < len; cut++) {
+		assert_int_equal(load_snapshot(back, snap, cut, "k1", &err), -1);
+		assert_int_equal(cst_fs_count(back), 0);
+		cst_error_clear(&err);
+	}
+	char *bad = malloc(len + 1);
+	assert_non_null(bad);
+	for (size_t at = 0; at < len; at++) {
+		memcpy(bad, snap, len);
+		bad[at] ^= 0x20;
+		assert_int_equal(load_snapshot(back, bad, len, "k1", &err), -1);
+		assert_int_equal(cst_fs_count(back), 0);
+		cst_error_clear(&err);
+	}
+	memcpy(bad, snap, len);
+	bad[len] = 0;
+	assert_int_equal(load_snapshot(back, bad, len + 1, "k1", &err), -1);
+	cst_error_clear(&err);
+	assert_int_equal(load_snapshot(back, snap, len, "k1", &err), 0);
+	assert_int_equal(cst_fs_count(back), cst_fs_count(fs));
+	free(bad);
+	free(snap);
+	cst_fs_free(back);
+	cst_fs_free(fs);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -771,6 +939,8 @@ int main(void)
 		cmocka_unit_test(test_hardlinks_and_second_pass),
 		cmocka_unit_test(test_compressed_layers),
 		cmocka_unit_test(test_size_beyond_stream),
+		cmocka_unit_test(test_snapshot_round_trip),
+		cmocka_unit_test(test_snapshot_damage),
 		cmocka_unit_test(test_million_entries),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,293 @@
+/* The index cache: a run of an image already read answers its file tests
+ * without a container.
+ *
+ * Reading an image through the engine means exporting its whole file
+ * system (1-3 s for a Debian image here), while the index built from it is
+ * a few hundred kilobytes.  An image ID is the digest of the image's config,
+ * which names every layer by digest, so an index saved under that ID never
+ * goes stale; the engine's API version and the view (a container's export
+ * or the image's own layers) are part of the key because both change what
+ * the index holds.
+ *
+ * The cache only ever makes a run faster: a snapshot that cannot be read,
+ * is for another key, or lacks the contents this run wants is a miss, and a
+ * cache that cannot be written is skipped.  Why is said at -v info. */
+#include "cst/engine/client.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+/* Past either bound the least recently used snapshots go.  A Debian
+ * minbase index is about 0.5 MB. */
+#define CACHE_MAX_FILES 64
+#define CACHE_MAX_BYTES ((off_t)256 << 20)
+#define SNAP_SUFFIX ".idx"
+
+static void cache_note(struct cst_docker *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void cache_note(struct cst_docker *d, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	char *msg = NULL;
+	if (vasprintf(&msg, fmt, ap) < 0)
+		msg = NULL;
+	va_end(ap);
+	if (!msg)
+		return;
+	/* Notes pile up until run.c takes them: a miss and the save that
+	 * follows it are both worth telling. */
+	char *all = msg;
+	if (d->cache_note && asprintf(&all, "%s\n%s", d->cache_note, msg) < 0)
+		all = NULL;
+	if (all != msg)
+		free(msg);
+	if (all) {
+		free(d->cache_note);
+		d->cache_note = all;
+	}
+}
+
+/* The snapshot's path and key for the pinned image, or -1 when this run
+ * cannot use the cache (no directory, no image ID of the usual form). */
+static int cache_names(const struct cst_docker *d, const char *view, char **ret_path, char **ret_key)
+{
+	*ret_path = *ret_key = NULL;
+	if (!d->cache_dir || !d->pin_id)
+		return -1;
+	const char *hex = strncmp(d->pin_id, "sha256:", 7) == 0 ? d->pin_id + 7 : NULL;
+	if (!hex || strlen(hex) != 64 || strspn(hex, "0123456789abcdef") != 64)
+		return -1;
+	if (asprintf(ret_path, "%s/%s-%s" SNAP_SUFFIX, d->cache_dir, hex, view) < 0) {
+		*ret_path = NULL;
+		return -1;
+	}
+	if (asprintf(ret_key, "image=%s view=%s api=%s", d->pin_id, view, d->api) < 0) {
+		free(*ret_path);
+		*ret_path = *ret_key = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+/* An index decides verdicts: one that someone else could have written is
+ * not believed. */
+static FILE *open_own(struct cst_docker *d, const char *path, bool note_missing)
+{
+	FILE *f = fopen(path, "rbe");
+	if (!f) {
+		if (errno != ENOENT)
+			cache_note(d, "index cache: cannot open %s: %s", path, strerror(errno));
+		else if (note_missing)
+			cache_note(d, "index cache: no index of this image yet");
+		return NULL;
+	}
+	struct stat st;
+	if (fstat(fileno(f), &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 022)) {
+		cache_note(d, "index cache: %s is not this user's own file; not used", path);
+		fclose(f);
+		return NULL;
+	}
+	return f;
+}
+
+int dk_cache_load(struct cst_docker *d, const char *view, struct cst_fs *fs)
+{
+	char *path, *key;
+	if (cache_names(d, view, &path, &key) < 0)
+		return 0;
+	int hit = 0;
+	struct cst_error e = CST_ERROR_INIT;
+	FILE *f = open_own(d, path, true);
+	if (!f)
+		goto out;
+	if (cst_fs_snapshot_read(fs, key, f, path, &e) < 0) {
+		cache_note(d, "index cache: %s", e.msg ? e.msg : "unreadable");
+		goto out;
+	}
+	int missing = cst_fs_content_missing(fs);
+	if (missing != 0) {
+		cache_note(d, "index cache: the saved index lacks contents this run wants");
+		cst_fs_clear(fs);
+		goto out;
+	}
+	/* Its modification time orders eviction: most recently used last. */
+	utimensat(AT_FDCWD, path, NULL, 0);
+	cache_note(d, "index cache: read %s", path);
+	hit = 1;
+out:
+	if (f)
+		fclose(f);
+	cst_error_clear(&e);
+	free(path);
+	free(key);
+	return hit;
+}
+
+static int mkdir_p(const char *dir)
+{
+	char *p = strdup(dir);
+	if (!p)
+		return -1;
+	for (char *s = p + 1; *s; s++) {
+		if (*s != '/')
+			continue;
+		*s = '\0';
+		if (mkdir(p, 0700) < 0 && errno != EEXIST) {
+			free(p);
+			return -1;
+		}
+		*s = '/';
+	}
+	int rc = mkdir(p, 0700) < 0 && errno != EEXIST ? -1 : 0;
+	free(p);
+	return rc;
+}
+
+struct snap_file {
+	char *name;
+	off_t size;
+	struct timespec mtime;
+};
+
+static int by_mtime(const void *a, const void *b)
+{
+	const struct snap_file *x = a, *y = b;
+	if (x->mtime.tv_sec != y->mtime.tv_sec)
+		return x->mtime.tv_sec < y->mtime.tv_sec ? -1 : 1;
+	if (x->mtime.tv_nsec != y->mtime.tv_nsec)
+		return x->mtime.tv_nsec < y->mtime.tv_nsec ? -1 : 1;
+	return 0;
+}
+
+/* Least recently used first, until both bounds hold; temporary files of
+ * writers that died (an hour old) go too. */
+static void evict(const char *dir)
+{
+	DIR *dh = opendir(dir);
+	if (!dh)
+		return;
+	struct snap_file *files = NULL;
+	size_t n = 0, cap = 0;
+	off_t total = 0;
+	time_t now = time(NULL);
+	struct dirent *de;
+	while ((de = readdir(dh))) {
+		struct stat st;
+		size_t len = strlen(de->d_name);
+		bool snap = len > strlen(SNAP_SUFFIX) && strcmp(de->d_name + len - strlen(SNAP_SUFFIX), SNAP_SUFFIX) == 0;
+		bool tmp = strncmp(de->d_name, ".tmp-", 5) == 0;
+		if ((!snap && !tmp) || fstatat(dirfd(dh), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))
+			continue;
+		if (tmp) {
+			if (now - st.st_mtime > 3600)
+				unlinkat(dirfd(dh), de->d_name, 0);
+			continue;
+		}
+		if (n == cap) {
+			size_t ncap = cap ? cap * 2 : 16;
+			struct snap_file *nf = realloc(files, ncap * sizeof(*nf));
+			if (!nf)
+				break;
+			files = nf;
+			cap = ncap;
+		}
+		if (!(files[n].name = strdup(de->d_name)))
+			break;
+		files[n].size = st.st_size;
+		files[n].mtime = st.st_mtim;
+		total += st.st_size;
+		n++;
+	}
+	if (n > 1)
+		qsort(files, n, sizeof(*files), by_mtime);
+	size_t left = n;
+	for (size_t i = 0; i < n && (left > CACHE_MAX_FILES || total > CACHE_MAX_BYTES); i++) {
+		if (unlinkat(dirfd(dh), files[i].name, 0) == 0) {
+			total -= files[i].size;
+			left--;
+		}
+	}
+	for (size_t i = 0; i < n; i++)
+		free(files[i].name);
+	free(files);
+	closedir(dh);
+}
+
+/* The snapshot being replaced, when it is one of this key: what earlier
+ * runs kept of other files is kept again. */
+static struct cst_fs *previous(struct cst_docker *d, const char *path, const char *key)
+{
+	FILE *f = open_own(d, path, false);
+	if (!f)
+		return NULL;
+	struct cst_fs *old = cst_fs_new();
+	struct cst_error e = CST_ERROR_INIT;
+	if (old && cst_fs_snapshot_read(old, key, f, path, &e) < 0) {
+		cst_fs_free(old);
+		old = NULL;
+	}
+	cst_error_clear(&e);
+	fclose(f);
+	return old;
+}
+
+void dk_cache_store(struct cst_docker *d, const char *view, const struct cst_fs *fs)
+{
+	char *path, *key, *tmp = NULL;
+	if (cache_names(d, view, &path, &key) < 0)
+		return;
+	struct cst_fs *old = NULL;
+	struct cst_error e = CST_ERROR_INIT;
+	FILE *f = NULL;
+	int fd = -1;
+	if (mkdir_p(d->cache_dir) < 0) {
+		cache_note(d, "index cache: cannot create %s: %s", d->cache_dir, strerror(errno));
+		goto out;
+	}
+	if (asprintf(&tmp, "%s/.tmp-XXXXXX", d->cache_dir) < 0) {
+		tmp = NULL;
+		goto out;
+	}
+	if ((fd = mkstemp(tmp)) < 0 || !(f = fdopen(fd, "wb"))) {
+		cache_note(d, "index cache: cannot write in %s: %s", d->cache_dir, strerror(errno));
+		goto out;
+	}
+	fd = -1;
+	old = previous(d, path, key);
+	int rc = cst_fs_snapshot_write(fs, old, key, f, &e);
+	if (fclose(f) != 0 && rc == 0)
+		rc = cst_error_set(&e, CST_E_IO, "%s", strerror(errno));
+	f = NULL;
+	if (rc == 0 && rename(tmp, path) < 0)
+		rc = cst_error_set(&e, CST_E_IO, "renaming it to %s: %s", path, strerror(errno));
+	if (rc < 0) {
+		cache_note(d, "index cache: saving the index failed: %s", e.msg ? e.msg : "");
+		goto out;
+	}
+	free(tmp);
+	tmp = NULL;
+	cache_note(d, "index cache: saved %s", path);
+	evict(d->cache_dir);
+out:
+	if (f)
+		fclose(f);
+	if (fd >= 0)
+		close(fd);
+	if (tmp) {
+		unlink(tmp);
+		free(tmp);
+	}
+	cst_fs_free(old);
+	cst_error_clear(&e);
+	free(path);
+	free(key);
+}
