@@ -1,3 +1,4 @@
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -76,6 +77,9 @@ int main(int argc, char **argv)
 	struct cst_error err = CST_ERROR_INIT;
 	int code;
 
+	/* Command tests run on a few threads that allocate little: an arena
+	 * per thread costs more resident memory than the contention it saves. */
+	mallopt(M_ARENA_MAX, 1);
 	if (cst_signals_install() < 0) {
 		perror("cst: installing signal handlers");
 		return EXIT_ERROR;

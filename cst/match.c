@@ -2,6 +2,9 @@
 #include "cst/match.h"
 
 #include <pcre2.h>
+#include <stdbool.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,8 +13,19 @@
 #define CST_MATCH_LIMIT 10000000u
 #define CST_DEPTH_LIMIT 100000u
 
+/* Below this many bytes the interpreter is about as quick as JIT code, and
+ * JIT-compiling every pattern of a big config up front costs memory: the
+ * compiler's own code pages and executable mappings for the code it makes.
+ * A pattern is JIT-compiled the first time it meets a longer text. */
+#define CST_JIT_MIN_SUBJECT ((size_t)64 * 1024)
+
 struct cst_regex {
 	pcre2_code *code;
+	/* A JIT-compiled copy, made on first need; the interpreter never sees
+	 * the JIT compiler change its code under another thread's match. */
+	_Atomic(pcre2_code *) jit;
+	pthread_mutex_t jit_lock;
+	bool jit_tried;
 	pcre2_match_context *mctx;
 	char *pattern;
 };
@@ -33,13 +47,6 @@ struct cst_regex *cst_regex_compile(const char *pattern, struct cst_error *err)
 			      (size_t)erroff);
 		return NULL;
 	}
-	/* JIT is an optimisation only: when it is unavailable the interpreter
-	 * runs.  CST_NO_JIT turns it off for valgrind, which cannot follow
-	 * JIT-compiled code and reports its reads as uninitialised. */
-	const char *no_jit = getenv("CST_NO_JIT");
-	if (!no_jit || !*no_jit)
-		(void)pcre2_jit_compile(code, PCRE2_JIT_COMPLETE);
-
 	struct cst_regex *re = calloc(1, sizeof(*re));
 	pcre2_match_context *mctx = pcre2_match_context_create(NULL);
 	char *copy = strdup(pattern);
@@ -54,18 +61,48 @@ struct cst_regex *cst_regex_compile(const char *pattern, struct cst_error *err)
 	pcre2_set_match_limit(mctx, CST_MATCH_LIMIT);
 	pcre2_set_depth_limit(mctx, CST_DEPTH_LIMIT);
 	re->code = code;
+	pthread_mutex_init(&re->jit_lock, NULL);
 	re->mctx = mctx;
 	re->pattern = copy;
 	return re;
 }
 
-int cst_regex_match(const struct cst_regex *re, const char *text, size_t len, struct cst_error *err)
+/* The code to match a text of len bytes with.  JIT is an optimisation
+ * only: when it is unavailable the interpreter runs.  CST_NO_JIT turns it
+ * off for valgrind, which cannot follow JIT-compiled code and reports its
+ * reads as uninitialised. */
+static const pcre2_code *code_for(struct cst_regex *re, size_t len)
 {
+	if (len < CST_JIT_MIN_SUBJECT)
+		return re->code;
+	pcre2_code *jit = atomic_load_explicit(&re->jit, memory_order_acquire);
+	if (jit)
+		return jit;
+	pthread_mutex_lock(&re->jit_lock);
+	const char *no_jit = getenv("CST_NO_JIT");
+	if (!re->jit_tried && (!no_jit || !*no_jit)) {
+		re->jit_tried = true;
+		pcre2_code *copy = pcre2_code_copy(re->code);
+		if (copy && pcre2_jit_compile(copy, PCRE2_JIT_COMPLETE) == 0)
+			atomic_store_explicit(&re->jit, copy, memory_order_release);
+		else
+			pcre2_code_free(copy);
+	}
+	pthread_mutex_unlock(&re->jit_lock);
+	jit = atomic_load_explicit(&re->jit, memory_order_acquire);
+	return jit ? jit : re->code;
+}
+
+int cst_regex_match(const struct cst_regex *cre, const char *text, size_t len, struct cst_error *err)
+{
+	/* Only the lazily made JIT copy changes, under its lock. */
+	struct cst_regex *re = (struct cst_regex *)cre;
+	const pcre2_code *code = code_for(re, text ? len : 0);
 	/* Match data per call keeps a compiled regex usable from several threads. */
-	pcre2_match_data *md = pcre2_match_data_create_from_pattern(re->code, NULL);
+	pcre2_match_data *md = pcre2_match_data_create_from_pattern(code, NULL);
 	if (!md)
 		return cst_error_set(err, CST_E_NOMEM, "out of memory matching regex");
-	int rc = pcre2_match(re->code, (PCRE2_SPTR)(text ? text : ""), text ? len : 0, 0, 0, md, re->mctx);
+	int rc = pcre2_match(code, (PCRE2_SPTR)(text ? text : ""), text ? len : 0, 0, 0, md, re->mctx);
 	pcre2_match_data_free(md);
 	if (rc >= 0)
 		return 1;
@@ -91,6 +128,8 @@ void cst_regex_free(struct cst_regex *re)
 	if (!re)
 		return;
 	pcre2_code_free(re->code);
+	pcre2_code_free(atomic_load(&re->jit));
+	pthread_mutex_destroy(&re->jit_lock);
 	pcre2_match_context_free(re->mctx);
 	free(re->pattern);
 	free(re);

@@ -64,7 +64,7 @@ static struct cfg_node *from_json(struct cfg_doc *doc, const json_t *v, struct c
 		return NULL;
 	if (kind == CFG_SCALAR) {
 		node->plain = plain;
-		if (!(node->text = strndup(text, len)))
+		if (!(node->text = cfg_doc_strndup(doc, text, len)))
 			return NULL;
 		return node;
 	}
@@ -83,7 +83,7 @@ static struct cfg_node *from_json(struct cfg_doc *doc, const json_t *v, struct c
 	json_t *item;
 	json_object_foreach((json_t *)v, key, item) {
 		struct cfg_node *k = cfg_node_new(doc, CFG_SCALAR, loc);
-		if (!k || !(k->text = strdup(key)) || cfg_node_push(node, k) < 0)
+		if (!k || !(k->text = cfg_doc_strndup(doc, key, strlen(key))) || cfg_node_push(node, k) < 0)
 			return NULL;
 		struct cfg_node *child = from_json(doc, item, loc);
 		if (!child || cfg_node_push(node, child) < 0)

@@ -5,9 +5,10 @@
 
 struct cfg_node *cfg_node_new(struct cfg_doc *doc, enum cfg_kind kind, struct cst_loc loc)
 {
-	struct cfg_node *node = calloc(1, sizeof(*node));
+	struct cfg_node *node = cst_arena_alloc(&doc->arena, sizeof(*node));
 	if (!node)
 		return NULL;
+	memset(node, 0, sizeof(*node));
 	node->kind = kind;
 	node->loc = loc;
 	node->weight = 1;
@@ -35,13 +36,17 @@ void cfg_doc_release(struct cfg_doc *doc)
 	struct cfg_node *node = doc->all;
 	while (node) {
 		struct cfg_node *next = node->next_alloc;
-		free(node->text);
 		free(node->items);
-		free(node);
 		node = next;
 	}
+	cst_arena_release(&doc->arena);
 	doc->all = NULL;
 	doc->root = NULL;
+}
+
+char *cfg_doc_strndup(struct cfg_doc *doc, const char *s, size_t n)
+{
+	return cst_arena_strndup(&doc->arena, s, n);
 }
 
 bool cfg_is_null(const struct cfg_node *node)

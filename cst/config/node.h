@@ -13,6 +13,7 @@
 #include <stddef.h>
 
 #include "cst/error.h"
+#include "cst/index/arena.h"
 
 enum cfg_kind {
 	CFG_SCALAR,
@@ -41,6 +42,10 @@ struct cfg_doc {
 	struct cfg_node *root; /* NULL: the file holds no document */
 	struct cfg_node *all;  /* allocation chain */
 	bool json;
+	/* The nodes and their texts: one block per 64 KiB, not a malloc each,
+	 * so that freeing the tree leaves no holes among the config's own
+	 * allocations, made while it lived. */
+	struct cst_arena arena;
 };
 
 /* Limits that keep a hostile config from exhausting memory or stack. */
@@ -51,6 +56,8 @@ struct cfg_node *cfg_node_new(struct cfg_doc *doc, enum cfg_kind kind, struct cs
 /* 0, or -1 when out of memory. */
 int cfg_node_push(struct cfg_node *parent, struct cfg_node *child);
 void cfg_doc_release(struct cfg_doc *doc);
+/* A copy of s[0..n) that lives as long as doc; NULL when out of memory. */
+char *cfg_doc_strndup(struct cfg_doc *doc, const char *s, size_t n);
 
 static inline size_t cfg_map_len(const struct cfg_node *map)
 {

@@ -157,7 +157,7 @@ static int on_scalar(struct yreader *r, const yaml_event_t *ev)
 		return located(r, ev->start_mark,
 			       "a NUL character in a string is not supported (in a regex, write \\x00 instead)",
 			       NULL);
-	node->text = strndup((const char *)ev->data.scalar.value, ev->data.scalar.length);
+	node->text = cfg_doc_strndup(r->doc, (const char *)ev->data.scalar.value, ev->data.scalar.length);
 	if (!node->text)
 		return nomem(r);
 	/* An explicit tag such as !!str makes even an unquoted scalar plain text. */

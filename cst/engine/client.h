@@ -10,6 +10,7 @@
 #define CST_ENGINE_CLIENT_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -102,6 +103,7 @@ struct cst_docker {
 	bool shared_container;
 	char *cache_dir; /* index cache; NULL: none */
 	char *cache_note; /* what the cache did last, for -v info */
+	atomic_bool labelled; /* a create or commit with this run's labels was sent */
 	int jobs;
 	FILE *progress;
 	struct dk_conn conn; /* the opening thread's */

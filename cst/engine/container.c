@@ -60,6 +60,7 @@ int dk_add_labels(struct cst_docker *d, json_t *config)
 		return -1;
 	if (d->host[0] && !d->save && json_object_set_new(labels, DK_LABEL_HOST, json_string(d->host)) < 0)
 		return -1;
+	atomic_store(&d->labelled, true);
 	return 0;
 }
 
@@ -676,8 +677,10 @@ int cst_docker_cleanup(struct cst_docker *d, struct cst_error *err)
 				goto out;
 		}
 
-	/* Whatever the registry missed but the engine knows by label. */
-	for (int images = 0; images <= 1; images++) {
+	/* Whatever the registry missed but the engine knows by label: only
+	 * a run that asked for an object can have one (listing images costs
+	 * 10 ms and more, much of a run answered from the index cache). */
+	for (int images = 0; images <= 1 && atomic_load(&d->labelled); images++) {
 		json_t *list = NULL;
 		if (list_labelled(d, images, &list, &e) < 0) {
 			keep_first_error(&first, &e);

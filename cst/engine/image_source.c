@@ -213,7 +213,6 @@ static int read_stream(struct engine_src *s, const char *path, bool save_format,
 	cst_buf_init(&es.block, 0);
 	struct dk_request r = {.path = path, .write_cb = export_write, .write_ud = &es};
 	struct archive *a = NULL;
-	struct cst_layer *layer = NULL;
 	int rc = -1;
 
 	if (!path || !(es.multi = curl_multi_init())) {
@@ -246,7 +245,7 @@ static int read_stream(struct engine_src *s, const char *path, bool save_format,
 				cst_error_move(err, &es.err);
 			goto out;
 		}
-	} else if (cst_layer_read(a, fs, &layer, err) < 0) {
+	} else if (cst_fs_read_flat_layer(a, fs, err) < 0) {
 		/* The transfer's own failure explains a broken archive best. */
 		if (es.failed)
 			cst_error_move(err, &es.err);
@@ -263,15 +262,8 @@ static int read_stream(struct engine_src *s, const char *path, bool save_format,
 		cst_error_move(err, &es.err);
 		goto out;
 	}
-	if (save_format) {
-		rc = 0;
-	} else {
-		rc = cst_fs_apply_layer(fs, layer, 0, err);
-		layer = NULL;
-	}
+	rc = 0;
 out:
-	if (layer)
-		cst_layer_free(layer);
 	if (a)
 		archive_read_free(a);
 	if (es.added)

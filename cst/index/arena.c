@@ -12,6 +12,7 @@
 
 struct cst_arena_chunk {
 	struct cst_arena_chunk *next;
+	size_t size;
 	alignas(max_align_t) char data[];
 };
 
@@ -38,6 +39,7 @@ void *cst_arena_alloc(struct cst_arena *a, size_t n)
 	struct cst_arena_chunk *c = malloc(sizeof(*c) + size);
 	if (!c)
 		return NULL;
+	c->size = size;
 	if (own && a->chunks) {
 		c->next = a->chunks->next;
 		a->chunks->next = c;
@@ -68,6 +70,24 @@ char *cst_arena_strndup(struct cst_arena *a, const char *s, size_t n)
 	memcpy(p, s, n);
 	p[n] = '\0';
 	return p;
+}
+
+void cst_arena_reset(struct cst_arena *a)
+{
+	struct cst_arena_chunk *keep = a->chunks;
+	if (!keep || keep->size != CHUNK_SIZE) {
+		cst_arena_release(a);
+		return;
+	}
+	struct cst_arena_chunk *c = keep->next;
+	while (c) {
+		struct cst_arena_chunk *next = c->next;
+		free(c);
+		c = next;
+	}
+	keep->next = NULL;
+	a->cur = keep->data;
+	a->left = CHUNK_SIZE;
 }
 
 void cst_arena_release(struct cst_arena *a)

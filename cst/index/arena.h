@@ -24,6 +24,8 @@ struct cst_arena {
 void *cst_arena_alloc(struct cst_arena *a, size_t n);
 /* A NUL-terminated copy of s[0..n); NULL on allocation failure. */
 char *cst_arena_strndup(struct cst_arena *a, const char *s, size_t n);
+/* Forgets every allocation, keeping one chunk for the next ones. */
+void cst_arena_reset(struct cst_arena *a);
 void cst_arena_release(struct cst_arena *a);
 
 #endif

@@ -121,6 +121,7 @@ struct cst_layer {
 	 * ../usr/lib/os-release). */
 	char **link_wants;
 	size_t n_link_wants;
+	struct cst_arena wants_arena; /* link_wants' strings */
 };
 
 /* Node helpers (fs.c). */

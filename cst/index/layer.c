@@ -155,7 +155,7 @@ static bool layer_link_wanted(const struct cst_layer *layer, const char *abs)
 
 static int want_link_target(struct cst_layer *layer, const char *name, size_t dir_len, const char *target)
 {
-	char *t = lexical_target(&layer->arena, name, dir_len, target);
+	char *t = lexical_target(&layer->wants_arena, name, dir_len, target);
 	if (!t)
 		return -1;
 	if (layer_link_wanted(layer, t))
@@ -279,11 +279,17 @@ static int stage_entry(struct archive *a, struct archive_entry *entry, const str
 	return 0;
 }
 
-int cst_layer_read(struct archive *a, const struct cst_fs *fs, struct cst_layer **ret, struct cst_error *err)
+static int apply_entry(struct cst_fs *fs, struct stage_entry *e, uint16_t layer, bool consume,
+		       struct cst_error *err);
+
+/* Reads every entry of a into layer.  With into (the index fs names, still
+ * empty), each entry is applied as soon as it is read and then dropped, so
+ * a flat tar never exists twice in memory: staged and indexed.  Whiteouts
+ * are dropped too: a layer's own whiteouts apply before its entries, and
+ * on an empty index they delete nothing. */
+static int read_entries(struct archive *a, const struct cst_fs *fs, struct cst_fs *into, struct cst_layer *layer,
+			struct cst_error *err)
 {
-	struct cst_layer *layer = calloc(1, sizeof(*layer));
-	if (!layer)
-		return cst_error_set(err, CST_E_NOMEM, "out of memory");
 	char *scratch = NULL;
 	size_t scratch_cap = 0;
 	int ret_code = -1;
@@ -296,24 +302,56 @@ int cst_layer_read(struct archive *a, const struct cst_fs *fs, struct cst_layer 
 			continue;
 		if (r < ARCHIVE_WARN) {
 			const char *msg = archive_error_string(a);
-			/* The last staged entry places a read error in the archive. */
-			if (layer->tail)
-				cst_error_set(err, CST_E_IMAGE, "after entry '%s': %s",
-					      layer->tail->name[0] ? layer->tail->name : ".", msg ? msg : "read error");
+			/* The last entry read places a read error in the archive;
+			 * scratch still holds its name. */
+			if (scratch)
+				cst_error_set(err, CST_E_IMAGE, "after entry '%s': %s", scratch[1] ? scratch + 1 : ".",
+					      msg ? msg : "read error");
 			else
 				cst_error_set(err, CST_E_IMAGE, "%s", msg ? msg : "read error");
 			goto out;
 		}
 		if (stage_entry(a, entry, fs, layer, &scratch, &scratch_cap, err) < 0)
 			goto out;
+		struct stage_entry *e = layer->tail;
+		if (!into || !e)
+			continue;
+		if ((e->kind == STAGE_ENTRY || e->kind == STAGE_HARDLINK) && apply_entry(into, e, 0, true, err) < 0)
+			goto out;
+		free(e->content);
+		layer->head = layer->tail = NULL;
+		layer->n = 0;
+		cst_arena_reset(&layer->arena);
 	}
-	*ret = layer;
-	layer = NULL;
 	ret_code = 0;
 out:
 	free(scratch);
-	cst_layer_free(layer);
 	return ret_code;
+}
+
+int cst_layer_read(struct archive *a, const struct cst_fs *fs, struct cst_layer **ret, struct cst_error *err)
+{
+	struct cst_layer *layer = calloc(1, sizeof(*layer));
+	if (!layer)
+		return cst_error_set(err, CST_E_NOMEM, "out of memory");
+	if (read_entries(a, fs, NULL, layer, err) < 0) {
+		cst_layer_free(layer);
+		return -1;
+	}
+	*ret = layer;
+	return 0;
+}
+
+int cst_fs_read_flat_layer(struct archive *a, struct cst_fs *fs, struct cst_error *err)
+{
+	if (fs->count)
+		return cst_error_set(err, CST_E_INTERNAL, "a flat layer is read into an empty index only");
+	struct cst_layer *layer = calloc(1, sizeof(*layer));
+	if (!layer)
+		return cst_error_set(err, CST_E_NOMEM, "out of memory");
+	int rc = read_entries(a, fs, fs, layer, err);
+	cst_layer_free(layer);
+	return rc;
 }
 
 void cst_layer_free(struct cst_layer *layer)
@@ -324,6 +362,7 @@ void cst_layer_free(struct cst_layer *layer)
 		free(e->content);
 	free(layer->link_wants);
 	cst_arena_release(&layer->arena);
+	cst_arena_release(&layer->wants_arena);
 	free(layer);
 }
 

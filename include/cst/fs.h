@@ -66,6 +66,8 @@ void cst_layer_free(struct cst_layer *layer);
 /* Applies a staged layer on top of the index with OCI whiteout semantics,
  * as layer number `index`, and frees it (also on failure). */
 int cst_fs_apply_layer(struct cst_fs *fs, struct cst_layer *layer, int index, struct cst_error *err);
+/* Reads a single layer tar straight into an empty index, entry by entry. */
+int cst_fs_read_flat_layer(struct archive *a, struct cst_fs *fs, struct cst_error *err);
 
 /* Resolves path like the kernel inside a container rooted at the image:
  * symlinks in parent components are followed inside the root (absolute
