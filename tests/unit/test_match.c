@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -114,6 +115,41 @@ static void test_catastrophic_backtracking_is_bounded(void **state)
 	cst_regex_free(re);
 }
 
+/* Long texts go through JIT-compiled code (made on first need), short
+ * ones through the interpreter: one pattern must answer the same either
+ * way, whichever text it meets first, and keep its semantics. */
+static void test_long_and_short_texts_agree(void **state)
+{
+	(void)state;
+	size_t len = 256 * 1024;
+	char *big = malloc(len + 1);
+	assert_non_null(big);
+	for (size_t i = 0; i < len; i++)
+		big[i] = "abc\n"[i % 4];
+	memcpy(big + len - 8, "\nversion", 8);
+	big[len] = '\0';
+	struct cst_error err = CST_ERROR_INIT;
+	struct cst_regex *re = cst_regex_compile("version$", &err);
+	assert_non_null(re);
+	assert_int_equal(cst_regex_match(re, "version\n", 8, &err), 0);
+	assert_int_equal(cst_regex_match(re, big, len, &err), 1);
+	assert_int_equal(cst_regex_match(re, "a version", 9, &err), 1);
+	big[len - 1] = '\n';
+	assert_int_equal(cst_regex_match(re, big, len, &err), 0);
+	cst_regex_free(re);
+
+	/* The match limit holds for JIT code too. */
+	memset(big, 'a', len);
+	big[len - 1] = '!';
+	re = cst_regex_compile("^(a+)+$", &err);
+	assert_non_null(re);
+	assert_int_equal(cst_regex_match(re, big, len, &err), -1);
+	assert_non_null(strstr(err.msg, "gave up"));
+	cst_error_clear(&err);
+	cst_regex_free(re);
+	free(big);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -126,6 +162,7 @@ int main(void)
 		cmocka_unit_test(test_nul_in_subject),
 		cmocka_unit_test(test_invalid_pattern),
 		cmocka_unit_test(test_catastrophic_backtracking_is_bounded),
+		cmocka_unit_test(test_long_and_short_texts_agree),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
