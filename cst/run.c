@@ -180,7 +180,10 @@ static int open_image(struct run *run, struct cst_error *err)
 		.exact_files = needs_exact_files(run),
 		.shared_container = o->shared_container,
 		.cache_dir = run->cache_dir,
-		.jobs = o->jobs > 0 ? o->jobs : (ncpu > 0 ? (int)ncpu : 1),
+		/* Twice the CPUs: much of a container's start is the engine
+		 * waiting on I/O (measured on 2 cores: 10 command tests 2.7 s
+		 * with 2 at once, 2.2 s with 4, no better with 8). */
+		.jobs = o->jobs > 0 ? o->jobs : (ncpu > 0 && ncpu < 128 ? 2 * (int)ncpu : 2),
 		.progress = run->diag,
 	};
 	if (cst_docker_open(&dopts, &run->docker, err) < 0 || cst_docker_reap_stale(run->docker, err) < 0)

@@ -57,7 +57,7 @@ void cst_cli_test_usage(FILE *out)
 	      "                                 load an OCI layout into the engine and test it\n"
 	      "      --default-image-tag TAG    tag for --image-from-oci-layout without a ref annotation\n"
 	      "      --ignore-ref-annotation    use --default-image-tag even when a ref annotation exists\n"
-	      "      --jobs N                   command tests run at once (default: number of CPUs)\n"
+	      "      --jobs N                   command tests run at once (default: twice the CPUs)\n"
 	      "      --timeout SECONDS          per command test (default 300); a hung command fails\n"
 	      "  -f, --force                    accepted for compatibility\n"
 	      "  -v, --verbosity LEVEL          panic, fatal, error, warning (default), info, debug, trace\n"

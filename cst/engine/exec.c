@@ -176,7 +176,16 @@ int dk_exec_run(struct cst_docker *d, struct dk_conn *c, struct dk_conn *ac, str
 		.timeout_s = x->timeout_s,
 	};
 	if (dk_stream_run(d, c, ac, &s, out, errb, err) < 0) {
-		if (container_gone(s.status)) {
+		/* A container that exits as the exec starts is answered with
+		 * a 500 ("is not running") as often as with a 409. */
+		bool stopping = container_gone(s.status);
+		if (!stopping && s.status >= 400) {
+			struct cst_error e = CST_ERROR_INIT;
+			if (container_stopping(d, c, x->container, &stopping, &e) < 0)
+				stopping = false;
+			cst_error_clear(&e);
+		}
+		if (stopping) {
 			cst_error_clear(err);
 			x->gone = true;
 			rc = 0;

@@ -49,7 +49,7 @@ struct cst_options {
 	bool ignore_ref_annotation;
 	const char *junit_suite_name;
 	const char *verbosity;       /* panic|fatal|error|warning|info|debug|trace */
-	int jobs;                    /* -j; 0 = number of CPUs */
+	int jobs;                    /* --jobs; 0 = twice the number of CPUs */
 	double timeout;              /* seconds per command test */
 };
 
