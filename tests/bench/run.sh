@@ -30,9 +30,11 @@ if [ -z "$cst" ]; then
 fi
 [ -n "$cst" ] || die "no cst binary under $build (run make build, or set CST_BENCH_BIN)"
 
-# debootstrap builds the image.
+# debootstrap builds the image; GNU time measures peak RSS (bench.py says
+# why wait4() alone cannot).
 missing=()
 command -v debootstrap >/dev/null 2>&1 || missing+=(debootstrap)
+[ -x /usr/bin/time ] || missing+=(time)
 if [ ${#missing[@]} -gt 0 ]; then
 	[ "$(id -u)" = 0 ] || die "missing packages: ${missing[*]} (apt-get install ${missing[*]})"
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null ||
