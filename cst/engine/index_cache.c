@@ -25,6 +25,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cst/atomic_file.h"
+
 /* Past either bound the least recently used snapshots go.  A Debian
  * minbase index is about 0.5 MB. */
 #define CACHE_MAX_FILES 64
@@ -184,7 +186,8 @@ static void evict(const char *dir)
 		struct stat st;
 		size_t len = strlen(de->d_name);
 		bool snap = len > strlen(SNAP_SUFFIX) && strcmp(de->d_name + len - strlen(SNAP_SUFFIX), SNAP_SUFFIX) == 0;
-		bool tmp = strncmp(de->d_name, ".tmp-", 5) == 0;
+		/* cst_atomic_write's temporaries are dot names. */
+		bool tmp = de->d_name[0] == '.' && strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0;
 		if ((!snap && !tmp) || fstatat(dirfd(dh), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))
 			continue;
 		if (tmp) {
@@ -240,53 +243,37 @@ static struct cst_fs *previous(struct cst_docker *d, const char *path, const cha
 	return old;
 }
 
+struct store_ud {
+	const struct cst_fs *fs;
+	struct cst_fs *old;
+	const char *key;
+};
+
+static int write_snapshot(FILE *f, void *ud, struct cst_error *err)
+{
+	const struct store_ud *s = ud;
+	return cst_fs_snapshot_write(s->fs, s->old, s->key, f, err);
+}
+
 void dk_cache_store(struct cst_docker *d, const char *view, const struct cst_fs *fs)
 {
-	char *path, *key, *tmp = NULL;
+	char *path, *key;
 	if (cache_names(d, view, &path, &key) < 0)
 		return;
-	struct cst_fs *old = NULL;
 	struct cst_error e = CST_ERROR_INIT;
-	FILE *f = NULL;
-	int fd = -1;
 	if (mkdir_p(d->cache_dir) < 0) {
 		cache_note(d, "index cache: cannot create %s: %s", d->cache_dir, strerror(errno));
-		goto out;
+	} else {
+		struct store_ud ud = {fs, previous(d, path, key), key};
+		/* Private: an index tells what an image holds. */
+		if (cst_atomic_write(path, "index", 0600, false, write_snapshot, &ud, &e) < 0) {
+			cache_note(d, "index cache: %s", e.msg ? e.msg : "saving the index failed");
+		} else {
+			cache_note(d, "index cache: saved %s", path);
+			evict(d->cache_dir);
+		}
+		cst_fs_free(ud.old);
 	}
-	if (asprintf(&tmp, "%s/.tmp-XXXXXX", d->cache_dir) < 0) {
-		tmp = NULL;
-		goto out;
-	}
-	if ((fd = mkstemp(tmp)) < 0 || !(f = fdopen(fd, "wb"))) {
-		cache_note(d, "index cache: cannot write in %s: %s", d->cache_dir, strerror(errno));
-		goto out;
-	}
-	fd = -1;
-	old = previous(d, path, key);
-	int rc = cst_fs_snapshot_write(fs, old, key, f, &e);
-	if (fclose(f) != 0 && rc == 0)
-		rc = cst_error_set(&e, CST_E_IO, "%s", strerror(errno));
-	f = NULL;
-	if (rc == 0 && rename(tmp, path) < 0)
-		rc = cst_error_set(&e, CST_E_IO, "renaming it to %s: %s", path, strerror(errno));
-	if (rc < 0) {
-		cache_note(d, "index cache: saving the index failed: %s", e.msg ? e.msg : "");
-		goto out;
-	}
-	free(tmp);
-	tmp = NULL;
-	cache_note(d, "index cache: saved %s", path);
-	evict(d->cache_dir);
-out:
-	if (f)
-		fclose(f);
-	if (fd >= 0)
-		close(fd);
-	if (tmp) {
-		unlink(tmp);
-		free(tmp);
-	}
-	cst_fs_free(old);
 	cst_error_clear(&e);
 	free(path);
 	free(key);

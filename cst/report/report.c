@@ -1,12 +1,10 @@
 #include "cst/report.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
+#include "cst/atomic_file.h"
 #include "cst/report/internal.h"
 
 static const struct cst_reporter *const reporters[] = {
@@ -64,24 +62,16 @@ int cst_report_finish(FILE *out, struct cst_error *err)
 	return 0;
 }
 
-/* mkstemp creates the file 0600; a report is an ordinary file that others
- * (CI artifact uploaders running as another user) may need to read. */
-static mode_t default_file_mode(void)
-{
-	mode_t mask = umask(0);
-	umask(mask);
-	return 0666 & ~mask;
-}
+struct write_ud {
+	const struct cst_reporter *fmt;
+	const struct cst_report *rep;
+	const struct cst_report_opts *opts;
+};
 
-/* Makes the rename itself durable; best effort, since a file system that
- * cannot sync a directory has already stored the data we care about. */
-static void sync_dir(const char *dir)
+static int write_report(FILE *f, void *ud, struct cst_error *err)
 {
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd >= 0) {
-		(void)fsync(fd);
-		close(fd);
-	}
+	const struct write_ud *w = ud;
+	return w->fmt->write(f, w->rep, w->opts, err);
 }
 
 int cst_report_write_file(const struct cst_reporter *fmt, const char *path, const struct cst_report *rep,
@@ -93,75 +83,6 @@ int cst_report_write_file(const struct cst_reporter *fmt, const char *path, cons
 		return 0;
 	}
 
-	int ret = -1;
-	char *tmp = NULL;
-	char *dir = NULL;
-	FILE *f = NULL;
-	int fd = -1;
-
-	size_t base_len;
-	const char *base = cst_path_base(path, &base_len);
-	size_t dir_len = (size_t)(base - path);
-	if (base_len == 0 || strcmp(base, "/") == 0 || strcmp(base, ".") == 0 || strcmp(base, "..") == 0) {
-		cst_error_set(err, CST_E_IO, "writing report '%s': not a file name", path);
-		goto out;
-	}
-	if (dir_len == 0)
-		dir = strdup(".");
-	else
-		dir = strndup(path, dir_len);
-	/* The temporary name starts with a dot so that a glob for the report
-	 * (e.g. a CI artifact pattern) never picks up a half-written one. */
-	if (!dir || asprintf(&tmp, "%s/.%.*s.XXXXXX", dir, (int)base_len, base) < 0) {
-		tmp = NULL;
-		cst_error_set(err, CST_E_NOMEM, "writing report '%s': out of memory", path);
-		goto out;
-	}
-	fd = mkstemp(tmp);
-	if (fd < 0) {
-		cst_error_set(err, CST_E_IO, "writing report '%s': %s", path, strerror(errno));
-		free(tmp);
-		tmp = NULL; /* nothing was created */
-		goto out;
-	}
-	if (fchmod(fd, default_file_mode()) < 0 || !(f = fdopen(fd, "w"))) {
-		cst_error_set(err, CST_E_IO, "writing report '%s': %s", path, strerror(errno));
-		goto out;
-	}
-	fd = -1; /* owned by f now */
-
-	if (fmt->write(f, rep, opts, err) < 0) {
-		cst_error_wrap(err, "writing report '%s'", path);
-		goto out;
-	}
-	if (fflush(f) != 0 || fsync(fileno(f)) != 0) {
-		cst_error_set(err, CST_E_IO, "writing report '%s': %s", path, strerror(errno));
-		goto out;
-	}
-	FILE *done = f;
-	f = NULL;
-	if (fclose(done) != 0) {
-		cst_error_set(err, CST_E_IO, "writing report '%s': %s", path, strerror(errno));
-		goto out;
-	}
-	if (rename(tmp, path) < 0) {
-		cst_error_set(err, CST_E_IO, "writing report '%s': %s", path, strerror(errno));
-		goto out;
-	}
-	free(tmp);
-	tmp = NULL;
-	sync_dir(dir);
-	ret = 0;
-
-out:
-	if (f)
-		fclose(f);
-	if (fd >= 0)
-		close(fd);
-	if (tmp) {
-		unlink(tmp);
-		free(tmp);
-	}
-	free(dir);
-	return ret;
+	struct write_ud w = {fmt, rep, opts};
+	return cst_atomic_write(path, "report", 0, true, write_report, &w, err);
 }
