@@ -66,6 +66,9 @@ teardown_file() {
 		docker image ls --format '{{.Repository}}:{{.Tag}}' |
 			grep -F "$NAME" | xargs -r docker rmi -f >/dev/null 2>&1 || true
 	fi
+	# Builds of the same tag with other arguments left earlier ones untagged.
+	docker image prune -f --filter label=org.opencontainers.image.source=https://example.com/hello.git \
+		>/dev/null 2>&1 || true
 }
 
 setup() {
