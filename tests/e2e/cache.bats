@@ -5,19 +5,15 @@
 # wants only costs time.
 
 setup_file() {
-	. "$CST_TESTS/lib/engine.sh"
-	cst_ensure_engine || {
-		rc=$?
-		[ "$rc" -eq 77 ] && skip "no Docker Engine"
-		return "$rc"
-	}
-	"$CST_TESTDATA/images/build.sh" busybox
+	. "$CST_TESTS/lib/run.sh"
+	cst_engine_setup busybox || return $?
 }
 
 setup() {
 	CST="${CST_BIN:?CST_BIN is set by meson test}"
 	T="$BATS_TEST_TMPDIR"
 	cd "$T"
+	. "$CST_TESTS/lib/run.sh"
 	# meson's environment turns the cache off for the other tests.
 	export CST_CACHE_DIR="$T/cache"
 	cat > files.yaml <<'YAML'
@@ -61,21 +57,6 @@ teardown() {
 		docker rmi -f "$BUILT" >/dev/null 2>&1 || true
 		docker image prune -f --filter label=dev.cst.test.cache >/dev/null 2>&1 || true
 	fi
-}
-
-# Runs cst with its pid known; sets status, output, errout, pid.
-run_cst() {
-	"$CST" "$@" >"$T/stdout" 2>"$T/stderr" &
-	pid=$!
-	wait "$pid" && status=0 || status=$?
-	output=$(cat "$T/stdout")
-	errout=$(cat "$T/stderr")
-}
-
-# Containers the run with that pid created, from the engine's own events.
-created_by() { # pid since
-	docker events --since "$2" --until "$(date +%s.%N)" --filter type=container --filter event=create \
-		--filter "label=dev.cst.pid=$1" --format '{{.ID}}' | wc -l
 }
 
 # The report without its timings.

@@ -4,39 +4,21 @@
 # interruption, and that nothing the run created is left behind.
 
 setup_file() {
-	. "$CST_TESTS/lib/engine.sh"
-	cst_ensure_engine || {
-		rc=$?
-		[ "$rc" -eq 77 ] && skip "no Docker Engine"
-		return "$rc"
-	}
-	"$CST_TESTDATA/images/build.sh" busybox busybox-user
+	. "$CST_TESTS/lib/run.sh"
+	cst_engine_setup busybox busybox-user || return $?
 }
 
 setup() {
 	CST="${CST_BIN:?CST_BIN is set by meson test}"
 	T="$BATS_TEST_TMPDIR"
 	cd "$T"
-}
-
-# Runs cst in the background so that its pid (the dev.cst.pid label of
-# everything it creates) is known; sets status, output (stdout) and errout.
-run_cst() {
-	"$CST" "$@" >"$T/stdout" 2>"$T/stderr" &
-	pid=$!
-	wait "$pid" && status=0 || status=$?
-	output=$(cat "$T/stdout")
-	errout=$(cat "$T/stderr")
+	. "$CST_TESTS/lib/run.sh"
 }
 
 teardown() {
 	if [ -f "$T/registry.pid" ]; then
 		kill "$(cat "$T/registry.pid")" 2>/dev/null || true
 	fi
-}
-
-left_by() {
-	docker ps -aq --filter "label=dev.cst.pid=$1" | wc -l
 }
 
 @test "a passing config: exit 0, every kind of test, nothing left behind" {

@@ -6,14 +6,8 @@
 # exit code and nothing of the run left in the engine.
 
 setup_file() {
-	. "$CST_TESTS/lib/engine.sh"
-	# (fd 3 is bats' own: a dockerd started here must not hold it.)
-	cst_ensure_engine 3>&- || {
-		rc=$?
-		[ "$rc" -eq 77 ] && skip "no Docker Engine"
-		return "$rc"
-	}
-	"$CST_TESTDATA/images/build.sh" busybox
+	. "$CST_TESTS/lib/run.sh"
+	cst_engine_setup busybox || return $?
 }
 
 setup() {
@@ -21,7 +15,7 @@ setup() {
 	T="$BATS_TEST_TMPDIR"
 	cd "$T"
 	. "$CST_TESTS/lib/engine.sh"
-	. "$CST_TESTS/faults/lib.sh"
+	. "$CST_TESTS/lib/run.sh"
 	cat > one.yaml <<'YAML'
 schemaVersion: 2.0.0
 commandTests:

@@ -6,41 +6,21 @@
 # shared container running leave nothing behind.
 
 setup_file() {
-	. "$CST_TESTS/lib/engine.sh"
-	# (fd 3 is bats' own: a dockerd started here must not hold it.)
-	cst_ensure_engine 3>&- || {
-		rc=$?
-		[ "$rc" -eq 77 ] && skip "no Docker Engine"
-		return "$rc"
-	}
-	"$CST_TESTDATA/images/build.sh" busybox busybox-user
+	. "$CST_TESTS/lib/run.sh"
+	cst_engine_setup busybox busybox-user || return $?
 }
 
 setup() {
 	: "${CST_BIN:?CST_BIN is set by meson test}"
 	T="$BATS_TEST_TMPDIR"
 	cd "$T"
-	. "$CST_TESTS/faults/lib.sh"
+	. "$CST_TESTS/lib/run.sh"
 	t0=$(date +%s.%N)
 }
 
 teardown() {
 	[ -n "${pid:-}" ] && kill -KILL "$pid" 2>/dev/null || true
 	docker images -q --filter "label=dev.cst.test.shared=$BATS_ROOT_PID" | xargs -r docker rmi -f >/dev/null 2>&1 || true
-}
-
-run_cst() {
-	start_cst "$@"
-	wait_cst 300
-	output=$(cat "$T/stdout")
-	errout=$(cat "$T/stderr")
-}
-
-# Containers the run $1 created, as the engine's events tell (they are
-# gone by the time the run ends).
-created_by() { # pid
-	docker events --since "$t0" --until "$(date +%s.%N)" --filter type=container --filter event=create \
-		--filter "label=dev.cst.pid=$1" --format '{{.ID}}' | wc -l
 }
 
 # Pass or fail per test, in report order.
@@ -191,14 +171,14 @@ YAML
 	[[ "$output" == *'"Pass":9'* ]]
 	# a shared container for each config's run options, and the setup
 	# test's two (its setup step, then the test itself)
-	[ "$(created_by "$pid")" -eq 4 ]
+	[ "$(created_by "$pid" "$t0")" -eq 4 ]
 	[ "$(left_by "$pid")" -eq 0 ]
 
 	# without the flag: one per test, and one more for the setup step
 	t0=$(date +%s.%N)
 	run_cst test --image cst-test/busybox:1 -c many.yaml -c opts.yaml --jobs 2 -o json
 	[ "$status" -eq 0 ]
-	[ "$(created_by "$pid")" -eq 10 ]
+	[ "$(created_by "$pid" "$t0")" -eq 10 ]
 }
 
 @test "a test sees what an earlier test changed only with --shared-container" {
@@ -247,7 +227,7 @@ YAML
 	[[ "$output" == *"started"* ]]
 	[[ "$output" == *"timed out after 2 s"* ]]
 	[[ "$output" != *"incorrect error code"* ]]
-	[ "$(created_by "$pid")" -eq 2 ]
+	[ "$(created_by "$pid" "$t0")" -eq 2 ]
 	[ "$(left_by "$pid")" -eq 0 ]
 }
 
@@ -275,7 +255,7 @@ YAML
 	[ "$(jq -c '[.Results[] | .Pass]' <<<"$output")" = '[false,true]' ]
 	# cut short by the kill, then run again from the start
 	[ "$(grep -c start "$T/host/runs")" -eq 2 ]
-	[ "$(created_by "$pid")" -eq 2 ]
+	[ "$(created_by "$pid" "$t0")" -eq 2 ]
 	[ "$(left_by "$pid")" -eq 0 ]
 }
 

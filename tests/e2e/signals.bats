@@ -5,21 +5,15 @@
 # what a SIGKILLed run leaves, the next run on this host removes.
 
 setup_file() {
-	. "$CST_TESTS/lib/engine.sh"
-	# (fd 3 is bats' own: a dockerd started here must not hold it.)
-	cst_ensure_engine 3>&- || {
-		rc=$?
-		[ "$rc" -eq 77 ] && skip "no Docker Engine"
-		return "$rc"
-	}
-	"$CST_TESTDATA/images/build.sh" busybox
+	. "$CST_TESTS/lib/run.sh"
+	cst_engine_setup busybox || return $?
 }
 
 setup() {
 	: "${CST_BIN:?CST_BIN is set by meson test}"
 	T="$BATS_TEST_TMPDIR"
 	cd "$T"
-	. "$CST_TESTS/faults/lib.sh"
+	. "$CST_TESTS/lib/run.sh"
 }
 
 teardown() {

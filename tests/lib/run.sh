@@ -1,5 +1,19 @@
-# Helpers shared by tests/e2e/faults.bats and tests/e2e/signals.bats.
-# Source it from setup(); it expects CST_BIN and a scratch directory in T.
+# Helpers of the end-to-end tests that run cst against the engine.
+# Source it from setup_file() and setup(); the run helpers expect CST_BIN
+# and a scratch directory in T.
+
+# For setup_file(): makes sure an engine answers (skipping the file when
+# there is none, outside CI) and builds the test images named.
+cst_engine_setup() { # image...
+	. "$CST_TESTS/lib/engine.sh"
+	# (fd 3 is bats' own: a dockerd started here must not hold it.)
+	cst_ensure_engine 3>&- || {
+		rc=$?
+		[ "$rc" -eq 77 ] && skip "no Docker Engine"
+		return "$rc"
+	}
+	"$CST_TESTDATA/images/build.sh" "$@"
+}
 
 # What a run left in the engine: containers and images labelled with the
 # pid of that cst process.
@@ -33,6 +47,23 @@ wait_cst() { # seconds
 		sleep 0.1
 	done
 	wait "$pid" && status=0 || status=$?
+}
+
+# Runs cst to its end (at most 300 s) in the background, so that its pid
+# (the dev.cst.pid label of everything it creates) is known; sets pid,
+# status, output (stdout) and errout.
+run_cst() {
+	start_cst "$@"
+	wait_cst 300
+	output=$(cat "$T/stdout")
+	errout=$(cat "$T/stderr")
+}
+
+# Containers the run with that pid created since a time (date +%s.%N), as
+# the engine's events tell: they are gone by the time the run ends.
+created_by() { # pid since
+	docker events --since "$2" --until "$(date +%s.%N)" --filter type=container --filter event=create \
+		--filter "label=dev.cst.pid=$1" --format '{{.ID}}' | wc -l
 }
 
 # Polls a shell condition every 0.1 s for at most $1 seconds.
