@@ -8,13 +8,12 @@
 # busybox       cst-test/busybox:1       FROM scratch + Debian's busybox-static
 # busybox-user  cst-test/busybox-user:1  an ENTRYPOINT and a non-root USER
 # debian        cst-test/debian:bookworm debootstrap --variant=minbase (slow;
-#               needs a Debian mirror, DEBIAN_MIRROR overrides the default)
+#               from the Debian mirror apt uses; DEBIAN_MIRROR overrides it)
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
 docker=${DOCKER:-docker}
 busybox_bin=${BUSYBOX:-/bin/busybox}
-mirror=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
 
 die() { echo "build.sh: $*" >&2; exit 1; }
 
@@ -78,6 +77,7 @@ build_debian() {
 	h=$(printf 'debian bookworm minbase 1\n' | sha256sum | cut -c1-16)
 	[ "$(built_hash cst-test/debian:bookworm)" = "$h" ] && return 0
 	command -v debootstrap >/dev/null 2>&1 || die "debootstrap missing (apt-get install debootstrap)"
+	mirror=${DEBIAN_MIRROR:-$("$here/apt-mirror.sh")} || die "no Debian mirror"
 	root=$(mktemp -d)
 	trap 'rm -rf "$root"' EXIT
 	debootstrap --variant=minbase bookworm "$root" "$mirror" >"$root.log" 2>&1 ||

@@ -22,20 +22,6 @@ lock=${TMPDIR:-/tmp}/cst-bench-images.lock
 exec 9>"$lock"
 if command -v flock >/dev/null 2>&1; then flock 9; fi
 
-# The mirror apt is configured with (deb822 sources first, then the one-line
-# format), so that the image comes from where this machine's packages do.
-apt_mirror() {
-	for f in /etc/apt/sources.list.d/*.sources; do
-		[ -f "$f" ] || continue
-		awk '/^URIs:/ { for (i = 2; i <= NF; i++) if ($i ~ /\/debian\/?$/) { print $i; exit } }' "$f"
-	done | head -n 1 | grep . && return 0
-	for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
-		[ -f "$f" ] || continue
-		awk '$1 == "deb" { for (i = 2; i <= NF; i++) if ($i ~ /^https?:.*\/debian\/?$/) { print $i; exit } }' "$f"
-	done | head -n 1 | grep . && return 0
-	echo http://deb.debian.org/debian
-}
-
 built_hash() { # tag
 	"$docker" image inspect -f '{{ index .Config.Labels "dev.cst.bench.source" }}' "$1" 2>/dev/null || true
 }
@@ -52,7 +38,7 @@ build_base() {
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >/dev/null ||
 			die "installing debootstrap failed"
 	fi
-	mirror=${DEBIAN_MIRROR:-$(apt_mirror)}
+	mirror=${DEBIAN_MIRROR:-$("$here/../apt-mirror.sh")} || die "no Debian mirror"
 	root=$(mktemp -d "${TMPDIR:-/tmp}/cst-bench-rootfs.XXXXXX")
 	trap 'rm -rf "$root" "$root.log"' EXIT
 	# mktemp makes it 0700, and it becomes the image's "/".
