@@ -4,6 +4,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -401,6 +402,19 @@ void dk_xfer_release(struct dk_xfer *x)
 	x->url = x->body = NULL;
 }
 
+/* Whether this process is out of file descriptors now.  curl does not
+ * always keep the errno of a socket() that failed, and without this a
+ * run at its descriptor limit would blame the engine. */
+static int descriptors_exhausted(void)
+{
+	int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		close(fd);
+		return 0;
+	}
+	return errno == EMFILE || errno == ENFILE ? errno : 0;
+}
+
 /* The engine as DOCKER_HOST names it. */
 static const char *where(const struct cst_docker *d, char *buf, size_t size)
 {
@@ -449,7 +463,14 @@ long dk_xfer_finish(struct dk_conn *c, struct dk_xfer *x, CURLcode rc, long *ret
 		const char *why = c->errbuf[0] ? c->errbuf : curl_easy_strerror(rc);
 		long oserr = 0;
 		curl_easy_getinfo(c->curl, CURLINFO_OS_ERRNO, &oserr);
-		if (rc == CURLE_COULDNT_CONNECT && oserr) {
+		int nofd = oserr == EMFILE || oserr == ENFILE ? (int)oserr : 0;
+		if (!nofd && rc == CURLE_COULDNT_CONNECT)
+			nofd = descriptors_exhausted();
+		if (nofd) {
+			cst_error_set(err, CST_E_IO,
+				      "cannot open a connection to the Docker engine at %s: %s (raise the limit, ulimit -n, or lower --jobs)",
+				      where(x->d, w, sizeof(w)), strerror(nofd));
+		} else if (rc == CURLE_COULDNT_CONNECT && oserr) {
 			/* curl words a unix socket failure as "localhost port 80";
 			 * the system's reason names what is wrong. */
 			bool denied = oserr == EACCES || oserr == EPERM;

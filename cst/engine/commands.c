@@ -281,11 +281,12 @@ static void drop_container(struct worker *w, char **id)
 }
 
 /* Whether an error of one test should stop the whole run: the engine no
- * longer answers, the image under test is gone, memory ran out or a signal
- * came.  e then says why the run stopped. */
+ * longer answers, the image under test is gone, memory or descriptors ran
+ * out or a signal came.  e then says why the run stopped. */
 static bool run_must_stop(struct worker *w, const char *image, struct cst_error *e)
 {
-	if (e->code == CST_E_INTERRUPTED || e->code == CST_E_NOMEM)
+	/* CST_E_IO: this process's own limits (descriptors), not the image's. */
+	if (e->code == CST_E_INTERRUPTED || e->code == CST_E_NOMEM || e->code == CST_E_IO)
 		return true;
 	if (cst_signal_check(e) < 0)
 		return true;
