@@ -14,6 +14,7 @@ setup() {
 	T="$BATS_TEST_TMPDIR"
 	cd "$T"
 	. "$CST_TESTS/lib/run.sh"
+	watch_events
 	# meson's environment turns the cache off for the other tests.
 	export CST_CACHE_DIR="$T/cache"
 	cat > files.yaml <<'YAML'
@@ -53,6 +54,7 @@ YAML
 }
 
 teardown() {
+	stop_events
 	if [ -n "${BUILT:-}" ]; then
 		docker rmi -f "$BUILT" >/dev/null 2>&1 || true
 		docker image prune -f --filter label=dev.cst.test.cache >/dev/null 2>&1 || true
@@ -71,22 +73,20 @@ print(json.dumps(d, sort_keys=True))'
 }
 
 @test "a second run answers file tests from the cache: no container, the same verdicts" {
-	t0=$(date +%s.%N)
 	run_cst test --image cst-test/busybox:1 --config files.yaml --output json -v info
 	echo "$output"; echo "$errout"
 	[ "$status" -eq 1 ]
-	[ "$(created_by "$pid" "$t0")" -eq 1 ]
+	[ "$(created_by "$pid")" -eq 1 ]
 	[[ "$errout" == *"index cache: saved $T/cache/"*"-export.idx"* ]]
 	cold=$(printf '%s' "$output" | verdicts)
 	[[ "$cold" == *'"Fail": 2'* ]]
 	[[ "$cold" == *'"Pass": 6'* ]]
 
-	t0=$(date +%s.%N)
 	run_cst test --image cst-test/busybox:1 --config files.yaml --output json -v info
 	echo "$errout"
 	[ "$status" -eq 1 ]
 	[[ "$errout" == *"index cache: read $T/cache/"* ]]
-	[ "$(created_by "$pid" "$t0")" -eq 0 ]
+	[ "$(created_by "$pid")" -eq 0 ]
 	[ "$(printf '%s' "$output" | verdicts)" = "$cold" ]
 	# The cache dir is private: indexes name what an image holds.
 	[ "$(stat -c %a "$T/cache")" = 700 ]
@@ -95,18 +95,16 @@ print(json.dumps(d, sort_keys=True))'
 @test "a run that wants other contents reads the image again, and the cache then serves both" {
 	run_cst test --image cst-test/busybox:1 --config files.yaml -q
 	[ "$status" -eq 1 ]
-	t0=$(date +%s.%N)
 	run_cst test --image cst-test/busybox:1 --config passwd.yaml -v info
 	echo "$output"; echo "$errout"
 	[ "$status" -eq 0 ]
 	[[ "$errout" == *"lacks contents this run wants"* ]]
-	[ "$(created_by "$pid" "$t0")" -eq 1 ]
+	[ "$(created_by "$pid")" -eq 1 ]
 	for cfg in files.yaml passwd.yaml; do
-		t0=$(date +%s.%N)
 		run_cst test --image cst-test/busybox:1 --config "$cfg" -v info
 		echo "$errout"
 		[[ "$errout" == *"index cache: read"* ]]
-		[ "$(created_by "$pid" "$t0")" -eq 0 ]
+		[ "$(created_by "$pid")" -eq 0 ]
 	done
 	[ "$(ls "$T/cache" | wc -l)" -eq 1 ]
 }

@@ -16,8 +16,8 @@ setup() {
 }
 
 teardown() {
-	if [ -f "$T/registry.pid" ]; then
-		kill "$(cat "$T/registry.pid")" 2>/dev/null || true
+	if [ -f "$T/registry/pid" ]; then
+		kill "$(cat "$T/registry/pid")" 2>/dev/null || true
 	fi
 }
 
@@ -156,12 +156,13 @@ commandTests:
     args: ["-c", "echo started; sleep 120"]
 YAML
 	start=$(date +%s)
-	run_cst test --image cst-test/busybox:1 --config hang.yaml --timeout 2
+	run_cst test --image cst-test/busybox:1 --config hang.yaml --timeout 5
 	echo "$output"
 	[ "$status" -eq 1 ]
-	[ $(($(date +%s) - start)) -lt 60 ]
+	# killed at the timeout, not at the end of the sleep
+	[ $(($(date +%s) - start)) -lt 100 ]
 	[[ "$output" == *"started"* ]]
-	[[ "$output" == *"timed out after 2 s"* ]]
+	[[ "$output" == *"timed out after 5 s"* ]]
 	# killed by cst: its exit code is not judged as well
 	[[ "$output" != *"incorrect error code"* ]]
 	[ "$(left_by "$pid")" -eq 0 ]
@@ -199,11 +200,7 @@ YAML
 	"$CST" test --image cst-test/busybox:1 --config long.yaml --jobs 2 >"$T/stdout" 2>"$T/stderr" &
 	pid=$!
 	# Wait until its containers run, then interrupt.
-	for _ in $(seq 1 60); do
-		[ "$(docker ps -q --filter "label=dev.cst.pid=$pid" | wc -l)" -ge 1 ] && break
-		sleep 0.5
-	done
-	[ "$(docker ps -q --filter "label=dev.cst.pid=$pid" | wc -l)" -ge 1 ]
+	wait_for 120 sh -c "[ \"\$(docker ps -q --filter label=dev.cst.pid=$pid | wc -l)\" -ge 1 ]"
 	kill -INT "$pid"
 	wait "$pid" && status=0 || status=$?
 	cat "$T/stderr"
@@ -287,22 +284,8 @@ YAML
 		[ "${CI:-}" != true ] || { echo "docker-registry is missing"; return 1; }
 		skip "docker-registry is not installed"
 	fi
-	port=$((20000 + RANDOM % 20000))
-	cat > registry.yml <<YAML
-version: 0.1
-storage:
-  filesystem:
-    rootdirectory: $T/registry
-http:
-  addr: 127.0.0.1:$port
-YAML
-	docker-registry serve registry.yml >"$T/registry.log" 2>&1 &
-	echo $! > "$T/registry.pid"
-	for _ in $(seq 1 50); do
-		curl -fsS "http://127.0.0.1:$port/v2/" >/dev/null 2>&1 && break
-		sleep 0.2
-	done
-	ref="127.0.0.1:$port/cst-test/pulled:1"
+	start_registry "$T/registry"
+	ref="$REGISTRY/cst-test/pulled:1"
 	docker tag cst-test/busybox:1 "$ref"
 	docker push "$ref" >/dev/null
 	docker rmi "$ref" >/dev/null

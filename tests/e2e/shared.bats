@@ -15,10 +15,11 @@ setup() {
 	T="$BATS_TEST_TMPDIR"
 	cd "$T"
 	. "$CST_TESTS/lib/run.sh"
-	t0=$(date +%s.%N)
+	watch_events
 }
 
 teardown() {
+	stop_events
 	[ -n "${pid:-}" ] && kill -KILL "$pid" 2>/dev/null || true
 	docker images -q --filter "label=dev.cst.test.shared=$BATS_ROOT_PID" | xargs -r docker rmi -f >/dev/null 2>&1 || true
 }
@@ -171,14 +172,13 @@ YAML
 	[[ "$output" == *'"Pass":9'* ]]
 	# a shared container for each config's run options, and the setup
 	# test's two (its setup step, then the test itself)
-	[ "$(created_by "$pid" "$t0")" -eq 4 ]
+	[ "$(created_by "$pid")" -eq 4 ]
 	[ "$(left_by "$pid")" -eq 0 ]
 
 	# without the flag: one per test, and one more for the setup step
-	t0=$(date +%s.%N)
 	run_cst test --image cst-test/busybox:1 -c many.yaml -c opts.yaml --jobs 2 -o json
 	[ "$status" -eq 0 ]
-	[ "$(created_by "$pid" "$t0")" -eq 10 ]
+	[ "$(created_by "$pid")" -eq 10 ]
 }
 
 @test "a test sees what an earlier test changed only with --shared-container" {
@@ -210,7 +210,7 @@ commandTests:
   - name: hangs
     command: sh
     args: ["-c", "echo started; sleep 120"]
-    timeout: 2
+    timeout: 5
   - name: after a
     command: echo
     args: ["a"]
@@ -225,15 +225,17 @@ YAML
 	[ "$status" -eq 1 ]
 	[ "$(jq -c '[.Results[] | .Pass]' <<<"$output")" = '[false,true,true]' ]
 	[[ "$output" == *"started"* ]]
-	[[ "$output" == *"timed out after 2 s"* ]]
+	[[ "$output" == *"timed out after 5 s"* ]]
 	[[ "$output" != *"incorrect error code"* ]]
-	[ "$(created_by "$pid" "$t0")" -eq 2 ]
+	[ "$(created_by "$pid")" -eq 2 ]
 	[ "$(left_by "$pid")" -eq 0 ]
 }
 
 @test "a test running beside one that times out is run again and passes" {
-	# The slow test waits until the hanging one runs, so that the kill at
-	# the timeout finds it running; it notes each start on the host.
+	# The other test's first run never ends by itself, so the kill at the
+	# timeout always finds it running (its exec starts beside the hanging
+	# one, well within the 10 s); its second run ends at once.  Each run
+	# notes its start on the host.
 	mkdir "$T/host"
 	cat > beside.yaml <<YAML
 schemaVersion: 2.0.0
@@ -242,12 +244,13 @@ containerRunOptions:
 commandTests:
   - name: hangs
     command: sh
-    args: ["-c", "touch /host/hang-started; sleep 120"]
-    timeout: 2
+    args: ["-c", "sleep 120"]
+    timeout: 10
   - name: slow but fine
     command: sh
-    args: ["-c", "echo start >> /host/runs; until [ -e /host/hang-started ]; do sleep 0.1; done; sleep 4; echo done"]
+    args: ["-c", "echo start >> /host/runs; [ \$(grep -c start /host/runs) -ge 2 ] || sleep 120; echo done"]
     expectedOutput: ["^done\\n\$"]
+    timeout: 100
 YAML
 	run_cst test --image cst-test/busybox:1 --config beside.yaml --jobs 2 -o json --shared-container
 	echo "$output"; echo "$errout"; cat "$T/host/runs"
@@ -255,7 +258,7 @@ YAML
 	[ "$(jq -c '[.Results[] | .Pass]' <<<"$output")" = '[false,true]' ]
 	# cut short by the kill, then run again from the start
 	[ "$(grep -c start "$T/host/runs")" -eq 2 ]
-	[ "$(created_by "$pid" "$t0")" -eq 2 ]
+	[ "$(created_by "$pid")" -eq 2 ]
 	[ "$(left_by "$pid")" -eq 0 ]
 }
 

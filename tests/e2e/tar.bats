@@ -228,7 +228,7 @@ YAML
 
 @test "a symlink loop is a failed test, not a hang" {
 	printf 'schemaVersion: 2.0.0\nfileContentTests:\n  - name: loop\n    path: /loop1\n' >"$T/loop.yaml"
-	run timeout 20 "$CST" test --driver tar --image "$FIX/layered.tar" --config "$T/loop.yaml"
+	run timeout 300 "$CST" test --driver tar --image "$FIX/layered.tar" --config "$T/loop.yaml"
 	echo "$output"
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"loop"* ]]

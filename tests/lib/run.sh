@@ -59,11 +59,36 @@ run_cst() {
 	errout=$(cat "$T/stderr")
 }
 
-# Containers the run with that pid created since a time (date +%s.%N), as
-# the engine's events tell: they are gone by the time the run ends.
-created_by() { # pid since
-	docker events --since "$2" --until "$(date +%s.%N)" --filter type=container --filter event=create \
-		--filter "label=dev.cst.pid=$1" --format '{{.ID}}' | wc -l
+# Records, from now on, the containers the engine creates and removes, with
+# the dev.cst.pid label of each, in $T/events.  Asked afterwards
+# (`docker events --since`), a busy engine has forgotten them: it keeps
+# only its last 256 events.  Call from setup(); stop_events in teardown().
+watch_events() {
+	docker events --since "$(date +%s.%N)" --filter type=container --filter type=volume \
+		--filter event=create --filter event=destroy \
+		--format '{{.Type}} {{.Action}} {{.Actor.ID}} {{index .Actor.Attributes "dev.cst.pid"}}' \
+		>"$T/events" 2>"$T/events.err" 3>&- &
+	events_pid=$!
+}
+
+stop_events() {
+	[ -n "${events_pid:-}" ] && kill "$events_pid" 2>/dev/null || true
+	events_pid=
+}
+
+# Containers the run with that pid created since watch_events.  A marker
+# volume made now is the last event to wait for: the engine sends events
+# in order, so every container event before it has arrived by then.
+created_by() { # pid
+	marker=cst-test-marker-$$-$RANDOM
+	docker volume create "$marker" >/dev/null
+	wait_for 120 grep -q "^volume create $marker" "$T/events" || {
+		echo "created_by: the engine's events did not arrive:" >&2
+		cat "$T/events.err" >&2
+		return 1
+	}
+	docker volume rm "$marker" >/dev/null
+	awk -v p="$1" '$1 == "container" && $2 == "create" && $4 == p' "$T/events" | wc -l
 }
 
 # Polls a shell condition every 0.1 s for at most $1 seconds.
@@ -90,4 +115,40 @@ dead_pid() {
 	p=$!
 	wait "$p"
 	echo "$p"
+}
+
+# Starts Debian's docker-registry on a free port of 127.0.0.1, its storage
+# and log under DIR (pid in DIR/pid), and exports REGISTRY=127.0.0.1:PORT
+# once it answers.  The port is free when chosen but may be taken before
+# the registry binds it: then it is tried again on another.
+start_registry() { # dir
+	local dir=$1 try port
+	mkdir -p "$dir/data"
+	for try in 1 2 3 4 5; do
+		port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+		cat >"$dir/config.yml" <<-YAML
+		version: 0.1
+		log:
+		  level: warn
+		storage:
+		  filesystem:
+		    rootdirectory: $dir/data
+		  delete:
+		    enabled: true
+		http:
+		  addr: 127.0.0.1:$port
+		YAML
+		docker-registry serve "$dir/config.yml" >"$dir/log" 2>&1 3>&- &
+		echo $! >"$dir/pid"
+		REGISTRY="127.0.0.1:$port"
+		wait_for 120 sh -c "curl -fsS http://$REGISTRY/v2/ >/dev/null 2>&1 || ! kill -0 $(cat "$dir/pid") 2>/dev/null"
+		if curl -fsS "http://$REGISTRY/v2/" >/dev/null 2>&1; then
+			export REGISTRY
+			return 0
+		fi
+		kill "$(cat "$dir/pid")" 2>/dev/null || true
+	done
+	echo "docker-registry did not answer:" >&2
+	cat "$dir/log" >&2
+	return 1
 }
