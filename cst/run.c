@@ -108,26 +108,6 @@ static bool has_commands(const struct run *run)
 	return false;
 }
 
-/* Whether a file test names a path the engine fills in for every container,
- * so that only the image's own archive shows what the image has there. */
-static bool needs_exact_files(const struct run *run)
-{
-	for (size_t i = 0; i < run->n_configs; i++) {
-		const struct cst_config *c = run->configs[i];
-		for (size_t j = 0; j < c->n_file_existence_tests; j++)
-			if (cst_docker_path_engine_managed(c->file_existence_tests[j].path.s))
-				return true;
-		for (size_t j = 0; j < c->n_file_content_tests; j++)
-			if (cst_docker_path_engine_managed(c->file_content_tests[j].path.s))
-				return true;
-		for (size_t j = 0; j < c->n_license_tests; j++)
-			for (size_t k = 0; k < c->license_tests[j].files.n; k++)
-				if (cst_docker_path_engine_managed(c->license_tests[j].files.v[k].s))
-					return true;
-	}
-	return false;
-}
-
 /* The index cache's directory: --cache-dir, else $CST_CACHE_DIR (empty:
  * no cache), else $XDG_CACHE_HOME/cst, else ~/.cache/cst.  NULL with
  * --no-cache or when none can be named; malloc'd otherwise. */
@@ -177,7 +157,6 @@ static int open_image(struct run *run, struct cst_error *err)
 		.network = o->network,
 		.platform = o->platform,
 		.save = o->save,
-		.exact_files = needs_exact_files(run),
 		.shared_container = o->shared_container,
 		.cache_dir = run->cache_dir,
 		/* Twice the CPUs: much of a container's start is the engine

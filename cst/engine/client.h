@@ -99,7 +99,6 @@ struct cst_docker {
 	char *network;
 	char *platform;
 	bool save;
-	bool exact_files;
 	bool shared_container;
 	char *cache_dir; /* index cache; NULL: none */
 	char *cache_note; /* what the cache did last, for -v info */
@@ -354,12 +353,11 @@ int dk_registry_auth(const char *config_json, const char *image, char **ret, str
 /* Splits an image reference into what POST /images/create wants. */
 int dk_split_reference(const char *image, char **ret_name, char **ret_tag);
 
-/* The index cache (index_cache.c), for the pinned image and a view
- * ("export" or "image").  load: 1 when fs now holds a saved index that
+/* The index cache (index_cache.c), for the pinned image.  load: 1 when fs now holds a saved index that
  * answers every wanted path, else 0 with fs empty; store: saves fs,
  * keeping what the snapshot it replaces held.  Neither fails the run: what
  * went wrong is kept in d->cache_note. */
-int dk_cache_load(struct cst_docker *d, const char *view, struct cst_fs *fs);
-void dk_cache_store(struct cst_docker *d, const char *view, const struct cst_fs *fs);
+int dk_cache_load(struct cst_docker *d, struct cst_fs *fs);
+void dk_cache_store(struct cst_docker *d, const struct cst_fs *fs);
 
 #endif

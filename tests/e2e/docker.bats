@@ -323,30 +323,54 @@ YAML
 	[[ "$output" != *"Pulling"* ]]
 }
 
-@test "paths the engine fills in for every container are tested as the image has them" {
-	# The image has its own /etc/hostname and no /etc/hosts or /.dockerenv;
-	# a created container shows the engine's empty placeholders instead.
+@test "file tests see a created container, as CST's docker driver does; the tar driver sees the image" {
+	# The image has its own /etc/hostname ("cst-busybox") and no /etc/hosts,
+	# /.dockerenv or /dev/console.  A created container holds the engine's
+	# empty placeholders there (mode 0755, root) and empty /proc and /sys;
+	# /dev/null is only mounted when the container starts.  These are CST
+	# v1.15.0's verdicts on this image.
 	cat > managed.yaml <<'YAML'
 schemaVersion: 2.0.0
 fileExistenceTests:
-  - name: no hosts file in the image
+  - name: hosts
     path: /etc/hosts
-    shouldExist: false
-  - name: no dockerenv in the image
+    permissions: -rwxr-xr-x
+    uid: 0
+  - name: dockerenv
     path: /.dockerenv
+  - name: console
+    path: /dev/console
+    permissions: -rwxr-xr-x
+  - name: dev null
+    path: /dev/null
     shouldExist: false
-  - name: the image's own hostname file
-    path: /etc/hostname
-    permissions: -rw-r--r--
+  - name: proc is an empty directory
+    path: /proc/self
+    shouldExist: false
+  - name: mtab
+    path: /etc/mtab
+    permissions: Lrwxrwxrwx
 fileContentTests:
-  - name: its contents, not an empty placeholder
+  - name: hosts is empty
+    path: /etc/hosts
+    excludedContents: ["."]
+  - name: hostname is empty
     path: /etc/hostname
-    expectedContents: ["^cst-busybox\n$"]
+    excludedContents: ["."]
 YAML
 	run_cst test --image cst-test/busybox:1 --config managed.yaml
 	echo "$output"
 	[ "$status" -eq 0 ]
 	[ "$(left_by "$pid")" -eq 0 ]
+
+	docker save cst-test/busybox:1 > image.tar
+	run "$CST" test --driver tar --image image.tar --config managed.yaml --output json
+	echo "$output"
+	[ "$status" -eq 1 ]
+	for t in hosts dockerenv console mtab "hosts is empty" "hostname is empty"; do
+		[ "$(jq -r --arg n "$t" '.Results[] | select(.Name | endswith(": " + $n)) | .Pass' <<<"$output")" = false ]
+	done
+	[ "$(jq '.Pass' <<<"$output")" -eq 2 ]
 }
 
 @test "--network none runs command tests without a network" {

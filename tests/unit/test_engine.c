@@ -408,21 +408,6 @@ static void test_registry_auth(void **state)
 	cst_error_clear(&err);
 }
 
-static void test_engine_managed_paths(void **state)
-{
-	(void)state;
-	const char *yes[] = {"/etc/hosts", "/etc/hostname", "/etc/resolv.conf", "/.dockerenv", "/etc/mtab",
-			     "/dev", "/dev/console", "/proc/1/status", "/sys", "//etc/hosts", NULL};
-	const char *no[] = {"/", "/etc", "/etc/hosts.allow", "/device", "/procfs", "/usr/share/doc", "/etc/host",
-			    NULL};
-	for (const char **p = yes; *p; p++)
-		if (!cst_docker_path_engine_managed(*p))
-			fail_msg("%s should be engine-managed", *p);
-	for (const char **p = no; *p; p++)
-		if (cst_docker_path_engine_managed(*p))
-			fail_msg("%s should not be engine-managed", *p);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -441,7 +426,6 @@ int main(void)
 		cmocka_unit_test(test_base64),
 		cmocka_unit_test(test_references),
 		cmocka_unit_test(test_registry_auth),
-		cmocka_unit_test(test_engine_managed_paths),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
