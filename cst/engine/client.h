@@ -334,14 +334,6 @@ int dk_demux_feed(struct dk_demux *dm, const char *p, size_t n);
 bool dk_demux_partial(const struct dk_demux *dm);
 size_t dk_demux_write_cb(char *p, size_t size, size_t nmemb, void *ud);
 
-/* envFile: KEY=VALUE lines as `docker run --env-file` reads them: blank
- * lines and lines starting with '#' are skipped, a line without '=' takes
- * the value of that host variable (skipped when unset), leading
- * whitespace of the key is dropped.  Adds to env. */
-int dk_env_file_parse(const char *text, size_t len, const char *what, struct cst_env_list *env,
-		      struct cst_error *err);
-int dk_env_file_read(const char *path, struct cst_env_list *env, struct cst_error *err);
-
 /* Base64 (RFC 4648), for the registry auth header; url selects the URL
  * alphabet.  malloc'd. */
 char *dk_base64_encode(const void *p, size_t n, bool url);

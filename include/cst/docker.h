@@ -68,4 +68,12 @@ void cst_docker_close(struct cst_docker *d);
  * not), one line each; malloc'd, NULL when nothing. */
 char *cst_docker_take_cache_notes(struct cst_docker *d);
 
+/* containerRunOptions.envFile as CST reads it (godotenv 1.5.1; env_file.c
+ * says how).  parse: adds every KEY=VALUE of text to env, with $NAME in
+ * values taken from env so far; -1 when godotenv refuses the text, which
+ * CST warns about and runs without the file.  read: the file at path, its
+ * empty keys and values dropped, as CST passes them on. */
+int cst_env_file_parse(const char *text, size_t len, struct cst_env_list *env, struct cst_error *err);
+int cst_env_file_read(const char *path, struct cst_env_list *env, struct cst_error *err);
+
 #endif
