@@ -231,12 +231,15 @@ static int key_name(struct parser *ps, char **key)
 		}
 		if (c == '_' || c == '.' || latin1_letter(c) || latin1_number(c))
 			continue;
-		int ln = near_len(src, n);
-		if (c >= 0x20 && c < 0x7F)
-			return cst_error_set(ps->err, CST_E_CONFIG, "unexpected character '%c' in variable name near \"%.*s\"",
-					     c, ln, (const char *)src);
-		return cst_error_set(ps->err, CST_E_CONFIG, "unexpected character \\x%02x in variable name near \"%.*s\"",
-				     c, ln, (const char *)src);
+		char shown[8];
+		if (c == '\n')
+			snprintf(shown, sizeof(shown), "\\n");
+		else if (c >= 0x20 && c < 0x7F)
+			snprintf(shown, sizeof(shown), "%c", c);
+		else
+			snprintf(shown, sizeof(shown), "\\x%02x", c);
+		return cst_error_set(ps->err, CST_E_CONFIG, "unexpected character \"%s\" in variable name near \"%.*s\"",
+				     shown, near_len(src, n), (const char *)src);
 	}
 	if (n == 0)
 		return cst_error_set(ps->err, CST_E_CONFIG, "zero length string");

@@ -373,6 +373,108 @@ YAML
 	[ "$(jq '.Pass' <<<"$output")" -eq 2 ]
 }
 
+@test "\$VAR expansion and env as CST: the test's envVars take part with setup, setup commands are not expanded" {
+	# Verdicts and output as CST v1.15.0 gives them on this image (whose
+	# env has CST_IMAGE=busybox and no HOME).
+	cat > env.yaml <<'YAML'
+schemaVersion: 2.0.0
+globalEnvVars:
+  - {key: G, value: "g-$CST_IMAGE"}
+commandTests:
+  - name: without setup
+    command: sh
+    args: ["-c", "echo args=$G,$MINE,$SEES_G; env | grep -E '^(G|MINE|SEES_G)=' | sort"]
+    envVars:
+      - {key: MINE, value: "m-$CST_IMAGE"}
+      - {key: SEES_G, value: "[$G]"}
+    expectedOutput: ['^args=g-busybox,,\nG=g-busybox\nMINE=m-\$CST_IMAGE\nSEES_G=\[\$G\]\n$']
+  - name: with setup
+    setup: [["sh", "-c", "echo '$CST_IMAGE' > /s.txt; echo setup=$MINE,$SEES_G >> /s.txt"]]
+    command: sh
+    args: ["-c", "cat /s.txt; echo args=$G,$MINE,$SEES_G; env | grep -E '^(MINE|SEES_G)=' | sort"]
+    envVars:
+      - {key: MINE, value: "m-$CST_IMAGE"}
+      - {key: SEES_G, value: "[$G]"}
+    expectedOutput: ['^\$CST_IMAGE\nsetup=m-busybox,\[g-busybox\]\nargs=g-busybox,m-busybox,\[g-busybox\]\nMINE=m-\$CST_IMAGE\nSEES_G=\[\$G\]\n$']
+YAML
+	run_cst test --image cst-test/busybox:1 --config env.yaml
+	echo "$output"
+	[ "$status" -eq 0 ]
+}
+
+@test "schema 1.0.0: globals reach a command only through its setup; file paths are not expanded" {
+	cat > v1.yaml <<'YAML'
+schemaVersion: 1.0.0
+globalEnvVars:
+  - {key: G, value: "g-$CST_IMAGE"}
+commandTests:
+  - name: no setup, no globals
+    command: ["sh", "-c", "echo args=$G; env | grep -c '^G=' || true"]
+    expectedOutput: ["^args=\n0\n$"]
+  - name: setup brings them
+    setup: [["true"]]
+    command: ["sh", "-c", "echo args=$G,$T; env | grep -E '^(G|T)=' | sort"]
+    envVars:
+      - {key: T, value: "[$G]"}
+    expectedOutput: ['^args=g-busybox,\[\]\nG=g-busybox\nT=\[\$G\]\n$']
+fileExistenceTests:
+  - name: a path is taken as written
+    path: "$CST_IMAGE"
+    shouldExist: false
+YAML
+	run_cst test --image cst-test/busybox:1 --config v1.yaml
+	echo "$output"
+	[ "$status" -eq 0 ]
+}
+
+@test "envFile is read as CST reads it (godotenv); a file it cannot load is a warning" {
+	cat > app.env <<'ENV'
+# comment
+export EXPORTED=yes
+QUOTED="two words \"q\" $EXPORTED"
+SINGLE='$EXPORTED'
+COLON: value
+TRAIL=value # a comment
+EMPTY=
+ENV
+	cat > envfile.yaml <<'YAML'
+schemaVersion: 2.0.0
+containerRunOptions:
+  envFile: app.env
+commandTests:
+  - name: the file's variables
+    command: sh
+    args: ["-c", "env | grep -E '^(EXPORTED|QUOTED|SINGLE|COLON|TRAIL|EMPTY)=' | sort"]
+    expectedOutput: ['^COLON=value\nEXPORTED=yes\nQUOTED=two words "q" yes\nSINGLE=\$EXPORTED\nTRAIL=value\n$']
+YAML
+	run_cst test --image cst-test/busybox:1 --config envfile.yaml
+	echo "$output"; echo "$errout"
+	[ "$status" -eq 0 ]
+	[[ "$errout" != *warning* ]]
+
+	# A bare name is docker's --env-file syntax, not godotenv's: CST warns
+	# and runs the tests without the file.
+	printf 'GOOD=1\nHOST_NAME_ONLY\n' > app.env
+	cat > bare.yaml <<'YAML'
+schemaVersion: 2.0.0
+containerRunOptions:
+  envFile: app.env
+commandTests:
+  - name: no variables from the file
+    command: sh
+    args: ["-c", "env | grep -c '^GOOD=' || true"]
+    expectedOutput: ["^0\n$"]
+YAML
+	run_cst test --image cst-test/busybox:1 --config bare.yaml
+	echo "$output"; echo "$errout"
+	[ "$status" -eq 0 ]
+	[[ "$errout" == *"bare.yaml:3:12: warning: unable to load envFile app.env: unexpected character"* ]]
+	rm app.env
+	run_cst test --image cst-test/busybox:1 --config bare.yaml
+	[ "$status" -eq 0 ]
+	[[ "$errout" == *"warning: unable to load envFile app.env: open app.env: No such file or directory"* ]]
+}
+
 @test "--network none runs command tests without a network" {
 	cat > net.yaml <<'YAML'
 schemaVersion: 2.0.0
