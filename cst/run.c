@@ -60,7 +60,37 @@ CST_PRINTF(3, 4) static void note(const struct run *run, int64_t t0, const char 
 	fputc('\n', run->diag);
 }
 
-static int load_configs(struct run *run, FILE *diag, struct cst_error *err)
+/* A config file cst refuses, as a report that says why: one failed result
+ * with an empty name (CST's shape for a config it cannot use), one error
+ * per line of the message.  For --test-report, so that a CI dashboard
+ * shows why nothing ran. */
+static int report_refused(struct cst_report *rep, const char *path, const char *msg)
+{
+	struct cst_suite *suite = cst_report_add_suite(rep, path);
+	struct cst_result r = {0};
+	if (!suite || cst_result_init(&r, "%s", "") < 0)
+		return -1;
+	const char *p = msg && *msg ? msg : "invalid config";
+	while (*p) {
+		size_t n = strcspn(p, "\n");
+		if (n && cst_result_fail(&r, "%.*s", (int)n, p) < 0)
+			goto fail;
+		p += n;
+		if (*p)
+			p++;
+	}
+	if (r.pass && cst_result_fail(&r, "invalid config") < 0)
+		goto fail;
+	if (cst_suite_add(suite, &r) < 0)
+		goto fail;
+	return 0;
+fail:
+	cst_result_release(&r);
+	return -1;
+}
+
+/* rep (NULL: none) gets a failed result for each file that is refused. */
+static int load_configs(struct run *run, FILE *diag, struct cst_report *rep, struct cst_error *err)
 {
 	const struct cst_options *o = run->opts;
 	run->configs = calloc(o->n_configs, sizeof(*run->configs));
@@ -76,6 +106,8 @@ static int load_configs(struct run *run, FILE *diag, struct cst_error *err)
 			cst_error_append(&all, e.code, "%s", e.msg ? e.msg : o->configs[i]);
 			if (e.code != CST_E_CONFIG)
 				all.code = e.code;
+			if (rep && e.code != CST_E_NOMEM && report_refused(rep, o->configs[i], e.msg) < 0)
+				all.code = CST_E_NOMEM;
 		}
 		if (warnings && *warnings && diag)
 			fprintf(diag, "%s\n", warnings);
@@ -457,9 +489,15 @@ int cst_run_test(const struct cst_options *opts, FILE *diag, struct cst_report *
 {
 	struct run run = {.opts = opts, .diag = diag};
 	int64_t t0 = now_ns();
-	int rc = load_configs(&run, diag, err);
-	if (rc == 0)
+	int rc = load_configs(&run, diag, rep, err);
+	if (rc == 0) {
 		rc = run_all(&run, rep, err);
+		/* Only a refused config leaves a report behind a failed run. */
+		if (rc < 0) {
+			cst_report_release(rep);
+			memset(rep, 0, sizeof(*rep));
+		}
+	}
 	rep->duration_ns = now_ns() - t0;
 
 	/* Cleanup runs on every way out; its own failure is reported only when
@@ -490,7 +528,7 @@ int cst_run_test(const struct cst_options *opts, FILE *diag, struct cst_report *
 int cst_run_validate(const struct cst_options *opts, FILE *out, FILE *diag, struct cst_error *err)
 {
 	struct run run = {.opts = opts, .diag = diag};
-	int rc = load_configs(&run, diag, err);
+	int rc = load_configs(&run, diag, NULL, err);
 	if (rc == 0)
 		for (size_t i = 0; i < run.n_configs; i++)
 			fprintf(out, "%s: ok\n", opts->configs[i]);

@@ -133,6 +133,43 @@ YAML
 	[ "$(left_by "$pid")" -eq 0 ]
 }
 
+@test "a refused config with --test-report: exit 2, nothing run, a report that says why" {
+	cat > good.yaml <<'YAML'
+schemaVersion: 2.0.0
+commandTests:
+  - name: would run
+    command: "true"
+YAML
+	cat > broken.yaml <<'YAML'
+schemaVersion: 2.0.0
+fileExistenceTests:
+  - name: root
+    pathh: /
+YAML
+	run_cst test --image cst-test/busybox:1 -c good.yaml -c broken.yaml --test-report report.json
+	echo "$output"; echo "$errout"
+	[ "$status" -eq 2 ]
+	[ -z "$output" ]
+	[[ "$errout" == *"broken.yaml:4:5: unknown key 'pathh'"* ]]
+	[ "$(left_by "$pid")" -eq 0 ]
+	# CST's shape for a config it cannot use: a failed result, no name.
+	cat report.json
+	[ "$(jq -c '[.Pass, .Fail, .Total]' report.json)" = '[0,1,1]' ]
+	[ "$(jq -r '.Results[0].Name' report.json)" = "" ]
+	[ "$(jq -r '.Results[0].Pass' report.json)" = false ]
+	[[ "$(jq -r '.Results[0].Errors | join("\n")' report.json)" == *"broken.yaml:4:5: unknown key 'pathh'"* ]]
+
+	run_cst test --image cst-test/busybox:1 -c broken.yaml -o junit --test-report report.xml -q
+	[ "$status" -eq 2 ]
+	grep -q '<testcase name="" classname="broken.yaml"' report.xml
+	grep -q "<failure message=\"broken.yaml:4:5: unknown key" report.xml
+
+	# Without --test-report nothing is written anywhere but stderr.
+	run_cst test --image cst-test/busybox:1 -c broken.yaml -o json
+	[ "$status" -eq 2 ]
+	[ -z "$output" ]
+}
+
 @test "a missing image is an error that suggests --pull" {
 	cat > any.yaml <<'YAML'
 schemaVersion: 2.0.0
