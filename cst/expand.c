@@ -120,6 +120,8 @@ static void shell_name(const char *s, const char **name, size_t *nlen, size_t *w
 
 char *cst_expand(const char *s, const struct cst_env_list *env)
 {
+	if (!env)
+		return strdup(s);
 	struct cst_buf b = CST_BUF_INIT;
 	size_t i = 0;
 	for (size_t j = 0; s[j]; j++) {
@@ -136,7 +138,7 @@ char *cst_expand(const char *s, const struct cst_env_list *env)
 			if (cst_buf_append(&b, "$", 1) < 0)
 				goto oom;
 		} else {
-			const char *v = env ? cst_env_get(env, name, nlen) : NULL;
+			const char *v = cst_env_get(env, name, nlen);
 			if (v && cst_buf_puts(&b, v) < 0)
 				goto oom;
 		}

@@ -43,6 +43,15 @@ static int do_test(struct cst_options *o, struct cst_error *err)
 
 	struct cst_report rep = {0};
 	if (cst_run_test(o, stderr, &rep, err) < 0) {
+		/* A refused config still writes the requested report, naming why,
+		 * for CI dashboards; the exit status stays that of an error. */
+		if (o->test_report && rep.n_suites) {
+			struct cst_report_opts ropts = {.junit_suite_name = o->junit_suite_name};
+			struct cst_error werr = CST_ERROR_INIT;
+			if (cst_report_write_file(rep_fmt, o->test_report, &rep, &ropts, &werr) < 0)
+				fprintf(stderr, "cst: %s\n", werr.msg ? werr.msg : "writing the report failed");
+			cst_error_clear(&werr);
+		}
 		cst_report_release(&rep);
 		return -1;
 	}

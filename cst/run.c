@@ -60,7 +60,37 @@ CST_PRINTF(3, 4) static void note(const struct run *run, int64_t t0, const char 
 	fputc('\n', run->diag);
 }
 
-static int load_configs(struct run *run, FILE *diag, struct cst_error *err)
+/* A config file cst refuses, as a report that says why: one failed result
+ * with an empty name (CST's shape for a config it cannot use), one error
+ * per line of the message.  For --test-report, so that a CI dashboard
+ * shows why nothing ran. */
+static int report_refused(struct cst_report *rep, const char *path, const char *msg)
+{
+	struct cst_suite *suite = cst_report_add_suite(rep, path);
+	struct cst_result r = {0};
+	if (!suite || cst_result_init(&r, "%s", "") < 0)
+		return -1;
+	const char *p = msg && *msg ? msg : "invalid config";
+	while (*p) {
+		size_t n = strcspn(p, "\n");
+		if (n && cst_result_fail(&r, "%.*s", (int)n, p) < 0)
+			goto fail;
+		p += n;
+		if (*p)
+			p++;
+	}
+	if (r.pass && cst_result_fail(&r, "invalid config") < 0)
+		goto fail;
+	if (cst_suite_add(suite, &r) < 0)
+		goto fail;
+	return 0;
+fail:
+	cst_result_release(&r);
+	return -1;
+}
+
+/* rep (NULL: none) gets a failed result for each file that is refused. */
+static int load_configs(struct run *run, FILE *diag, struct cst_report *rep, struct cst_error *err)
 {
 	const struct cst_options *o = run->opts;
 	run->configs = calloc(o->n_configs, sizeof(*run->configs));
@@ -76,6 +106,8 @@ static int load_configs(struct run *run, FILE *diag, struct cst_error *err)
 			cst_error_append(&all, e.code, "%s", e.msg ? e.msg : o->configs[i]);
 			if (e.code != CST_E_CONFIG)
 				all.code = e.code;
+			if (rep && e.code != CST_E_NOMEM && report_refused(rep, o->configs[i], e.msg) < 0)
+				all.code = CST_E_NOMEM;
 		}
 		if (warnings && *warnings && diag)
 			fprintf(diag, "%s\n", warnings);
@@ -105,26 +137,6 @@ static bool has_commands(const struct run *run)
 	for (size_t i = 0; i < run->n_configs; i++)
 		if (run->configs[i]->n_command_tests)
 			return true;
-	return false;
-}
-
-/* Whether a file test names a path the engine fills in for every container,
- * so that only the image's own archive shows what the image has there. */
-static bool needs_exact_files(const struct run *run)
-{
-	for (size_t i = 0; i < run->n_configs; i++) {
-		const struct cst_config *c = run->configs[i];
-		for (size_t j = 0; j < c->n_file_existence_tests; j++)
-			if (cst_docker_path_engine_managed(c->file_existence_tests[j].path.s))
-				return true;
-		for (size_t j = 0; j < c->n_file_content_tests; j++)
-			if (cst_docker_path_engine_managed(c->file_content_tests[j].path.s))
-				return true;
-		for (size_t j = 0; j < c->n_license_tests; j++)
-			for (size_t k = 0; k < c->license_tests[j].files.n; k++)
-				if (cst_docker_path_engine_managed(c->license_tests[j].files.v[k].s))
-					return true;
-	}
 	return false;
 }
 
@@ -177,7 +189,6 @@ static int open_image(struct run *run, struct cst_error *err)
 		.network = o->network,
 		.platform = o->platform,
 		.save = o->save,
-		.exact_files = needs_exact_files(run),
 		.shared_container = o->shared_container,
 		.cache_dir = run->cache_dir,
 		/* Twice the CPUs: much of a container's start is the engine
@@ -237,75 +248,85 @@ static int read_fs(struct run *run, struct cst_error *err)
 	return 0;
 }
 
-/* The env command lines and globals are expanded against: the image's. */
-static int expand_argv(char ***ret, size_t *ret_n, const struct cst_str *first, const struct cst_strv *rest,
-		       const struct cst_env_list *env)
+/* The env fileExistence paths are expanded against, as CST's drivers do:
+ * the image env with the globals on top, which the docker driver commits
+ * expanded and the tar driver sets as given.  Schema 1.0.0 does not expand
+ * paths: *ret is then NULL. */
+static int path_env(const struct run *run, const struct cst_config *cfg, struct cst_env_list **ret)
 {
-	size_t n = (first ? 1 : 0) + rest->n;
-	char **v = calloc(n + 1, sizeof(*v));
-	if (!v)
+	*ret = NULL;
+	if (cst_config_is_v1(cfg))
+		return 0;
+	struct cst_env_list *env = calloc(1, sizeof(*env));
+	if (!env)
 		return -1;
-	size_t k = 0;
-	if (first && !(v[k++] = cst_expand(first->s, env)))
-		goto oom;
-	for (size_t i = 0; i < rest->n; i++)
-		if (!(v[k++] = cst_expand(rest->v[i].s, env)))
-			goto oom;
-	*ret = v;
-	if (ret_n)
-		*ret_n = n;
-	return 0;
-oom:
-	for (size_t i = 0; i < n; i++)
-		free(v[i]);
-	free(v);
-	return -1;
+	*ret = env;
+	if (cst_env_copy(env, &run->meta.env) < 0)
+		return -1;
+	if (run->opts->driver == CST_DRIVER_TAR) {
+		for (size_t i = 0; i < cfg->global_env.n; i++)
+			if (cst_env_set(env, cfg->global_env.v[i].key, cfg->global_env.v[i].value) < 0)
+				return -1;
+		return 0;
+	}
+	struct cst_env_list g;
+	int rc = cst_command_globals(cfg, &run->meta.env, &g);
+	if (rc == 0)
+		rc = cst_env_copy(env, &g);
+	cst_env_release(&g);
+	return rc;
 }
 
-/* CST expands command lines and paths against the image env with the
- * config's globalEnvVars (themselves expanded against the image env) on
- * top, since its docker driver commits the globals into the image first. */
-static int expansion_env(const struct run *run, const struct cst_config *cfg, struct cst_env_list *ret)
+static void path_env_free(struct cst_env_list *env)
 {
+	if (env)
+		cst_env_release(env);
+	free(env);
+}
+
+/* The envFile's variables and the named host variables, which CST sends
+ * to the test's container when run options are set.  A file CST cannot
+ * load is a warning, and the tests run without it, as in CST.  A host
+ * variable that is unset or empty is left out (CST sends an entry the
+ * engine refuses, failing the test). */
+static int run_env(const struct run *run, const struct cst_config *cfg, struct cst_env_list *ret)
+{
+	const struct cst_run_options *o = &cfg->run_opts;
 	memset(ret, 0, sizeof(*ret));
-	if (cst_env_copy(ret, &run->meta.env) < 0)
-		return -1;
-	for (size_t i = 0; i < cfg->global_env.n; i++) {
-		char *v = cst_expand(cfg->global_env.v[i].value, &run->meta.env);
-		int rc = v ? cst_env_set(ret, cfg->global_env.v[i].key, v) : -1;
-		free(v);
-		if (rc < 0)
+	/* CST's tar driver never gets as far as reading it. */
+	if (!cst_run_options_set(o) || run->opts->driver == CST_DRIVER_TAR)
+		return 0;
+	if (o->env_file.s && *o->env_file.s) {
+		struct cst_env_list file = {0};
+		struct cst_error e = CST_ERROR_INIT;
+		int rc = cst_env_file_read(o->env_file.s, &file, &e);
+		if (rc == 0)
+			rc = cst_env_copy(ret, &file);
+		else if (e.code != CST_E_NOMEM && run->diag)
+			fprintf(run->diag, "%s:%d:%d: warning: unable to load envFile %s: %s; its command tests run without it\n",
+				o->env_file.loc.file ? o->env_file.loc.file : cfg->path, o->env_file.loc.line,
+				o->env_file.loc.col, o->env_file.s, e.msg ? e.msg : "error");
+		bool nomem = rc < 0 && e.code == CST_E_NOMEM;
+		cst_error_clear(&e);
+		cst_env_release(&file);
+		if (nomem)
+			return -1;
+	}
+	for (size_t i = 0; i < o->env_vars.n; i++) {
+		const char *name = o->env_vars.v[i].s;
+		const char *val = name ? getenv(name) : NULL;
+		if (val && *val && cst_env_set(ret, name, val) < 0)
 			return -1;
 	}
 	return 0;
 }
 
-static int build_job(const struct run *run, const struct cst_config *cfg, const struct cst_env_list *xenv,
-		     const struct cst_command_test *t, struct cst_command_job *job)
+static int build_job(const struct run *run, const struct cst_config *cfg, const struct cst_env_list *globals,
+		     const struct cst_env_list *renv, const struct cst_command_test *t, struct cst_command_job *job)
 {
-	memset(job, 0, sizeof(*job));
-	job->test = t;
-	job->opts = &cfg->run_opts;
+	if (cst_command_job_init(job, cfg, t, &run->meta.env, globals, renv) < 0)
+		return -1;
 	job->timeout = t->timeout > 0 ? t->timeout : (run->opts->timeout > 0 ? run->opts->timeout : DEFAULT_TIMEOUT);
-	if (expand_argv(&job->argv, &job->argc, &t->command, &t->args, xenv) < 0)
-		return -1;
-	for (size_t i = 0; i < cfg->global_env.n; i++)
-		if (cst_env_set(&job->env, cfg->global_env.v[i].key, cst_env_get(xenv, cfg->global_env.v[i].key,
-										 strlen(cfg->global_env.v[i].key))) < 0)
-			return -1;
-	for (size_t i = 0; i < t->env.n; i++)
-		if (cst_env_set(&job->env, t->env.v[i].key, t->env.v[i].value) < 0)
-			return -1;
-	if (t->n_setup && !(job->setup = calloc(t->n_setup, sizeof(*job->setup))))
-		return -1;
-	for (size_t i = 0; i < t->n_setup; i++, job->n_setup++)
-		if (expand_argv(&job->setup[i], NULL, NULL, &t->setup[i], xenv) < 0)
-			return -1;
-	if (t->n_teardown && !(job->teardown = calloc(t->n_teardown, sizeof(*job->teardown))))
-		return -1;
-	for (size_t i = 0; i < t->n_teardown; i++, job->n_teardown++)
-		if (expand_argv(&job->teardown[i], NULL, NULL, &t->teardown[i], xenv) < 0)
-			return -1;
 	return 0;
 }
 
@@ -341,13 +362,18 @@ static int run_commands(struct run *run, struct command_batch *b, struct cst_err
 		return cst_error_set(err, CST_E_NOMEM, "out of memory");
 	for (size_t i = 0; i < run->n_configs; i++) {
 		const struct cst_config *cfg = run->configs[i];
-		struct cst_env_list env;
-		int rc = expansion_env(run, cfg, &env);
+		if (!cfg->n_command_tests)
+			continue;
+		struct cst_env_list globals = {0}, renv = {0};
+		int rc = cst_command_globals(cfg, &run->meta.env, &globals);
+		if (rc == 0)
+			rc = run_env(run, cfg, &renv);
 		for (size_t j = 0; rc == 0 && j < cfg->n_command_tests; j++) {
 			b->n++;
-			rc = build_job(run, cfg, &env, &cfg->command_tests[j], &b->jobs[b->n - 1]);
+			rc = build_job(run, cfg, &globals, &renv, &cfg->command_tests[j], &b->jobs[b->n - 1]);
 		}
-		cst_env_release(&env);
+		cst_env_release(&globals);
+		cst_env_release(&renv);
 		if (rc < 0)
 			return cst_error_set(err, CST_E_NOMEM, "out of memory");
 	}
@@ -417,14 +443,14 @@ static int report_config(struct run *run, const struct cst_config *cfg, const st
 	struct cst_suite *suite = cst_report_add_suite(rep, cfg->path);
 	if (!suite)
 		return cst_error_set(err, CST_E_NOMEM, "out of memory");
-	struct cst_env_list env;
-	if (expansion_env(run, cfg, &env) < 0) {
-		cst_env_release(&env);
+	struct cst_env_list *env;
+	if (path_env(run, cfg, &env) < 0) {
+		path_env_free(env);
 		return cst_error_set(err, CST_E_NOMEM, "out of memory");
 	}
-	struct cst_check_ctx ctx = {.fs = run->fs, .meta = &run->meta, .env = &env};
+	struct cst_check_ctx ctx = {.fs = run->fs, .meta = &run->meta, .env = env};
 	int rc = report_tests(suite, &ctx, cfg, b, next, err);
-	cst_env_release(&env);
+	path_env_free(env);
 	return rc;
 }
 
@@ -463,9 +489,15 @@ int cst_run_test(const struct cst_options *opts, FILE *diag, struct cst_report *
 {
 	struct run run = {.opts = opts, .diag = diag};
 	int64_t t0 = now_ns();
-	int rc = load_configs(&run, diag, err);
-	if (rc == 0)
+	int rc = load_configs(&run, diag, rep, err);
+	if (rc == 0) {
 		rc = run_all(&run, rep, err);
+		/* Only a refused config leaves a report behind a failed run. */
+		if (rc < 0) {
+			cst_report_release(rep);
+			memset(rep, 0, sizeof(*rep));
+		}
+	}
 	rep->duration_ns = now_ns() - t0;
 
 	/* Cleanup runs on every way out; its own failure is reported only when
@@ -496,7 +528,7 @@ int cst_run_test(const struct cst_options *opts, FILE *diag, struct cst_report *
 int cst_run_validate(const struct cst_options *opts, FILE *out, FILE *diag, struct cst_error *err)
 {
 	struct run run = {.opts = opts, .diag = diag};
-	int rc = load_configs(&run, diag, err);
+	int rc = load_configs(&run, diag, NULL, err);
 	if (rc == 0)
 		for (size_t i = 0; i < run.n_configs; i++)
 			fprintf(out, "%s: ok\n", opts->configs[i]);

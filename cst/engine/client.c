@@ -627,7 +627,6 @@ int cst_docker_open(const struct cst_docker_opts *opts, struct cst_docker **ret,
 	}
 	pthread_mutex_init(&d->lock, NULL);
 	d->save = opts && opts->save;
-	d->exact_files = opts && opts->exact_files;
 	d->shared_container = opts && opts->shared_container;
 	d->jobs = opts && opts->jobs > 0 ? opts->jobs : 1;
 	d->progress = opts ? opts->progress : NULL;

@@ -99,7 +99,6 @@ struct cst_docker {
 	char *network;
 	char *platform;
 	bool save;
-	bool exact_files;
 	bool shared_container;
 	char *cache_dir; /* index cache; NULL: none */
 	char *cache_note; /* what the cache did last, for -v info */
@@ -335,14 +334,6 @@ int dk_demux_feed(struct dk_demux *dm, const char *p, size_t n);
 bool dk_demux_partial(const struct dk_demux *dm);
 size_t dk_demux_write_cb(char *p, size_t size, size_t nmemb, void *ud);
 
-/* envFile: KEY=VALUE lines as `docker run --env-file` reads them: blank
- * lines and lines starting with '#' are skipped, a line without '=' takes
- * the value of that host variable (skipped when unset), leading
- * whitespace of the key is dropped.  Adds to env. */
-int dk_env_file_parse(const char *text, size_t len, const char *what, struct cst_env_list *env,
-		      struct cst_error *err);
-int dk_env_file_read(const char *path, struct cst_env_list *env, struct cst_error *err);
-
 /* Base64 (RFC 4648), for the registry auth header; url selects the URL
  * alphabet.  malloc'd. */
 char *dk_base64_encode(const void *p, size_t n, bool url);
@@ -354,12 +345,11 @@ int dk_registry_auth(const char *config_json, const char *image, char **ret, str
 /* Splits an image reference into what POST /images/create wants. */
 int dk_split_reference(const char *image, char **ret_name, char **ret_tag);
 
-/* The index cache (index_cache.c), for the pinned image and a view
- * ("export" or "image").  load: 1 when fs now holds a saved index that
+/* The index cache (index_cache.c), for the pinned image.  load: 1 when fs now holds a saved index that
  * answers every wanted path, else 0 with fs empty; store: saves fs,
  * keeping what the snapshot it replaces held.  Neither fails the run: what
  * went wrong is kept in d->cache_note. */
-int dk_cache_load(struct cst_docker *d, const char *view, struct cst_fs *fs);
-void dk_cache_store(struct cst_docker *d, const char *view, const struct cst_fs *fs);
+int dk_cache_load(struct cst_docker *d, struct cst_fs *fs);
+void dk_cache_store(struct cst_docker *d, const struct cst_fs *fs);
 
 #endif

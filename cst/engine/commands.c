@@ -1,10 +1,11 @@
 /* Command tests in throwaway containers, several at once.
  *
  * As container-structure-test does it: per test a fresh container from the
- * image with the entrypoint cleared and Cmd = the command; the test's env is
- * sent and the engine adds the image's own env underneath; each setup
- * command runs in its own container, committed to an image the next step
- * uses (its exit code ignored).  teardown is ignored, as CST's docker
+ * image with the entrypoint cleared and Cmd = the command; the job's
+ * image_env and env are sent and the engine adds the image's own env
+ * underneath; each setup command runs in its own container (no TTY, only
+ * image_env), committed to an image the next step uses (its exit code
+ * ignored).  teardown is ignored, as CST's docker
  * driver ignores it: the test's container is thrown away anyway.
  *
  * Unlike CST, a test has a timeout (the container is killed, what it printed
@@ -62,49 +63,25 @@ static size_t vec_len(char **v)
 	return n;
 }
 
-/* The job's environment as sent: envFile, then the host variables named
- * by envVars, then the test's own env, later ones winning. */
-static int job_env(const struct cst_command_job *job, json_t **ret, struct cst_error *err)
+/* The env a container of the job is created with (the engine puts the
+ * image's own under it): image_env, and for the test's own container (not
+ * a setup step's) the job's env over it. */
+static json_t *job_env(const struct cst_command_job *job, bool setup)
 {
 	struct cst_env_list env = {0};
-	const struct cst_run_options *o = job->opts;
-	int rc = -1;
-	if (o && o->present && o->env_file.s && *o->env_file.s && dk_env_file_read(o->env_file.s, &env, err) < 0)
-		goto out;
-	for (size_t i = 0; o && o->present && i < o->env_vars.n; i++) {
-		const char *name = o->env_vars.v[i].s;
-		const char *val = name ? getenv(name) : NULL;
-		if (val && cst_env_set(&env, name, val) < 0)
-			goto nomem;
-	}
-	for (size_t i = 0; i < job->env.n; i++) {
-		const char *kv = job->env.v[i];
-		const char *eq = strchr(kv, '=');
-		char *key = eq ? strndup(kv, (size_t)(eq - kv)) : strdup(kv);
-		if (!key || cst_env_set(&env, key, eq ? eq + 1 : "") < 0) {
-			free(key);
-			goto nomem;
-		}
-		free(key);
-	}
-	if (!(*ret = strv_json(env.v, env.n)))
-		goto nomem;
-	rc = 0;
-	goto out;
-nomem:
-	cst_error_set(err, CST_E_NOMEM, "out of memory");
-out:
+	json_t *ret = NULL;
+	if (cst_env_copy(&env, &job->image_env) == 0 && (setup || cst_env_copy(&env, &job->env) == 0))
+		ret = strv_json(env.v, env.n);
 	cst_env_release(&env);
-	return rc;
+	return ret;
 }
 
 /* The create body for one container of the job; argv runs with the image's
  * entrypoint cleared. */
 static json_t *job_config(struct cst_docker *d, const struct cst_command_job *job, const char *image, char **argv,
-			  size_t argc, json_t *env)
+			  size_t argc, json_t *env, bool tty)
 {
 	const struct cst_run_options *o = job->opts && job->opts->present ? job->opts : NULL;
-	bool tty = o && o->allocate_tty;
 	json_t *c = json_object();
 	json_t *hc = json_object();
 	if (!c || !hc)
@@ -322,7 +299,7 @@ static json_t *shared_config(struct cst_docker *d, const struct cst_command_job 
 	char cat[] = "cat";
 	char *argv[] = {cat};
 	json_t *env = json_array();
-	json_t *c = env ? job_config(d, job, image, argv, 1, env) : NULL;
+	json_t *c = env ? job_config(d, job, image, argv, 1, env, false) : NULL;
 	json_decref(env);
 	if (!c)
 		return NULL;
@@ -474,6 +451,7 @@ static int run_job(struct worker *w, const char *image, const struct cst_command
 	size_t n_images = 0;
 	char *id = NULL;
 	json_t *env = NULL;
+	json_t *setup_env = NULL;
 	json_t *config = NULL;
 	struct cst_error e = CST_ERROR_INIT;
 	int rc = 0;
@@ -485,8 +463,10 @@ static int run_job(struct worker *w, const char *image, const struct cst_command
 	o->timed_out = false;
 	o->failure = NULL;
 
-	if (job_env(job, &env, &e) < 0)
+	if (!(env = job_env(job, false)) || (job->n_setup && !(setup_env = job_env(job, true)))) {
+		cst_error_set(&e, CST_E_NOMEM, "out of memory");
 		goto test_failed;
+	}
 	if (w->ss && !job->n_setup) {
 		bool own = false;
 		if (run_shared(w, image, job, env, o, &own, &e) < 0)
@@ -504,7 +484,9 @@ static int run_job(struct worker *w, const char *image, const struct cst_command
 		char **argv = job->setup[s];
 		int code = 0;
 		bool timed_out = false;
-		if (!(config = job_config(d, job, current, argv, vec_len(argv), env))) {
+		/* As CST's setup containers: no TTY, and only what CST commits
+		 * into the image first in their env. */
+		if (!(config = job_config(d, job, current, argv, vec_len(argv), setup_env, false))) {
 			cst_error_set(&e, CST_E_NOMEM, "out of memory");
 			goto test_failed;
 		}
@@ -523,7 +505,7 @@ static int run_job(struct worker *w, const char *image, const struct cst_command
 		current = images[n_images++];
 	}
 
-	if (!(config = job_config(d, job, current, job->argv, job->argc, env))) {
+	if (!(config = job_config(d, job, current, job->argv, job->argc, env, tty))) {
 		cst_error_set(&e, CST_E_NOMEM, "out of memory");
 		goto test_failed;
 	}
@@ -572,6 +554,7 @@ done:
 	}
 	free(images);
 	json_decref(env);
+	json_decref(setup_env);
 	cst_error_clear(&e);
 	o->duration_ns = now_ns() - t0;
 	return rc;

@@ -16,15 +16,14 @@
  * parents (/lib -> usr/lib), which only the whole tree can, and the source
  * is not told which paths those are; so the export is used.
  *
- * A container's file system is not quite the image's: the engine adds
- * /.dockerenv, empty /etc/hosts, /etc/hostname, /etc/resolv.conf,
- * /dev/console, /proc and /sys to every container, over whatever the image
- * has there.  The image's own files are what is tested, so when a test
- * names such a path the image's own `docker save` archive is read instead
- * (GET /images/{id}/get, about twice as slow, no container at all).
+ * What a file test sees is what CST's docker driver sees: a created
+ * container's file system, so the engine's own files are part of it
+ * (/.dockerenv, empty /etc/hosts, /etc/hostname and /etc/resolv.conf,
+ * /dev/console, /dev/pts, /dev/shm, empty /proc and /sys, /etc/mtab ->
+ * /proc/mounts), over whatever the image has there.  Configs test them.
  *
- * Either way the index is saved in the index cache (index_cache.c) under
- * the image's ID, and a later run of the same image loads it instead:
+ * The index is saved in the index cache (index_cache.c) under the image's
+ * ID, and a later run of the same image loads it instead:
  * no container, no export. */
 #include "cst/engine/client.h"
 
@@ -204,9 +203,9 @@ static la_ssize_t export_read(struct archive *a, void *ud, const void **buf)
 	return (la_ssize_t)es->block.len;
 }
 
-/* Streams GET path into libarchive: a container's export (one flat layer)
- * or, with save_format, the image's `docker save` archive. */
-static int read_stream(struct engine_src *s, const char *path, bool save_format, struct cst_fs *fs, struct cst_error *err)
+/* Streams GET path, a container's export (one flat layer), into
+ * libarchive. */
+static int read_stream(struct engine_src *s, const char *path, struct cst_fs *fs, struct cst_error *err)
 {
 	struct cst_docker *d = s->d;
 	struct export_stream es = {.conn = &d->conn, .err = CST_ERROR_INIT};
@@ -239,13 +238,7 @@ static int read_stream(struct engine_src *s, const char *path, bool save_format,
 			cst_error_set(err, CST_E_IMAGE, "the export of '%s': %s", s->image, archive_error_string(a));
 		goto out;
 	}
-	if (save_format) {
-		if (cst_image_read_save_stream(a, s->image, fs, err) < 0) {
-			if (es.failed)
-				cst_error_move(err, &es.err);
-			goto out;
-		}
-	} else if (cst_fs_read_flat_layer(a, fs, err) < 0) {
+	if (cst_fs_read_flat_layer(a, fs, err) < 0) {
 		/* The transfer's own failure explains a broken archive best. */
 		if (es.failed)
 			cst_error_move(err, &es.err);
@@ -278,49 +271,22 @@ out:
 	return rc;
 }
 
-bool cst_docker_path_engine_managed(const char *path)
-{
-	static const char *const files[] = {"/.dockerenv", "/etc/hosts", "/etc/hostname", "/etc/resolv.conf",
-					    "/etc/mtab", NULL};
-	static const char *const trees[] = {"/dev", "/proc", "/sys", NULL};
-	while (path[0] == '/' && path[1] == '/')
-		path++;
-	for (const char *const *f = files; *f; f++)
-		if (strcmp(path, *f) == 0)
-			return true;
-	for (const char *const *t = trees; *t; t++) {
-		size_t n = strlen(*t);
-		if (strncmp(path, *t, n) == 0 && (path[n] == '\0' || path[n] == '/'))
-			return true;
-	}
-	return false;
-}
-
 static int engine_read_fs(struct cst_image_source *src, struct cst_fs *fs, struct cst_error *err)
 {
 	struct engine_src *s = src->priv;
 	struct cst_docker *d = s->d;
-	char *path;
-	const char *view = d->exact_files ? "image" : "export";
-	if (dk_cache_load(d, view, fs))
+	if (dk_cache_load(d, fs))
 		return 0;
-	/* The export is about twice as fast as the image's own archive, but
-	 * it is a container's view: empty /etc/hosts and the like where the
-	 * engine mounts its own.  Tests of those paths get the image's. */
-	if (d->exact_files) {
-		path = image_path(&d->conn, "/images/", d->pin_id ? d->pin_id : s->image, "/get");
-	} else {
-		if (ensure_container(s, err) < 0)
-			return -1;
-		path = image_path(&d->conn, "/containers/", s->container, "/export");
-	}
+	if (ensure_container(s, err) < 0)
+		return -1;
+	char *path = image_path(&d->conn, "/containers/", s->container, "/export");
 	if (!path)
 		return cst_error_set(err, CST_E_NOMEM, "out of memory");
-	int rc = read_stream(s, path, d->exact_files, fs, err);
+	int rc = read_stream(s, path, fs, err);
 	free(path);
 	if (rc < 0)
 		return cst_error_wrap(err, "reading the files of '%s'", s->image);
-	dk_cache_store(d, view, fs);
+	dk_cache_store(d, fs);
 	return 0;
 }
 

@@ -5,9 +5,10 @@
  * system (1-3 s for a Debian image here), while the index built from it is
  * a few hundred kilobytes.  An image ID is the digest of the image's config,
  * which names every layer by digest, so an index saved under that ID never
- * goes stale; the engine's API version and the view (a container's export
- * or the image's own layers) are part of the key because both change what
- * the index holds.
+ * goes stale; the engine's API version is part of the key because it
+ * changes what an export holds.  Names and keys say "export": earlier
+ * versions also kept indexes of the image's own layers ("image"), which a
+ * container's view must not be answered from.
  *
  * The cache only ever makes a run faster: a snapshot that cannot be read,
  * is for another key, or lacks the contents this run wants is a miss, and a
@@ -60,7 +61,7 @@ static void cache_note(struct cst_docker *d, const char *fmt, ...)
 
 /* The snapshot's path and key for the pinned image, or -1 when this run
  * cannot use the cache (no directory, no image ID of the usual form). */
-static int cache_names(const struct cst_docker *d, const char *view, char **ret_path, char **ret_key)
+static int cache_names(const struct cst_docker *d, char **ret_path, char **ret_key)
 {
 	*ret_path = *ret_key = NULL;
 	if (!d->cache_dir || !d->pin_id)
@@ -68,11 +69,11 @@ static int cache_names(const struct cst_docker *d, const char *view, char **ret_
 	const char *hex = strncmp(d->pin_id, "sha256:", 7) == 0 ? d->pin_id + 7 : NULL;
 	if (!hex || strlen(hex) != 64 || strspn(hex, "0123456789abcdef") != 64)
 		return -1;
-	if (asprintf(ret_path, "%s/%s-%s" SNAP_SUFFIX, d->cache_dir, hex, view) < 0) {
+	if (asprintf(ret_path, "%s/%s-export" SNAP_SUFFIX, d->cache_dir, hex) < 0) {
 		*ret_path = NULL;
 		return -1;
 	}
-	if (asprintf(ret_key, "image=%s view=%s api=%s", d->pin_id, view, d->api) < 0) {
+	if (asprintf(ret_key, "image=%s view=export api=%s", d->pin_id, d->api) < 0) {
 		free(*ret_path);
 		*ret_path = *ret_key = NULL;
 		return -1;
@@ -101,10 +102,10 @@ static FILE *open_own(struct cst_docker *d, const char *path, bool note_missing)
 	return f;
 }
 
-int dk_cache_load(struct cst_docker *d, const char *view, struct cst_fs *fs)
+int dk_cache_load(struct cst_docker *d, struct cst_fs *fs)
 {
 	char *path, *key;
-	if (cache_names(d, view, &path, &key) < 0)
+	if (cache_names(d, &path, &key) < 0)
 		return 0;
 	int hit = 0;
 	struct cst_error e = CST_ERROR_INIT;
@@ -255,10 +256,10 @@ static int write_snapshot(FILE *f, void *ud, struct cst_error *err)
 	return cst_fs_snapshot_write(s->fs, s->old, s->key, f, err);
 }
 
-void dk_cache_store(struct cst_docker *d, const char *view, const struct cst_fs *fs)
+void dk_cache_store(struct cst_docker *d, const struct cst_fs *fs)
 {
 	char *path, *key;
-	if (cache_names(d, view, &path, &key) < 0)
+	if (cache_names(d, &path, &key) < 0)
 		return;
 	struct cst_error e = CST_ERROR_INIT;
 	if (mkdir_p(d->cache_dir) < 0) {

@@ -26,10 +26,6 @@ struct cst_docker_opts {
 	const char *network;  /* --network: HostConfig.NetworkMode of command tests */
 	const char *platform; /* --platform */
 	bool save;            /* --save: keep containers, name them on stderr */
-	bool exact_files;     /* read the image's own layers (slower) instead of a
-			       * container's export, which shows what the engine
-			       * adds to every container: see
-			       * cst_docker_path_engine_managed() */
 	int jobs;             /* parallel command tests; >= 1 */
 	bool shared_container; /* --shared-container: command tests without setup
 				* run as execs in one started container per
@@ -72,10 +68,12 @@ void cst_docker_close(struct cst_docker *d);
  * not), one line each; malloc'd, NULL when nothing. */
 char *cst_docker_take_cache_notes(struct cst_docker *d);
 
-/* Whether path is one the engine puts into every container it creates
- * (/.dockerenv, /etc/hosts, /etc/hostname, /etc/resolv.conf, /etc/mtab,
- * and /dev, /proc, /sys with what is below them), masking what the image
- * itself has there.  Tests of such paths need exact_files. */
-bool cst_docker_path_engine_managed(const char *path);
+/* containerRunOptions.envFile as CST reads it (godotenv 1.5.1; env_file.c
+ * says how).  parse: adds every KEY=VALUE of text to env, with $NAME in
+ * values taken from env so far; -1 when godotenv refuses the text, which
+ * CST warns about and runs without the file.  read: the file at path, its
+ * empty keys and values dropped, as CST passes them on. */
+int cst_env_file_parse(const char *text, size_t len, struct cst_env_list *env, struct cst_error *err);
+int cst_env_file_read(const char *path, struct cst_env_list *env, struct cst_error *err);
 
 #endif

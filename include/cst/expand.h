@@ -19,7 +19,8 @@ int cst_env_copy(struct cst_env_list *dst, const struct cst_env_list *src);
 void cst_env_release(struct cst_env_list *env);
 
 /* Returns a newly allocated expansion of s (unknown names expand to "", a
- * lone trailing `$` stays), NULL on allocation failure. */
+ * lone trailing `$` stays), NULL on allocation failure.  With env NULL, s
+ * is not expanded at all (schema 1.0.0's file paths): a copy. */
 char *cst_expand(const char *s, const struct cst_env_list *env);
 
 #endif

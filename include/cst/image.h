@@ -75,10 +75,4 @@ int cst_image_open_archive(const char *path, const struct cst_archive_opts *opts
 			   struct cst_error *err);
 void cst_image_close(struct cst_image_source *src);
 
-/* Reads a `docker save` archive arriving as a stream (the engine's
- * GET /images/{name}/get) into fs, in one pass: the image's own layers,
- * without anything an engine adds to a container.  `outer` is opened by the
- * caller over the stream; `what` names it in errors. */
-int cst_image_read_save_stream(struct archive *outer, const char *what, struct cst_fs *fs, struct cst_error *err);
-
 #endif

@@ -11,7 +11,9 @@
 
 /* Runs every config against the image and fills rep.  Notes (config
  * warnings, --save containers) go to diag.  Returns -1 with err when the
- * run could not be completed; a failed test is not an error. */
+ * run could not be completed; a failed test is not an error.  When configs
+ * are refused, nothing runs, and rep then holds one failed result per
+ * refused file saying why (empty otherwise after -1). */
 int cst_run_test(const struct cst_options *opts, FILE *diag, struct cst_report *rep, struct cst_error *err);
 
 /* Loads every config; prints "FILE: ok" lines to out.  -1 with every

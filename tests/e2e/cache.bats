@@ -175,37 +175,6 @@ print(json.dumps(d, sort_keys=True))'
 	[[ "$errout" == *"--cache-dir and --no-cache cannot be used together"* ]]
 }
 
-@test "the image's own view and a container's export are kept apart" {
-	cat > managed.yaml <<'YAML'
-schemaVersion: 2.0.0
-fileExistenceTests:
-  - name: no hosts file in the image
-    path: /etc/hosts
-    shouldExist: false
-fileContentTests:
-  - name: the image's own hostname
-    path: /etc/hostname
-    expectedContents: ["^cst-busybox\n$"]
-YAML
-	cat > export.yaml <<'YAML'
-schemaVersion: 2.0.0
-fileContentTests:
-  - name: the same file through a container's export
-    path: /etc/cst/hello.txt
-    expectedContents: ["second line"]
-YAML
-	for i in 1 2; do
-		run_cst test --image cst-test/busybox:1 --config managed.yaml -v info
-		echo "$output"; echo "$errout"
-		[ "$status" -eq 0 ]
-	done
-	[[ "$errout" == *"index cache: read $T/cache/"*"-image.idx"* ]]
-	run_cst test --image cst-test/busybox:1 --config export.yaml -v info
-	echo "$errout"
-	[[ "$errout" == *"index cache: saved $T/cache/"*"-export.idx"* ]]
-	[ "$(ls "$T/cache" | wc -l)" -eq 2 ]
-}
-
 @test "a rebuilt image under the same name is read anew" {
 	BUILT=cst-test/cache-rebuilt:1
 	mkdir ctx

@@ -50,7 +50,7 @@ setup() {
 	[ "$status" -eq 2 ]
 }
 
-@test "a bad config prints located errors, exits 2, runs nothing and writes no report" {
+@test "a bad config prints located errors, exits 2, runs nothing; the report file says why" {
 	cat >"$T/bad.yaml" <<'YAML'
 schemaVersion: 2.0.0
 fileExistenceTests:
@@ -64,7 +64,8 @@ YAML
 	[ "$status" -eq 2 ]
 	[[ "$output" == *"bad.yaml:5:5: "*"shouldExists"*"shouldExist"* ]]
 	[[ "$output" == *"bad.yaml:6:"* ]]
-	[ ! -e "$T/report.json" ]
+	[ "$(jq -c '[.Pass, .Fail, .Results[0].Name]' "$T/report.json")" = '[0,1,""]' ]
+	[[ "$(jq -r '.Results[0].Errors[0]' "$T/report.json")" == *"bad.yaml:5:5: "*"shouldExists"* ]]
 	# the image was never opened: its absence is not what is reported
 	[[ "$output" != *"missing.tar"* ]]
 }

@@ -133,6 +133,43 @@ YAML
 	[ "$(left_by "$pid")" -eq 0 ]
 }
 
+@test "a refused config with --test-report: exit 2, nothing run, a report that says why" {
+	cat > good.yaml <<'YAML'
+schemaVersion: 2.0.0
+commandTests:
+  - name: would run
+    command: "true"
+YAML
+	cat > broken.yaml <<'YAML'
+schemaVersion: 2.0.0
+fileExistenceTests:
+  - name: root
+    pathh: /
+YAML
+	run_cst test --image cst-test/busybox:1 -c good.yaml -c broken.yaml --test-report report.json
+	echo "$output"; echo "$errout"
+	[ "$status" -eq 2 ]
+	[ -z "$output" ]
+	[[ "$errout" == *"broken.yaml:4:5: unknown key 'pathh'"* ]]
+	[ "$(left_by "$pid")" -eq 0 ]
+	# CST's shape for a config it cannot use: a failed result, no name.
+	cat report.json
+	[ "$(jq -c '[.Pass, .Fail, .Total]' report.json)" = '[0,1,1]' ]
+	[ "$(jq -r '.Results[0].Name' report.json)" = "" ]
+	[ "$(jq -r '.Results[0].Pass' report.json)" = false ]
+	[[ "$(jq -r '.Results[0].Errors | join("\n")' report.json)" == *"broken.yaml:4:5: unknown key 'pathh'"* ]]
+
+	run_cst test --image cst-test/busybox:1 -c broken.yaml -o junit --test-report report.xml -q
+	[ "$status" -eq 2 ]
+	grep -q '<testcase name="" classname="broken.yaml"' report.xml
+	grep -q "<failure message=\"broken.yaml:4:5: unknown key" report.xml
+
+	# Without --test-report nothing is written anywhere but stderr.
+	run_cst test --image cst-test/busybox:1 -c broken.yaml -o json
+	[ "$status" -eq 2 ]
+	[ -z "$output" ]
+}
+
 @test "a missing image is an error that suggests --pull" {
 	cat > any.yaml <<'YAML'
 schemaVersion: 2.0.0
@@ -306,30 +343,156 @@ YAML
 	[[ "$output" != *"Pulling"* ]]
 }
 
-@test "paths the engine fills in for every container are tested as the image has them" {
-	# The image has its own /etc/hostname and no /etc/hosts or /.dockerenv;
-	# a created container shows the engine's empty placeholders instead.
+@test "file tests see a created container, as CST's docker driver does; the tar driver sees the image" {
+	# The image has its own /etc/hostname ("cst-busybox") and no /etc/hosts,
+	# /.dockerenv or /dev/console.  A created container holds the engine's
+	# empty placeholders there (mode 0755, root) and empty /proc and /sys;
+	# /dev/null is only mounted when the container starts.  These are CST
+	# v1.15.0's verdicts on this image.
 	cat > managed.yaml <<'YAML'
 schemaVersion: 2.0.0
 fileExistenceTests:
-  - name: no hosts file in the image
+  - name: hosts
     path: /etc/hosts
-    shouldExist: false
-  - name: no dockerenv in the image
+    permissions: -rwxr-xr-x
+    uid: 0
+  - name: dockerenv
     path: /.dockerenv
+  - name: console
+    path: /dev/console
+    permissions: -rwxr-xr-x
+  - name: dev null
+    path: /dev/null
     shouldExist: false
-  - name: the image's own hostname file
-    path: /etc/hostname
-    permissions: -rw-r--r--
+  - name: proc is an empty directory
+    path: /proc/self
+    shouldExist: false
+  - name: mtab
+    path: /etc/mtab
+    permissions: Lrwxrwxrwx
 fileContentTests:
-  - name: its contents, not an empty placeholder
+  - name: hosts is empty
+    path: /etc/hosts
+    excludedContents: ["."]
+  - name: hostname is empty
     path: /etc/hostname
-    expectedContents: ["^cst-busybox\n$"]
+    excludedContents: ["."]
 YAML
 	run_cst test --image cst-test/busybox:1 --config managed.yaml
 	echo "$output"
 	[ "$status" -eq 0 ]
 	[ "$(left_by "$pid")" -eq 0 ]
+
+	docker save cst-test/busybox:1 > image.tar
+	run "$CST" test --driver tar --image image.tar --config managed.yaml --output json
+	echo "$output"
+	[ "$status" -eq 1 ]
+	for t in hosts dockerenv console mtab "hosts is empty" "hostname is empty"; do
+		[ "$(jq -r --arg n "$t" '.Results[] | select(.Name | endswith(": " + $n)) | .Pass' <<<"$output")" = false ]
+	done
+	[ "$(jq '.Pass' <<<"$output")" -eq 2 ]
+}
+
+@test "\$VAR expansion and env as CST: the test's envVars take part with setup, setup commands are not expanded" {
+	# Verdicts and output as CST v1.15.0 gives them on this image (whose
+	# env has CST_IMAGE=busybox and no HOME).
+	cat > env.yaml <<'YAML'
+schemaVersion: 2.0.0
+globalEnvVars:
+  - {key: G, value: "g-$CST_IMAGE"}
+commandTests:
+  - name: without setup
+    command: sh
+    args: ["-c", "echo args=$G,$MINE,$SEES_G; env | grep -E '^(G|MINE|SEES_G)=' | sort"]
+    envVars:
+      - {key: MINE, value: "m-$CST_IMAGE"}
+      - {key: SEES_G, value: "[$G]"}
+    expectedOutput: ['^args=g-busybox,,\nG=g-busybox\nMINE=m-\$CST_IMAGE\nSEES_G=\[\$G\]\n$']
+  - name: with setup
+    setup: [["sh", "-c", "echo '$CST_IMAGE' > /s.txt; echo setup=$MINE,$SEES_G >> /s.txt"]]
+    command: sh
+    args: ["-c", "cat /s.txt; echo args=$G,$MINE,$SEES_G; env | grep -E '^(MINE|SEES_G)=' | sort"]
+    envVars:
+      - {key: MINE, value: "m-$CST_IMAGE"}
+      - {key: SEES_G, value: "[$G]"}
+    expectedOutput: ['^\$CST_IMAGE\nsetup=m-busybox,\[g-busybox\]\nargs=g-busybox,m-busybox,\[g-busybox\]\nMINE=m-\$CST_IMAGE\nSEES_G=\[\$G\]\n$']
+YAML
+	run_cst test --image cst-test/busybox:1 --config env.yaml
+	echo "$output"
+	[ "$status" -eq 0 ]
+}
+
+@test "schema 1.0.0: globals reach a command only through its setup; file paths are not expanded" {
+	cat > v1.yaml <<'YAML'
+schemaVersion: 1.0.0
+globalEnvVars:
+  - {key: G, value: "g-$CST_IMAGE"}
+commandTests:
+  - name: no setup, no globals
+    command: ["sh", "-c", "echo args=$G; env | grep -c '^G=' || true"]
+    expectedOutput: ["^args=\n0\n$"]
+  - name: setup brings them
+    setup: [["true"]]
+    command: ["sh", "-c", "echo args=$G,$T; env | grep -E '^(G|T)=' | sort"]
+    envVars:
+      - {key: T, value: "[$G]"}
+    expectedOutput: ['^args=g-busybox,\[\]\nG=g-busybox\nT=\[\$G\]\n$']
+fileExistenceTests:
+  - name: a path is taken as written
+    path: "$CST_IMAGE"
+    shouldExist: false
+YAML
+	run_cst test --image cst-test/busybox:1 --config v1.yaml
+	echo "$output"
+	[ "$status" -eq 0 ]
+}
+
+@test "envFile is read as CST reads it (godotenv); a file it cannot load is a warning" {
+	cat > app.env <<'ENV'
+# comment
+export EXPORTED=yes
+QUOTED="two words \"q\" $EXPORTED"
+SINGLE='$EXPORTED'
+COLON: value
+TRAIL=value # a comment
+EMPTY=
+ENV
+	cat > envfile.yaml <<'YAML'
+schemaVersion: 2.0.0
+containerRunOptions:
+  envFile: app.env
+commandTests:
+  - name: the file's variables
+    command: sh
+    args: ["-c", "env | grep -E '^(EXPORTED|QUOTED|SINGLE|COLON|TRAIL|EMPTY)=' | sort"]
+    expectedOutput: ['^COLON=value\nEXPORTED=yes\nQUOTED=two words "q" yes\nSINGLE=\$EXPORTED\nTRAIL=value\n$']
+YAML
+	run_cst test --image cst-test/busybox:1 --config envfile.yaml
+	echo "$output"; echo "$errout"
+	[ "$status" -eq 0 ]
+	[[ "$errout" != *warning* ]]
+
+	# A bare name is docker's --env-file syntax, not godotenv's: CST warns
+	# and runs the tests without the file.
+	printf 'GOOD=1\nHOST_NAME_ONLY\n' > app.env
+	cat > bare.yaml <<'YAML'
+schemaVersion: 2.0.0
+containerRunOptions:
+  envFile: app.env
+commandTests:
+  - name: no variables from the file
+    command: sh
+    args: ["-c", "env | grep -c '^GOOD=' || true"]
+    expectedOutput: ["^0\n$"]
+YAML
+	run_cst test --image cst-test/busybox:1 --config bare.yaml
+	echo "$output"; echo "$errout"
+	[ "$status" -eq 0 ]
+	[[ "$errout" == *"bare.yaml:3:12: warning: unable to load envFile app.env: unexpected character"* ]]
+	rm app.env
+	run_cst test --image cst-test/busybox:1 --config bare.yaml
+	[ "$status" -eq 0 ]
+	[[ "$errout" == *"warning: unable to load envFile app.env: open app.env: No such file or directory"* ]]
 }
 
 @test "--network none runs command tests without a network" {

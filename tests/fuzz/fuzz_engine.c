@@ -111,7 +111,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		break;
 	case 5: {
 		struct cst_env_list env = {0};
-		(void)dk_env_file_parse((const char *)data, size, "env-file", &env, &err);
+		(void)cst_env_file_parse((const char *)data, size, &env, &err);
 		cst_env_release(&env);
 		break;
 	}

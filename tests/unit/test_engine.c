@@ -281,47 +281,6 @@ static void test_error_message(void **state)
 	free(m);
 }
 
-static void test_env_file(void **state)
-{
-	(void)state;
-	struct cst_env_list env = {0};
-	struct cst_error err = CST_ERROR_INIT;
-	setenv("CST_ENGINE_TEST_HOST_VAR", "from host", 1);
-	unsetenv("CST_ENGINE_TEST_UNSET");
-	const char *text = "\xef\xbb\xbf# comment\n"
-			   "A=1\r\n"
-			   "\n"
-			   "   B=two words  \n"
-			   "C=x=y\n"
-			   "CST_ENGINE_TEST_HOST_VAR\n"
-			   "CST_ENGINE_TEST_UNSET\n"
-			   "EMPTY=\n"
-			   "A=overridden";
-	assert_int_equal(dk_env_file_parse(text, strlen(text), "t.env", &env, &err), 0);
-	assert_string_equal(cst_env_get(&env, "A", 1), "overridden");
-	assert_string_equal(cst_env_get(&env, "B", 1), "two words  ");
-	assert_string_equal(cst_env_get(&env, "C", 1), "x=y");
-	assert_string_equal(cst_env_get(&env, "CST_ENGINE_TEST_HOST_VAR", 24), "from host");
-	assert_null(cst_env_get(&env, "CST_ENGINE_TEST_UNSET", 21));
-	assert_string_equal(cst_env_get(&env, "EMPTY", 5), "");
-	assert_int_equal(env.n, 5);
-	cst_env_release(&env);
-
-	text = "OK=1\n=value\n";
-	assert_int_equal(dk_env_file_parse(text, strlen(text), "t.env", &env, &err), -1);
-	assert_non_null(strstr(err.msg, "t.env:2"));
-	cst_error_clear(&err);
-	text = "BAD KEY=1\n";
-	assert_int_equal(dk_env_file_parse(text, strlen(text), "t.env", &env, &err), -1);
-	assert_non_null(strstr(err.msg, "whitespace"));
-	cst_error_clear(&err);
-	cst_env_release(&env);
-
-	assert_int_equal(dk_env_file_read("/nonexistent/cst.env", &env, &err), -1);
-	assert_int_equal(err.code, CST_E_IO);
-	cst_error_clear(&err);
-}
-
 static void test_base64(void **state)
 {
 	(void)state;
@@ -408,21 +367,6 @@ static void test_registry_auth(void **state)
 	cst_error_clear(&err);
 }
 
-static void test_engine_managed_paths(void **state)
-{
-	(void)state;
-	const char *yes[] = {"/etc/hosts", "/etc/hostname", "/etc/resolv.conf", "/.dockerenv", "/etc/mtab",
-			     "/dev", "/dev/console", "/proc/1/status", "/sys", "//etc/hosts", NULL};
-	const char *no[] = {"/", "/etc", "/etc/hosts.allow", "/device", "/procfs", "/usr/share/doc", "/etc/host",
-			    NULL};
-	for (const char **p = yes; *p; p++)
-		if (!cst_docker_path_engine_managed(*p))
-			fail_msg("%s should be engine-managed", *p);
-	for (const char **p = no; *p; p++)
-		if (cst_docker_path_engine_managed(*p))
-			fail_msg("%s should not be engine-managed", *p);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -437,11 +381,9 @@ int main(void)
 		cmocka_unit_test(test_version_negotiation),
 		cmocka_unit_test(test_ping_header),
 		cmocka_unit_test(test_error_message),
-		cmocka_unit_test(test_env_file),
 		cmocka_unit_test(test_base64),
 		cmocka_unit_test(test_references),
 		cmocka_unit_test(test_registry_auth),
-		cmocka_unit_test(test_engine_managed_paths),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

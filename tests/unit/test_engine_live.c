@@ -226,23 +226,11 @@ static void test_setup_tty_and_run_options(void **state)
 {
 	(void)state;
 	struct cst_docker *d = open_engine(2, false);
-	char envfile[] = "/tmp/cst-engine-envXXXXXX";
-	int fd = mkstemp(envfile);
-	assert_true(fd >= 0);
-	const char *text = "# test\nFROM_FILE=file value\nCST_LIVE_HOST\n";
-	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
-	close(fd);
-	setenv("CST_LIVE_HOST", "via env file", 1);
-	setenv("CST_LIVE_PASSED", "passed through", 1);
-
 	struct cst_run_options tty = {.present = true, .allocate_tty = true};
-	struct cst_str passed = {.s = (char *)"CST_LIVE_PASSED"};
 	struct cst_str cap = {.s = (char *)"NET_ADMIN"};
 	struct cst_run_options ro = {
 		.present = true,
 		.user = {.s = (char *)"1000:1000"},
-		.env_file = {.s = envfile},
-		.env_vars = {.v = &passed, .n = 1, .present = true},
 		.capabilities = {.v = &cap, .n = 1, .present = true},
 	};
 
@@ -259,25 +247,32 @@ static void test_setup_tty_and_run_options(void **state)
 	job[0].setup[1] = calloc(4, sizeof(char *));
 	job[0].setup[1][0] = strdup("sh");
 	job[0].setup[1][1] = strdup("-c");
-	job[0].setup[1][2] = strdup("echo second >> /setup.txt");
+	job[0].setup[1][2] = strdup("echo second $IMG-$OWN >> /setup.txt");
+	/* Setup steps run with what CST commits (image_env) only. */
+	assert_int_equal(cst_env_set(&job[0].image_env, "IMG", "committed"), 0);
+	assert_int_equal(cst_env_set(&job[0].env, "OWN", "test only"), 0);
 	job_init(&job[1], &tty, 30, "sh", "-c", "echo out; echo err >&2", NULL);
 	job_init(&job[2], &ro, 30, "sh", "-c",
-		 "echo \"$(id -u) $FROM_FILE|$CST_LIVE_HOST|$CST_LIVE_PASSED\"; grep CapEff /proc/self/status", NULL);
+		 "echo \"$(id -u) $FROM_IMAGE|$OWN|$GREETING\"; grep CapEff /proc/self/status", NULL);
+	/* The test's container: image_env, the job's env over it, the image's
+	 * own under both. */
+	assert_int_equal(cst_env_set(&job[2].image_env, "FROM_IMAGE", "committed"), 0);
+	assert_int_equal(cst_env_set(&job[2].image_env, "OWN", "replaced"), 0);
+	assert_int_equal(cst_env_set(&job[2].env, "OWN", "own value"), 0);
 
 	struct cst_error err = CST_ERROR_INIT;
 	assert_int_equal(cst_docker_run_commands(d, BUSYBOX, job, 3, out, &err), 0);
 	/* Setup exit codes are ignored; each step sees the one before. */
 	assert_null(out[0].failure);
-	assert_string_equal(out[0].out.data, "first\nsecond\n");
+	assert_string_equal(out[0].out.data, "first\nsecond committed-\n");
 	/* A TTY merges the streams and ends lines in CRLF. */
 	assert_null(out[1].failure);
 	assert_string_equal(out[1].out.data, "out\r\nerr\r\n");
 	assert_int_equal(out[1].err.len, 0);
 	assert_null(out[2].failure);
-	assert_non_null(strstr(out[2].out.data, "1000 file value|via env file|passed through\n"));
+	assert_non_null(strstr(out[2].out.data, "1000 committed|own value|hello world\n"));
 	/* A non-root user has no effective capabilities. */
 	assert_non_null(strstr(out[2].out.data, "CapEff:\t0000000000000000"));
-	unlink(envfile);
 	release_all(job, out, 3);
 	/* The committed setup images are gone before cleanup already. */
 	assert_int_equal(count_labelled(d, "images"), 0);

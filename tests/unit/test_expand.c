@@ -1,4 +1,6 @@
-/* $VAR expansion with Go os.Expand's rules, as CST applies it. */
+/* $VAR expansion with Go os.Expand's rules, as CST applies it, and the
+ * env a command test's job gets: what CST's docker driver commits into the
+ * image before the test and what it sends to the test's container. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -8,6 +10,7 @@
 
 #include <cmocka.h>
 
+#include "cst/command.h"
 #include "cst/expand.h"
 
 static struct cst_env_list env;
@@ -85,6 +88,171 @@ static void test_set_replaces(void **state)
 	assert_int_equal(env.n, 3);
 }
 
+static void test_no_env_no_expansion(void **state)
+{
+	(void)state;
+	char *got = cst_expand("$HOME/${X}", NULL);
+	assert_string_equal(got, "$HOME/${X}");
+	free(got);
+}
+
+/* A config and test to build jobs from; the image env is `env`. */
+struct fixture {
+	struct cst_config cfg;
+	struct cst_command_test t;
+	struct cst_kv globals[1];
+	struct cst_kv test_env[2];
+	struct cst_str args[2];
+	struct cst_str setup_argv[3];
+	struct cst_strv setup[1];
+	struct cst_env_list run_env;
+	struct cst_env_list g;
+	struct cst_command_job job;
+};
+
+static void fixture_init(struct fixture *f, const char *schema, bool with_setup)
+{
+	memset(f, 0, sizeof(*f));
+	f->cfg.schema_version = (char *)schema;
+	f->globals[0] = (struct cst_kv){.key = (char *)"G", .value = (char *)"g-$A_1"};
+	f->cfg.global_env = (struct cst_kvv){.v = f->globals, .n = 1, .present = true};
+	f->test_env[0] = (struct cst_kv){.key = (char *)"MINE", .value = (char *)"m-$HOME"};
+	f->test_env[1] = (struct cst_kv){.key = (char *)"SEES_G", .value = (char *)"[$G]"};
+	f->t.env = (struct cst_kvv){.v = f->test_env, .n = 2, .present = true};
+	f->t.command.s = (char *)"sh";
+	f->args[0].s = (char *)"-c";
+	f->args[1].s = (char *)"$G|$MINE|$SEES_G|$HOME";
+	f->t.args = (struct cst_strv){.v = f->args, .n = 2, .present = true};
+	if (with_setup) {
+		f->setup_argv[0].s = (char *)"sh";
+		f->setup_argv[1].s = (char *)"-c";
+		f->setup_argv[2].s = (char *)"echo $HOME > /x";
+		f->setup[0] = (struct cst_strv){.v = f->setup_argv, .n = 3, .present = true};
+		f->t.setup = f->setup;
+		f->t.n_setup = 1;
+	}
+	assert_int_equal(cst_env_set(&f->run_env, "FROM_FILE", "f"), 0);
+}
+
+static void fixture_build(struct fixture *f)
+{
+	assert_int_equal(cst_command_globals(&f->cfg, &env, &f->g), 0);
+	assert_int_equal(cst_command_job_init(&f->job, &f->cfg, &f->t, &env, &f->g, &f->run_env), 0);
+}
+
+static void fixture_release(struct fixture *f)
+{
+	cst_command_job_release(&f->job);
+	cst_env_release(&f->g);
+	cst_env_release(&f->run_env);
+}
+
+static void expect_env(const struct cst_env_list *e, const char *key, const char *want)
+{
+	const char *got = cst_env_get(e, key, strlen(key));
+	if (!want && got)
+		fail_msg("%s should be unset, is [%s]", key, got);
+	if (want && (!got || strcmp(got, want) != 0))
+		fail_msg("%s: got [%s], want [%s]", key, got ? got : "(unset)", want);
+}
+
+static void test_job_v2_without_setup(void **state)
+{
+	(void)state;
+	struct fixture f;
+	fixture_init(&f, "2.0.0", false);
+	fixture_build(&f);
+	/* Globals are committed expanded and take part in expansion; the
+	 * test's envVars reach the process as given and do not. */
+	assert_int_equal(f.job.argc, 3);
+	assert_string_equal(f.job.argv[2], "g-x|||/root");
+	expect_env(&f.job.image_env, "G", "g-x");
+	expect_env(&f.job.image_env, "MINE", NULL);
+	expect_env(&f.job.env, "MINE", "m-$HOME");
+	expect_env(&f.job.env, "SEES_G", "[$G]");
+	expect_env(&f.job.env, "FROM_FILE", NULL);
+	fixture_release(&f);
+}
+
+static void test_job_v2_with_setup(void **state)
+{
+	(void)state;
+	struct fixture f;
+	fixture_init(&f, "2.0.0", true);
+	fixture_build(&f);
+	/* Setup commits the test's envVars expanded against the image env
+	 * with the globals, so they take part in expansion; setup commands
+	 * themselves are not expanded. */
+	assert_string_equal(f.job.argv[2], "g-x|m-/root|[g-x]|/root");
+	expect_env(&f.job.image_env, "G", "g-x");
+	expect_env(&f.job.image_env, "MINE", "m-/root");
+	expect_env(&f.job.image_env, "SEES_G", "[g-x]");
+	expect_env(&f.job.env, "MINE", "m-$HOME");
+	assert_int_equal(f.job.n_setup, 1);
+	assert_string_equal(f.job.setup[0][2], "echo $HOME > /x");
+	assert_null(f.job.setup[0][3]);
+	fixture_release(&f);
+}
+
+static void test_job_v2_run_options(void **state)
+{
+	(void)state;
+	struct fixture f;
+	/* Given but all defaults: not set, as CST's IsSet() says. */
+	fixture_init(&f, "2.0.0", true);
+	f.cfg.run_opts.present = true;
+	assert_false(cst_run_options_set(&f.cfg.run_opts));
+	fixture_build(&f);
+	expect_env(&f.job.env, "MINE", "m-$HOME");
+	expect_env(&f.job.env, "FROM_FILE", NULL);
+	fixture_release(&f);
+
+	/* Set, with setup: the file's variables over the committed image,
+	 * which holds the test's envVars expanded already. */
+	fixture_init(&f, "2.0.0", true);
+	f.cfg.run_opts.present = true;
+	f.cfg.run_opts.privileged = true;
+	assert_true(cst_run_options_set(&f.cfg.run_opts));
+	fixture_build(&f);
+	expect_env(&f.job.env, "FROM_FILE", "f");
+	expect_env(&f.job.env, "MINE", NULL);
+	expect_env(&f.job.image_env, "MINE", "m-/root");
+	fixture_release(&f);
+
+	/* Set, without setup: cst keeps the test's envVars (CST drops them). */
+	fixture_init(&f, "2.0.0", false);
+	f.cfg.run_opts.present = true;
+	f.cfg.run_opts.user.s = (char *)"1000";
+	fixture_build(&f);
+	expect_env(&f.job.env, "FROM_FILE", "f");
+	expect_env(&f.job.env, "MINE", "m-$HOME");
+	fixture_release(&f);
+}
+
+static void test_job_v1(void **state)
+{
+	(void)state;
+	struct fixture f;
+	/* No setup: globals reach neither the process nor expansion. */
+	fixture_init(&f, "1.0.0", false);
+	fixture_build(&f);
+	assert_string_equal(f.job.argv[2], "|||/root");
+	assert_int_equal(f.job.image_env.n, 0);
+	expect_env(&f.job.env, "G", NULL);
+	expect_env(&f.job.env, "MINE", "m-$HOME");
+	fixture_release(&f);
+
+	/* Setup: globals and then the test's envVars, all expanded against
+	 * the image's own env (so $G in a test's value is empty). */
+	fixture_init(&f, "1.0.0", true);
+	fixture_build(&f);
+	assert_string_equal(f.job.argv[2], "g-x|m-/root|[]|/root");
+	expect_env(&f.job.image_env, "G", "g-x");
+	expect_env(&f.job.image_env, "SEES_G", "[]");
+	expect_env(&f.job.env, "MINE", "m-$HOME");
+	fixture_release(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -93,6 +261,11 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_dollar_edge_cases, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_last_entry_wins, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_set_replaces, setup, teardown),
+		cmocka_unit_test(test_no_env_no_expansion),
+		cmocka_unit_test_setup_teardown(test_job_v2_without_setup, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_job_v2_with_setup, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_job_v2_run_options, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_job_v1, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
