@@ -6,7 +6,7 @@
 
 _cst_test_flags="--image --config --driver --output --test-report --junit-suite-name --quiet
 	--quiet-pass --no-color --pull --save --runtime --network --shared-container --cache-dir --no-cache --platform --metadata --image-from-oci-layout
-	--default-image-tag --ignore-ref-annotation --jobs --timeout --force --verbosity --json --help"
+	--default-image-tag --ignore-ref-annotation --jobs --timeout --max-output --force --verbosity --json --help"
 
 # Config files are YAML or JSON; directories are offered to walk into.
 _cst_config_files() {
@@ -75,7 +75,7 @@ _cst_test() {
 		COMPREPLY=($(compgen -W "none host bridge" -- "$cur"))
 		return
 		;;
-	--junit-suite-name | --runtime | --default-image-tag | --jobs | --timeout)
+	--junit-suite-name | --runtime | --default-image-tag | --jobs | --timeout | --max-output)
 		return
 		;;
 	esac

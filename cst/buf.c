@@ -6,6 +6,23 @@
 #include <stdlib.h>
 #include <string.h>
 
+void cst_budget_init(struct cst_budget *bg, size_t total)
+{
+	atomic_init(&bg->left, total);
+	bg->total = total;
+}
+
+/* Up to n bytes from the budget: what it had left when it has less. */
+static size_t budget_take(struct cst_budget *bg, size_t n)
+{
+	size_t left = atomic_load(&bg->left);
+	size_t take;
+	do
+		take = n < left ? n : left;
+	while (take && !atomic_compare_exchange_weak(&bg->left, &left, left - take));
+	return take;
+}
+
 void cst_buf_init(struct cst_buf *b, size_t max)
 {
 	b->data = NULL;
@@ -13,6 +30,8 @@ void cst_buf_init(struct cst_buf *b, size_t max)
 	b->cap = 0;
 	b->max = max;
 	b->truncated = false;
+	b->budget = NULL;
+	b->over_budget = false;
 }
 
 static int grow(struct cst_buf *b, size_t need)
@@ -42,8 +61,19 @@ int cst_buf_append(struct cst_buf *b, const void *p, size_t n)
 			b->truncated = true;
 		}
 	}
-	if (n > SIZE_MAX - b->len - 1 || grow(b, b->len + n) < 0)
+	if (b->budget && n) {
+		size_t take = budget_take(b->budget, n);
+		if (take < n) {
+			n = take;
+			b->truncated = true;
+			b->over_budget = true;
+		}
+	}
+	if (n > SIZE_MAX - b->len - 1 || grow(b, b->len + n) < 0) {
+		if (b->budget)
+			atomic_fetch_add(&b->budget->left, n);
 		return -1;
+	}
 	if (n)
 		memcpy(b->data + b->len, p, n);
 	b->len += n;
@@ -84,19 +114,27 @@ char *cst_buf_detach(struct cst_buf *b, size_t *ret_len)
 	b->len = 0;
 	b->cap = 0;
 	b->truncated = false;
+	b->over_budget = false;
 	return d;
 }
 
 void cst_buf_reset(struct cst_buf *b)
 {
+	if (b->budget)
+		atomic_fetch_add(&b->budget->left, b->len);
 	b->len = 0;
 	b->truncated = false;
+	b->over_budget = false;
 	if (b->data)
 		b->data[0] = '\0';
 }
 
 void cst_buf_release(struct cst_buf *b)
 {
+	if (b->budget)
+		atomic_fetch_add(&b->budget->left, b->len);
 	free(b->data);
+	struct cst_budget *bg = b->budget;
 	cst_buf_init(b, b->max);
+	b->budget = bg;
 }

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,6 +20,7 @@ enum {
 	OPT_TEST_REPORT,
 	OPT_JOBS,
 	OPT_TIMEOUT,
+	OPT_MAX_OUTPUT,
 	OPT_HELP,
 	OPT_QUIET_PASS,
 	OPT_NETWORK,
@@ -56,6 +58,7 @@ static const struct option test_options[] = {
 	{"test-report", required_argument, NULL, OPT_TEST_REPORT},
 	{"jobs", required_argument, NULL, OPT_JOBS},
 	{"timeout", required_argument, NULL, OPT_TIMEOUT},
+	{"max-output", required_argument, NULL, OPT_MAX_OUTPUT},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
 };
@@ -91,6 +94,32 @@ static int add_config(struct cst_options *o, const char *path, struct cst_error 
 		return cst_error_set(err, CST_E_NOMEM, "out of memory");
 	o->configs = v;
 	o->configs[o->n_configs++] = path;
+	return 0;
+}
+
+/* A byte count: digits and an optional binary unit (K, M, G, with or
+ * without "iB"). */
+static int parse_size(const char *s, size_t *ret)
+{
+	char *end;
+	errno = 0;
+	unsigned long long n = strtoull(s, &end, 10);
+	if (errno || end == s || *s == '-' || n == 0)
+		return -1;
+	unsigned shift = 0;
+	if (*end) {
+		const char *units = "KMG";
+		const char *u = strchr(units, *end);
+		if (!u)
+			return -1;
+		shift = 10 * (unsigned)(u - units + 1);
+		end++;
+		if (strcmp(end, "") != 0 && strcmp(end, "iB") != 0)
+			return -1;
+	}
+	if (n > (SIZE_MAX >> shift))
+		return -1;
+	*ret = (size_t)n << shift;
 	return 0;
 }
 
@@ -238,6 +267,13 @@ static int parse_test(int argc, char **argv, struct cst_options *o, struct cst_e
 			o->timeout = t;
 			break;
 		}
+		case OPT_MAX_OUTPUT:
+			if (parse_size(optarg, &o->max_output) < 0)
+				return cst_error_set(err, CST_E_USAGE,
+						     "invalid value '%s' for --max-output: expected bytes greater than 0, "
+						     "optionally with K, M or G (KiB, MiB, GiB)",
+						     optarg);
+			break;
 		case 'h':
 			o->command = CST_CMD_HELP;
 			o->help_topic = "test";

@@ -1,4 +1,5 @@
 #include "cst/result.h"
+#include "report/internal.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -64,6 +65,86 @@ int cst_result_set_output(struct cst_result *r, const char *out, size_t out_len,
 			return -1;
 		r->err_len = err_len;
 	}
+	return 0;
+}
+
+/* The most any format writes for one byte: JSON's "\u0000" for a control
+ * character or a byte of invalid UTF-8, HTML's "&quot;" and the like. */
+#define WORST_ESCAPE 6
+
+/* What the most lavish format spends on the character at p (len bytes). */
+static size_t escaped_cost(const char *p, size_t n, size_t *ret_len)
+{
+	unsigned char c = (unsigned char)p[0];
+	*ret_len = 1;
+	if (c == '\n' || c == '\t' || c == '\r')
+		return 2;
+	if (c < 0x20 || c == 0x7f || strchr("\"&'<>\\", c))
+		return WORST_ESCAPE;
+	if (c < 0x80)
+		return 1;
+	uint32_t cp;
+	size_t len = cst_utf8_decode(p, n, &cp);
+	if (!len)
+		return WORST_ESCAPE;
+	*ret_len = len;
+	/* JSON writes the line and paragraph separators escaped. */
+	return cp == 0x2028 || cp == 0x2029 ? WORST_ESCAPE : len;
+}
+
+size_t cst_report_cut(const char *p, size_t n, size_t max_escaped)
+{
+	size_t cost = 0;
+	for (size_t i = 0; i < n;) {
+		size_t len;
+		size_t each = escaped_cost(p + i, n - i, &len);
+		if (cost + each > max_escaped)
+			return i;
+		cost += each;
+		i += len;
+	}
+	return n;
+}
+
+static int take(char **ret, size_t *ret_len, struct cst_buf *b, size_t max_escaped)
+{
+	*ret = NULL;
+	*ret_len = 0;
+	if (!b->len) {
+		cst_buf_release(b);
+		return 0;
+	}
+	size_t n;
+	char *d = cst_buf_detach(b, &n);
+	if (!d)
+		return -1;
+	size_t cut = max_escaped ? cst_report_cut(d, n, max_escaped) : n;
+	if (cut < n) {
+		char note[96];
+		int k = snprintf(note, sizeof(note), "\n[cst: the report shows %zu of the %zu bytes of this output]\n",
+				 cut, n);
+		char *c = realloc(d, cut + (size_t)k + 1);
+		if (!c) {
+			free(d);
+			return -1;
+		}
+		memcpy(c + cut, note, (size_t)k + 1);
+		d = c;
+		n = cut + (size_t)k;
+	}
+	*ret = d;
+	*ret_len = n;
+	return 0;
+}
+
+int cst_result_take_output(struct cst_result *r, struct cst_buf *out, struct cst_buf *err, size_t max_escaped)
+{
+	free(r->out);
+	free(r->err);
+	r->out = r->err = NULL;
+	r->out_len = r->err_len = 0;
+	if (take(&r->out, &r->out_len, out, max_escaped) < 0 || take(&r->err, &r->err_len, err, max_escaped) < 0)
+		return -1;
 	return 0;
 }
 

@@ -191,6 +191,7 @@ static int open_image(struct run *run, struct cst_error *err)
 		.save = o->save,
 		.shared_container = o->shared_container,
 		.cache_dir = run->cache_dir,
+		.max_output = o->max_output ? o->max_output : CST_OUTPUT_BUDGET_DEFAULT,
 		/* Twice the CPUs: much of a container's start is the engine
 		 * waiting on I/O (measured on 2 cores: 10 command tests 2.7 s
 		 * with 2 at once, 2.2 s with 4, no better with 8). */
@@ -403,7 +404,7 @@ static int add(struct cst_suite *suite, struct cst_result *r, int rc, int64_t t0
 }
 
 static int report_tests(struct cst_suite *suite, const struct cst_check_ctx *ctx, const struct cst_config *cfg,
-			const struct command_batch *b, size_t *next, struct cst_error *err)
+			struct command_batch *b, size_t *next, struct cst_error *err)
 {
 	struct cst_result r = {0};
 	int64_t t0;
@@ -437,7 +438,7 @@ static int report_tests(struct cst_suite *suite, const struct cst_check_ctx *ctx
 	return 0;
 }
 
-static int report_config(struct run *run, const struct cst_config *cfg, const struct command_batch *b, size_t *next,
+static int report_config(struct run *run, const struct cst_config *cfg, struct command_batch *b, size_t *next,
 			 struct cst_report *rep, struct cst_error *err)
 {
 	struct cst_suite *suite = cst_report_add_suite(rep, cfg->path);

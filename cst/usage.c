@@ -59,6 +59,8 @@ void cst_cli_test_usage(FILE *out)
 	      "      --ignore-ref-annotation    use --default-image-tag even when a ref annotation exists\n"
 	      "      --jobs N                   command tests run at once (default: twice the CPUs)\n"
 	      "      --timeout SECONDS          per command test (default 300); a hung command fails\n"
+	      "      --max-output SIZE          command output the whole run may hold (default 256M);\n"
+	      "                                 a test past it fails saying so, the run goes on\n"
 	      "  -f, --force                    accepted for compatibility\n"
 	      "  -v, --verbosity LEVEL          panic, fatal, error, warning (default), info, debug, trace\n"
 	      "  -j, --json                     same as --output json (deprecated in CST)\n"

@@ -629,6 +629,10 @@ int cst_docker_open(const struct cst_docker_opts *opts, struct cst_docker **ret,
 	d->save = opts && opts->save;
 	d->shared_container = opts && opts->shared_container;
 	d->jobs = opts && opts->jobs > 0 ? opts->jobs : 1;
+	if (opts && opts->max_output) {
+		cst_budget_init(&d->output_budget_store, opts->max_output);
+		d->output_budget = &d->output_budget_store;
+	}
 	d->progress = opts ? opts->progress : NULL;
 	snprintf(d->pid, sizeof(d->pid), "%ld", (long)getpid());
 	host_identity(d->host, sizeof(d->host));

@@ -18,6 +18,7 @@
 #include <jansson.h>
 
 #include "cst/buf.h"
+#include "cst/command.h"
 #include "cst/docker.h"
 #include "cst/error.h"
 #include "cst/fs.h"
@@ -33,7 +34,7 @@
  * broken engine or a wrong endpoint. */
 #define DK_REPLY_MAX (64u << 20)
 /* Per stream of one command test. */
-#define DK_OUTPUT_MAX (32u << 20)
+#define DK_OUTPUT_MAX CST_OUTPUT_MAX
 #define DK_CONNECT_TIMEOUT_MS 10000L
 /* Requests that should answer at once (create, start, remove...). */
 #define DK_SHORT_TIMEOUT_MS 120000L
@@ -105,6 +106,10 @@ struct cst_docker {
 	atomic_bool labelled; /* a create or commit with this run's labels was sent */
 	int jobs;
 	FILE *progress;
+	/* The command output of the whole run, every test's streams drawing
+	 * on it; NULL: no budget, only the per-stream ceiling. */
+	struct cst_budget *output_budget;
+	struct cst_budget output_budget_store;
 	struct dk_conn conn; /* the opening thread's */
 	/* The image under test by its ID, from the inspect that read its
 	 * metadata, so that every container runs that very image even when

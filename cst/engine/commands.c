@@ -459,6 +459,7 @@ static int run_job(struct worker *w, const char *image, const struct cst_command
 
 	cst_buf_init(&o->out, DK_OUTPUT_MAX);
 	cst_buf_init(&o->err, DK_OUTPUT_MAX);
+	o->out.budget = o->err.budget = d->output_budget;
 	o->exit_code = -1;
 	o->timed_out = false;
 	o->failure = NULL;

@@ -23,7 +23,8 @@ int cst_check_file_content(const struct cst_check_ctx *ctx, const struct cst_fil
 			   struct cst_result *ret);
 int cst_check_license(const struct cst_check_ctx *ctx, const struct cst_license_test *t, struct cst_result *ret);
 int cst_check_metadata(const struct cst_check_ctx *ctx, const struct cst_metadata_test *t, struct cst_result *ret);
-int cst_check_command(const struct cst_command_test *t, const struct cst_command_outcome *o, struct cst_result *ret);
+/* Moves o's output into ret (o's buffers are left empty). */
+int cst_check_command(const struct cst_command_test *t, struct cst_command_outcome *o, struct cst_result *ret);
 
 /* Declares to fs every path whose contents the config's tests need. */
 int cst_checks_want(const struct cst_config *cfg, const struct cst_env_list *env, struct cst_fs *fs);

@@ -51,6 +51,7 @@ struct cst_options {
 	const char *verbosity;       /* panic|fatal|error|warning|info|debug|trace */
 	int jobs;                    /* --jobs; 0 = twice the number of CPUs */
 	double timeout;              /* seconds per command test */
+	size_t max_output;           /* --max-output; 0 = CST_OUTPUT_BUDGET_DEFAULT */
 };
 
 /* Parses argv.  Returns 0, or -1 with err (CST_E_USAGE) naming the flag. */

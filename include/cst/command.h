@@ -15,6 +15,13 @@
 #include "cst/config.h"
 #include "cst/expand.h"
 
+/* What one stream of one command may hold; past it the command is killed
+ * and the test fails saying so. */
+#define CST_OUTPUT_MAX ((size_t)32 << 20)
+/* --max-output's default: what the command output of a whole run may hold,
+ * all tests together. */
+#define CST_OUTPUT_BUDGET_DEFAULT ((size_t)256 << 20)
+
 struct cst_command_job {
 	const struct cst_command_test *test;
 	char **argv;                   /* expanded command + args */

@@ -31,6 +31,8 @@ struct cst_docker_opts {
 				* run as execs in one started container per
 				* set of run options instead of one each */
 	const char *cache_dir; /* index cache directory; NULL: no cache */
+	size_t max_output;    /* --max-output: command output the whole run may
+			       * hold, all tests together; 0: no budget */
 	FILE *progress;       /* pull progress and notes (stderr); never the report */
 };
 

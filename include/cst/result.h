@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cst/buf.h"
 #include "cst/error.h"
 
 struct cst_result {
@@ -45,6 +46,17 @@ int cst_result_init(struct cst_result *r, const char *fmt, ...) CST_PRINTF(2, 3)
 int cst_result_fail(struct cst_result *r, const char *fmt, ...) CST_PRINTF(2, 3);
 /* Takes copies of a command's output. */
 int cst_result_set_output(struct cst_result *r, const char *out, size_t out_len, const char *err, size_t err_len);
+
+/* Moves the contents of both buffers into r (they are left empty): a
+ * command's output is held once, not copied.  An output whose escaped form
+ * (a NUL is 6 bytes in JSON, "\u0000") would pass max_escaped bytes is cut
+ * where it would, and a line saying so ends it: a report grows with the
+ * output it shows, whatever the bytes.  -1 when out of memory. */
+int cst_result_take_output(struct cst_result *r, struct cst_buf *out, struct cst_buf *err, size_t max_escaped);
+
+/* Where to cut n bytes of output so that no report format spends more
+ * than max_escaped bytes on them; n when they fit. */
+size_t cst_report_cut(const char *p, size_t n, size_t max_escaped);
 void cst_result_release(struct cst_result *r);
 
 /* Appends a new suite; returns it or NULL on allocation failure. */

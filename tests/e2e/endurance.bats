@@ -197,3 +197,50 @@ save_busybox() {
 	[ -s "$f" ] || docker save -o "$f" cst-test/busybox:1
 	echo "$f"
 }
+
+@test "64 tests printing 32 MiB each: the run's output budget holds memory, later tests fail saying so" {
+	{
+		echo "schemaVersion: 2.0.0"
+		echo "commandTests:"
+		for i in $(seq 1 64); do
+			echo "  - name: t$i"
+			echo "    command: sh"
+			echo "    args: [\"-c\", \"head -c 33554432 /dev/zero | tr '\\\\\\\\0' x\"]"
+		done
+	} > loud.yaml
+	/usr/bin/time -f '%M' -o time "$CST_BIN" test --image cst-test/busybox:1 -c loud.yaml -o json --jobs 4 \
+		--test-report report.json -q 2>err || true
+	peak=$(tail -n 1 time)
+	budgeted=$(jq '[.Results[] | select(.Errors // [] | any(test("output budget of 268435456 bytes")))] | length' report.json)
+	whole=$(jq '[.Results[] | select(.Pass)] | length' report.json)
+	echo "peak RSS ${peak} KiB; $whole whole outputs, $budgeted cut by the budget"; cat err
+	[ "$(jq '.Total' report.json)" -eq 64 ]
+	# 8 outputs fit in 256 MiB; the others were cut by the budget.
+	[ "$whole" -le 8 ]
+	[ "$budgeted" -ge 56 ]
+	[ "$((whole + budgeted))" -eq 64 ]
+	# The budget plus a fixed overhead; AddressSanitizer's shadow memory
+	# and quarantine multiply RSS.
+	limit=$(((256 + 64) * 1024))
+	if grep -q __asan_init "$CST_BIN" 2>/dev/null; then
+		limit=$((limit * 3))
+	fi
+	[ "$peak" -lt "$limit" ]
+}
+
+@test "32 MiB of NUL bytes: the JSON report stays proportional and says what it left out" {
+	cat > nul.yaml <<'YAML'
+schemaVersion: 2.0.0
+commandTests:
+  - name: zeros
+    command: sh
+    args: ["-c", "head -c 33554432 /dev/zero"]
+YAML
+	run_cst test --image cst-test/busybox:1 -c nul.yaml -o json --test-report report.json -q
+	[ "$status" -eq 0 ]
+	size=$(stat -c %s report.json)
+	echo "report: $size bytes"
+	# Each NUL is six bytes escaped: written whole, 192 MiB.
+	[ "$size" -lt $((65 * 1024 * 1024)) ]
+	jq -r '.Results[0].Stdout' report.json | tail -c 200 | grep -q "the report shows [0-9]* of the 33554432 bytes of this output"
+}

@@ -142,6 +142,33 @@ static void test_usage_errors(void **state)
 	USAGE("invalid verbosity", "test", "-i", "x", "-c", "c", "-v", "loud");
 }
 
+static void test_max_output_sizes(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *arg;
+		size_t want;
+	} ok[] = {{"1", 1}, {"4096", 4096}, {"64K", 64 << 10}, {"256M", (size_t)256 << 20},
+		  {"1G", (size_t)1 << 30}, {"3MiB", (size_t)3 << 20}};
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		struct cst_options o;
+		struct cst_error err = CST_ERROR_INIT;
+		assert_int_equal(parse(&o, &err, 8, "test", "-i", "x", "-c", "c", "--max-output", ok[i].arg), 0);
+		assert_int_equal(o.max_output, ok[i].want);
+		cst_cli_release(&o);
+	}
+	struct cst_options o;
+	struct cst_error err = CST_ERROR_INIT;
+	assert_int_equal(parse(&o, &err, 6, "test", "-i", "x", "-c", "c"), 0);
+	assert_int_equal(o.max_output, 0); /* the default applies */
+	cst_cli_release(&o);
+	USAGE("--max-output", "test", "-i", "x", "-c", "c", "--max-output", "0");
+	USAGE("--max-output", "test", "-i", "x", "-c", "c", "--max-output", "-5M");
+	USAGE("--max-output", "test", "-i", "x", "-c", "c", "--max-output", "12T");
+	USAGE("--max-output", "test", "-i", "x", "-c", "c", "--max-output", "1Mb");
+	USAGE("--max-output", "test", "-i", "x", "-c", "c", "--max-output", "99999999999999999999");
+}
+
 static void test_subcommands(void **state)
 {
 	(void)state;
@@ -167,6 +194,7 @@ int main(void)
 		cmocka_unit_test(test_all_flags),
 		cmocka_unit_test(test_deprecated_json_flag),
 		cmocka_unit_test(test_speed_flags),
+		cmocka_unit_test(test_max_output_sizes),
 		cmocka_unit_test(test_usage_errors),
 		cmocka_unit_test(test_subcommands),
 	};

@@ -389,7 +389,7 @@ static void test_output_ceiling(void **state)
 	double t0 = now_s();
 	assert_int_equal(cst_docker_run_commands(d, BUSYBOX, job, 3, out, &err), 0);
 	double t = now_s() - t0;
-	printf("# three jobs, two cut at %u bytes: %.2f s\n", DK_OUTPUT_MAX, t);
+	printf("# three jobs, two cut at %zu bytes: %.2f s\n", DK_OUTPUT_MAX, t);
 	/* not at the timeout */
 	assert_true(t < 300);
 	assert_true(out[0].out.truncated);
