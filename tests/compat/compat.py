@@ -28,7 +28,8 @@ import tempfile
 HERE = os.path.dirname(os.path.abspath(__file__))
 README = os.path.join(HERE, '..', '..', 'README.md')
 README_SECTION = '## Where cst deliberately differs from CST'
-IMAGES = {'compat': 'cst-test/compat:1', 'compat-entry': 'cst-test/compat-entry:1'}
+IMAGES = {'compat': 'cst-test/compat:1', 'compat-entry': 'cst-test/compat-entry:1',
+          'busybox': 'cst-test/busybox:1'}
 DRIVERS = ('docker', 'tar')
 RUN_TIMEOUT = 900
 
