@@ -225,6 +225,10 @@ static void command_check(struct build_ctx *ctx, const struct cfg_node *map, voi
 {
 	struct cst_command_test *t = obj;
 	require(ctx, map, "command test", "name", &t->name);
+	/* 1.0.0 refuses only an absent or empty list: CST runs [""] (and the
+	 * engine fails it). */
+	if (ctx->version == CFG_V1 && t->command.s && t->args.present)
+		return;
 	require(ctx, map, "command test", "command", &t->command);
 }
 
@@ -232,6 +236,13 @@ static void file_existence_check(struct build_ctx *ctx, const struct cfg_node *m
 {
 	struct cst_file_existence_test *t = obj;
 	require(ctx, map, "file existence test", "name", &t->name);
+	/* CST's 1.0.0 check of the path has no effect: it runs the test with
+	 * "", which exists nowhere. */
+	if (ctx->version == CFG_V1) {
+		if (!t->path.s)
+			t->path.s = cfg_strdup(ctx, "");
+		return;
+	}
 	require(ctx, map, "file existence test", "path", &t->path);
 }
 

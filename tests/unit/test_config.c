@@ -322,6 +322,33 @@ static void test_v1_yaml_every_field(void **state)
 	cst_config_free(cfg);
 }
 
+/* 1.0.0 as CST's v1 types validate it (CST v1.15.0 against busybox):
+ * an empty file existence path is not refused (the engine then finds
+ * nothing: shouldExist false passes), nor is a command [""] (the engine
+ * fails it); an empty command list is (CST skips that test). */
+static void test_v1_validation(void **state)
+{
+	(void)state;
+	struct cst_config *cfg = load_text(".yaml", "schemaVersion: 1.0.0\n"
+						    "fileExistenceTests:\n"
+						    "  - {name: a, path: '', shouldExist: false}\n"
+						    "  - {name: b}\n"
+						    "commandTests:\n"
+						    "  - {name: c, command: ['']}\n");
+	assert_string_equal(cfg->file_existence_tests[0].path.s, "");
+	assert_string_equal(cfg->file_existence_tests[1].path.s, "");
+	assert_string_equal(cfg->command_tests[0].command.s, "");
+	cst_config_free(cfg);
+
+	char *msg = fail_text(".yaml", "schemaVersion: 1.0.0\n"
+				       "fileContentTests: [{name: a, path: ''}]\n"
+				       "commandTests: [{name: c, command: []}, {name: d}]\n");
+	assert_string_equal(msg, ":2:36: file content test: 'path' must not be empty\n"
+				 ":3:35: command test: 'command' must not be empty\n"
+				 ":3:40: command test has no 'command'");
+	free(msg);
+}
+
 static void test_yml_extension_and_defaults(void **state)
 {
 	(void)state;
@@ -981,6 +1008,7 @@ int main(void)
 		cmocka_unit_test(test_v2_yaml_every_field),
 		cmocka_unit_test(test_v2_json_every_field),
 		cmocka_unit_test(test_v1_yaml_every_field),
+		cmocka_unit_test(test_v1_validation),
 		cmocka_unit_test(test_yml_extension_and_defaults),
 		cmocka_unit_test(test_anchors_and_merge),
 		cmocka_unit_test(test_invalid_fixtures),
