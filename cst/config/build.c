@@ -101,6 +101,18 @@ char *cfg_strdup(struct build_ctx *ctx, const char *s)
 	return copy;
 }
 
+char *cfg_memdup(struct build_ctx *ctx, const char *s, size_t len)
+{
+	char *copy = malloc(len + 1);
+	if (!copy) {
+		ctx->oom = true;
+		return NULL;
+	}
+	memcpy(copy, s, len);
+	copy[len] = '\0';
+	return copy;
+}
+
 void *cfg_calloc(struct build_ctx *ctx, size_t n, size_t size)
 {
 	void *p = calloc(n ? n : 1, size);
@@ -132,7 +144,7 @@ const struct cfg_node *cfg_lookup(const struct build_ctx *ctx, const struct cfg_
 	const struct cfg_node *found = NULL;
 	for (size_t i = 0; i < cfg_map_len(map); i++) {
 		const struct cfg_node *k = cfg_map_key(map, i);
-		if (k->kind != CFG_SCALAR)
+		if (k->kind != CFG_SCALAR || cfg_has_nul(k))
 			continue;
 		if (ctx->json ? cfg_json_key_matches(k->text, key) : !strcmp(k->text, key)) {
 			found = cfg_map_value(map, i);
@@ -165,13 +177,32 @@ static const struct field *find_field(const struct object_desc *desc, const char
 	return NULL;
 }
 
+/* A key as written, a NUL byte as \0 (a key holding one is no field's). */
+static const char *shown_key(const struct cfg_node *key, char *buf, size_t size)
+{
+	if (!cfg_has_nul(key))
+		return key->text;
+	size_t w = 0;
+	for (size_t i = 0; i < key->len && w + 3 < size; i++) {
+		if (key->text[i]) {
+			buf[w++] = key->text[i];
+		} else {
+			buf[w++] = '\\';
+			buf[w++] = '0';
+		}
+	}
+	buf[w] = '\0';
+	return buf;
+}
+
 static void unknown_key(struct build_ctx *ctx, const struct object_desc *desc, const struct cfg_node *key)
 {
-	char msg[512];
+	char msg[512], shown[128];
+	const char *name = shown_key(key, shown, sizeof(shown));
 	const char *ignored = ctx->json ? " (ignored)" : "";
 
-	if (find_field(desc, key->text, CFG_VALL & ~ctx->version, ctx->json)) {
-		snprintf(msg, sizeof(msg), "key '%s' is not part of schemaVersion %s%s", key->text, ctx->version_name,
+	if (!cfg_has_nul(key) && find_field(desc, key->text, CFG_VALL & ~ctx->version, ctx->json)) {
+		snprintf(msg, sizeof(msg), "key '%s' is not part of schemaVersion %s%s", name, ctx->version_name,
 			 ignored);
 	} else {
 		const char *names[64];
@@ -183,7 +214,8 @@ static void unknown_key(struct build_ctx *ctx, const struct object_desc *desc, c
 		/* `env` and `unboundEnv` were never CST's keys, though cst once
 		 * took them: name the key they were taken for. */
 		char plus_vars[80];
-		if (!best && snprintf(plus_vars, sizeof(plus_vars), "%sVars", key->text) < (int)sizeof(plus_vars)) {
+		if (!best && !cfg_has_nul(key) &&
+		    snprintf(plus_vars, sizeof(plus_vars), "%sVars", key->text) < (int)sizeof(plus_vars)) {
 			const struct field *f = find_field(desc, plus_vars, ctx->version, ctx->json);
 			if (f)
 				best = f->name;
@@ -197,10 +229,10 @@ static void unknown_key(struct build_ctx *ctx, const struct object_desc *desc, c
 						best = desc->fields[j].name;
 		}
 		if (best)
-			snprintf(msg, sizeof(msg), "unknown key '%s' in %s%s; did you mean '%s'?", key->text,
+			snprintf(msg, sizeof(msg), "unknown key '%s' in %s%s; did you mean '%s'?", name,
 				 desc->what, ignored, best);
 		else
-			snprintf(msg, sizeof(msg), "unknown key '%s' in %s%s", key->text, desc->what, ignored);
+			snprintf(msg, sizeof(msg), "unknown key '%s' in %s%s", name, desc->what, ignored);
 	}
 	/* CST's JSON decoder ignores unknown keys, so JSON files only warn. */
 	if (ctx->json)
@@ -257,7 +289,8 @@ void cfg_object(struct build_ctx *ctx, const struct cfg_node *map, const struct 
 			const struct cfg_node *first = NULL;
 			for (size_t j = 0; j < i && !first; j++) {
 				const struct cfg_node *k = cfg_map_key(map, j);
-				if (k->kind == CFG_SCALAR && !is_merge_key(k, false) && !strcmp(k->text, key->text))
+				if (k->kind == CFG_SCALAR && !is_merge_key(k, false) && k->len == key->len &&
+				    !memcmp(k->text, key->text, k->len))
 					first = k;
 			}
 			if (first) {
@@ -266,7 +299,8 @@ void cfg_object(struct build_ctx *ctx, const struct cfg_node *map, const struct 
 				continue;
 			}
 		}
-		const struct field *f = find_field(desc, key->text, ctx->version, ctx->json);
+		/* A key with a NUL byte names no field. */
+		const struct field *f = cfg_has_nul(key) ? NULL : find_field(desc, key->text, ctx->version, ctx->json);
 		if (!f) {
 			unknown_key(ctx, desc, key);
 			continue;

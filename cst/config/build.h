@@ -91,6 +91,8 @@ void cfg_error(struct build_ctx *ctx, struct cst_loc loc, const char *fmt, ...) 
 int cfg_finish(struct build_ctx *ctx, struct cst_error *err);
 void cfg_warning(struct build_ctx *ctx, struct cst_loc loc, const char *fmt, ...) CST_PRINTF(3, 4);
 char *cfg_strdup(struct build_ctx *ctx, const char *s);
+/* A NUL-terminated copy of s[0..len), which may hold NUL bytes. */
+char *cfg_memdup(struct build_ctx *ctx, const char *s, size_t len);
 /* calloc that records an allocation failure in ctx. */
 void *cfg_calloc(struct build_ctx *ctx, size_t n, size_t size);
 

@@ -10,6 +10,7 @@ void cfg_str_release(struct cst_str *s)
 {
 	free(s->s);
 	s->s = NULL;
+	s->len = 0;
 }
 
 void cfg_strv_release(struct cst_strv *v)
@@ -40,6 +41,7 @@ void cfg_kv_release(void *obj)
 	free(kv->value);
 	cst_regex_free(kv->re);
 	kv->key = kv->value = NULL;
+	kv->key_len = kv->value_len = 0;
 	kv->re = NULL;
 }
 

@@ -72,7 +72,7 @@ static void set_exec_by(struct build_ctx *ctx, const struct field *f, const stru
 	enum cst_exec_by *e = FIELD_PTR(obj, f->off, enum cst_exec_by);
 	if (cfg_is_null(v))
 		return;
-	if (cfg_is_text(ctx, v))
+	if (cfg_is_text(ctx, v) && !cfg_has_nul(v))
 		for (size_t i = 0; i < 4; i++)
 			if (!strcmp(v->text, names[i])) {
 				*e = values[i];
@@ -91,8 +91,22 @@ static void set_permissions(struct build_ctx *ctx, const struct field *f, const 
 	cfg_set_str(ctx, f, key, v, obj);
 	struct cst_str *perm = FIELD_PTR(obj, f->off, struct cst_str);
 	/* "" is what CST treats as "not checked". */
-	if (!perm->s || !*perm->s)
+	if (!perm->s || !perm->len)
 		return;
+	/* No mode holds a NUL byte: such a string fails its test in CST.  The
+	 * check compares C strings, so store the NUL written out (\x00),
+	 * which no mode string can equal either. */
+	if (cst_str_has_nul(perm->s, perm->len)) {
+		struct cst_buf b;
+		cst_buf_init(&b, 0);
+		for (size_t i = 0; i < perm->len; i++)
+			if ((perm->s[i] ? cst_buf_append(&b, &perm->s[i], 1) : cst_buf_puts(&b, "\\x00")) < 0)
+				ctx->oom = true;
+		free(perm->s);
+		perm->s = cst_buf_detach(&b, &perm->len);
+		cfg_warning(ctx, v->loc, "permissions: a NUL byte is in no file mode; the test will fail");
+		return;
+	}
 	/* ls first: its lrwxrwxrwx is a link, while Go would read an
 	 * "exclusive" file that no image holds. */
 	char go[16];
@@ -101,6 +115,7 @@ static void set_permissions(struct build_ctx *ctx, const struct field *f, const 
 		if (copy) {
 			free(perm->s);
 			perm->s = copy;
+			perm->len = strlen(copy);
 		}
 		return;
 	}
@@ -130,7 +145,8 @@ static void set_unbound(struct build_ctx *ctx, const struct field *f, const stru
 	if (kv.n && !(out->v = cfg_calloc(ctx, kv.n, sizeof(*out->v))))
 		kv.n = 0;
 	for (size_t i = 0; i < kv.n; i++) {
-		out->v[out->n++] = (struct cst_str){kv.v[i].key ? kv.v[i].key : cfg_strdup(ctx, ""), kv.v[i].loc};
+		out->v[out->n++] = (struct cst_str){kv.v[i].key ? kv.v[i].key : cfg_strdup(ctx, ""), kv.v[i].key_len,
+						    kv.v[i].loc};
 		kv.v[i].key = NULL;
 		cfg_kv_release(&kv.v[i]);
 	}
@@ -149,7 +165,7 @@ static void set_nothing(struct build_ctx *ctx, const struct field *f, const stru
 static void require(struct build_ctx *ctx, const struct cfg_node *map, const char *what, const char *key,
 		    const struct cst_str *s)
 {
-	if (s->s && *s->s)
+	if (s->s && s->len)
 		return;
 	if (!s->loc.line) {
 		cfg_error(ctx, map->loc, "%s has no '%s'", what, key);
@@ -169,16 +185,18 @@ static void require(struct build_ctx *ctx, const struct cfg_node *map, const cha
 static void check_env(struct build_ctx *ctx, const struct cfg_node *map, struct cst_kv *e, const char *what,
 		      bool value_required)
 {
-	if (!e->key || !*e->key) {
+	if (!e->key || !e->key_len) {
 		const struct cfg_node *k = map->kind == CFG_MAP ? cfg_lookup(ctx, map, "key") : NULL;
 		cfg_error(ctx, k ? k->loc : map->loc, "%s with an empty key", what);
 	}
-	if (value_required && (!e->value || !*e->value)) {
+	if (value_required && (!e->value || !e->value_len)) {
 		const struct cfg_node *v = map->kind == CFG_MAP ? cfg_lookup(ctx, map, "value") : NULL;
 		cfg_error(ctx, v ? v->loc : map->loc, "%s with an empty value", what);
 	}
-	if (!e->value)
+	if (!e->value) {
 		e->value = cfg_strdup(ctx, "");
+		e->value_len = 0;
+	}
 }
 
 static void check_regex(struct build_ctx *ctx, const struct cfg_node *map, struct cst_kv *e)
@@ -188,7 +206,7 @@ static void check_regex(struct build_ctx *ctx, const struct cfg_node *map, struc
 	if (!e->is_regex || !e->value)
 		return;
 	struct cst_error err = CST_ERROR_INIT;
-	e->re = cst_regex_compile(e->value, &err);
+	e->re = cst_regex_compilen(e->value, e->value_len, &err);
 	if (!e->re) {
 		const struct cfg_node *v = map->kind == CFG_MAP ? cfg_lookup(ctx, map, "value") : NULL;
 		if (err.code == CST_E_NOMEM)
@@ -326,8 +344,10 @@ static void run_options_init(void *obj, struct cst_loc loc)
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
 static const struct field env_fields[] = {
-	FIELD("key", cfg_set_cstr, struct cst_kv, key, CFG_VALL),
-	FIELD("value", cfg_set_cstr, struct cst_kv, value, CFG_VALL),
+	{.name = "key", .set = cfg_set_cstr, .off = offsetof(struct cst_kv, key),
+	 .off2 = offsetof(struct cst_kv, key_len), .versions = CFG_VALL},
+	{.name = "value", .set = cfg_set_cstr, .off = offsetof(struct cst_kv, value),
+	 .off2 = offsetof(struct cst_kv, value_len), .versions = CFG_VALL},
 	FIELD("isRegex", cfg_set_bool, struct cst_kv, is_regex, CFG_VALL),
 };
 
@@ -394,7 +414,8 @@ static const struct field file_content_fields[] = {
 
 static const struct object_desc file_content_desc = {"file content test", file_content_fields,
 						     COUNT(file_content_fields), sizeof(struct cst_file_content_test),
-						     file_content_init, file_content_check, cfg_file_content_test_release};
+						     file_content_init, file_content_check,
+						     cfg_file_content_test_release};
 
 static const struct field license_fields[] = {
 	FIELD("debian", cfg_set_bool, struct cst_license_test, debian, CFG_VALL),
@@ -402,7 +423,8 @@ static const struct field license_fields[] = {
 };
 
 static const struct object_desc license_desc = {"license test", license_fields, COUNT(license_fields),
-						sizeof(struct cst_license_test), license_init, NULL, cfg_license_test_release};
+						sizeof(struct cst_license_test), license_init, NULL,
+						cfg_license_test_release};
 
 #define MT struct cst_metadata_test
 static const struct field metadata_fields[] = {
@@ -484,9 +506,9 @@ void cfg_build(struct build_ctx *ctx, const struct cfg_doc *doc, struct cst_conf
 		cfg_error(ctx, sv ? sv->loc : root->loc, "missing schemaVersion (\"2.0.0\" or \"1.0.0\")");
 		return;
 	}
-	if (cfg_is_text(ctx, sv) && !strcmp(sv->text, "2.0.0")) {
+	if (cfg_is_text(ctx, sv) && !cfg_has_nul(sv) && !strcmp(sv->text, "2.0.0")) {
 		ctx->version = CFG_V2;
-	} else if (cfg_is_text(ctx, sv) && !strcmp(sv->text, "1.0.0")) {
+	} else if (cfg_is_text(ctx, sv) && !cfg_has_nul(sv) && !strcmp(sv->text, "1.0.0")) {
 		ctx->version = CFG_V1;
 	} else {
 		cfg_error(ctx, sv->loc, "unsupported schemaVersion %s (expected \"2.0.0\" or \"1.0.0\")",

@@ -218,17 +218,20 @@ void cfg_set_str(struct build_ctx *ctx, const struct field *f, const struct cfg_
 		return;
 	}
 	cfg_str_release(s);
-	s->s = cfg_strdup(ctx, v->text);
+	s->s = cfg_memdup(ctx, v->text, v->len);
+	s->len = v->len;
 }
 
 void cfg_set_cstr(struct build_ctx *ctx, const struct field *f, const struct cfg_node *key,
 		  const struct cfg_node *v, void *obj)
 {
 	char **s = FIELD_PTR(obj, f->off, char *);
+	size_t *len = FIELD_PTR(obj, f->off2, size_t);
 	if (cfg_is_null(v)) {
 		if (!ctx->json) {
 			free(*s);
 			*s = NULL;
+			*len = 0;
 		}
 		return;
 	}
@@ -237,7 +240,8 @@ void cfg_set_cstr(struct build_ctx *ctx, const struct field *f, const struct cfg
 		return;
 	}
 	free(*s);
-	*s = cfg_strdup(ctx, v->text);
+	*s = cfg_memdup(ctx, v->text, v->len);
+	*len = v->len;
 }
 
 void cfg_set_bool(struct build_ctx *ctx, const struct field *f, const struct cfg_node *key,
@@ -316,14 +320,16 @@ void cfg_fill_strv(struct build_ctx *ctx, const char *key, const struct cfg_node
 	for (size_t i = 0; i < v->n; i++) {
 		const struct cfg_node *item = v->items[i];
 		const char *text = "";
+		size_t len = 0;
 		if (!cfg_is_null(item)) {
 			if (!cfg_is_text(ctx, item)) {
 				cfg_type_error(ctx, key, item, "a string in the list");
 				continue;
 			}
 			text = item->text;
+			len = item->len;
 		}
-		out->v[out->n++] = (struct cst_str){cfg_strdup(ctx, text), item->loc};
+		out->v[out->n++] = (struct cst_str){cfg_memdup(ctx, text, len), len, item->loc};
 	}
 }
 
@@ -362,7 +368,7 @@ void cfg_set_patterns(struct build_ctx *ctx, const struct field *f, const struct
 		if (!strs.v[i].s)
 			continue;
 		struct cst_error e = CST_ERROR_INIT;
-		struct cst_regex *re = cst_regex_compile(strs.v[i].s, &e);
+		struct cst_regex *re = cst_regex_compilen(strs.v[i].s, strs.v[i].len, &e);
 		if (!re) {
 			if (e.code == CST_E_NOMEM)
 				ctx->oom = true;
@@ -372,7 +378,7 @@ void cfg_set_patterns(struct build_ctx *ctx, const struct field *f, const struct
 			free(strs.v[i].s);
 			continue;
 		}
-		pv->v[pv->n++] = (struct cst_pattern){strs.v[i].s, re, strs.v[i].loc};
+		pv->v[pv->n++] = (struct cst_pattern){strs.v[i].s, strs.v[i].len, re, strs.v[i].loc};
 	}
 	free(strs.v);
 }
@@ -429,7 +435,8 @@ static void fill_entries(struct build_ctx *ctx, const struct object_desc *desc, 
 			 const struct cfg_node *v, char **arr, size_t *count)
 {
 	if (!cfg_is_null(v) && v->kind != CFG_SEQ) {
-		cfg_type_error(ctx, key, v, desc->size == sizeof(struct cst_kv) ? "a list of {key, value} maps" : "a list");
+		cfg_type_error(ctx, key, v,
+			       desc->size == sizeof(struct cst_kv) ? "a list of {key, value} maps" : "a list");
 		return;
 	}
 	if (cfg_is_null(v) || !ctx->json || v->n == 0)

@@ -11,7 +11,7 @@
 		  const struct cfg_node *v, void *obj)
 
 SETTER(cfg_set_str);     /* struct cst_str; null leaves it absent */
-SETTER(cfg_set_cstr);    /* char * */
+SETTER(cfg_set_cstr);    /* char * at off, its length at off2 */
 SETTER(cfg_set_bool);    /* bool */
 SETTER(cfg_set_int);     /* int */
 SETTER(cfg_set_timeout); /* double, seconds >= 0 */

@@ -802,6 +802,58 @@ static void test_empty_env_keys_and_values(void **state)
 	free(msg);
 }
 
+/* Strings hold NUL bytes as Go's do (CST v1.15.0 carried each into the
+ * regex, the engine's request or the comparison: a path with one names
+ * no file, an env value with one is refused by the runtime). */
+static void test_nul_bytes_are_kept(void **state)
+{
+	(void)state;
+	struct cst_config *cfg = load_text(".yaml", "schemaVersion: 2.0.0\n"
+						    "globalEnvVars: [{key: G, value: \"g\\0h\"}]\n"
+						    "commandTests:\n"
+						    "  - name: \"a\\0b\"\n"
+						    "    command: \"tr\\0ue\"\n"
+						    "    args: [\"x\\0y\", \"\\0\"]\n"
+						    "    envVars: [{key: A, value: \"x\\0y\"}]\n"
+						    "    expectedOutput: [\"a\\0b\"]\n"
+						    "fileExistenceTests:\n"
+						    "  - {name: p, path: \"/bin\\0x\", permissions: \"drwxr-xr-x\\0\"}\n");
+	assert_int_equal(cfg->global_env.v[0].value_len, 3);
+	const struct cst_command_test *c = &cfg->command_tests[0];
+	assert_int_equal(c->name.len, 3);
+	assert_memory_equal(c->command.s, "tr\0ue", 6);
+	assert_int_equal(c->command.len, 5);
+	assert_int_equal(c->args.v[0].len, 3);
+	assert_int_equal(c->args.v[1].len, 1);
+	assert_true(cst_str_has_nul(c->args.v[1].s, c->args.v[1].len));
+	assert_int_equal(c->env.v[0].value_len, 3);
+	/* The regex holds the NUL: it matches a\0b, not a. */
+	assert_int_equal(c->expected_output.v[0].len, 3);
+	struct cst_error e = CST_ERROR_INIT;
+	assert_int_equal(cst_regex_match(c->expected_output.v[0].re, "a\0b", 3, &e), 1);
+	assert_int_equal(cst_regex_match(c->expected_output.v[0].re, "ab", 2, &e), 0);
+	const struct cst_file_existence_test *f = &cfg->file_existence_tests[0];
+	assert_int_equal(f->path.len, 6);
+	/* No mode holds a NUL: the stored string can equal none. */
+	assert_string_equal(f->permissions.s, "drwxr-xr-x\\x00");
+	cst_config_free(cfg);
+
+	cfg = load_text(".json", "{\"schemaVersion\": \"2.0.0\", \"commandTests\": "
+				 "[{\"name\": \"a\", \"command\": \"x\\u0000y\"}]}");
+	assert_int_equal(cfg->command_tests[0].command.len, 3);
+	cst_config_free(cfg);
+
+	/* A key or keyword with a NUL is no key or keyword. */
+	char *msg = fail_text(".yaml", "schemaVersion: \"2.0.0\\0\"\n");
+	assert_string_equal(msg, ":1:16: unsupported schemaVersion '2.0.0' (expected \"2.0.0\" or \"1.0.0\")");
+	free(msg);
+	msg = fail_text(".yaml", "schemaVersion: 2.0.0\nfileExistenceTests:\n"
+				 "  - {name: a, path: /a, \"uid\\0\": 1, isExecutableBy: \"any\\0\"}\n");
+	assert_string_equal(msg, ":3:25: unknown key 'uid\\0' in file existence test; did you mean 'uid'?\n"
+				 ":3:53: isExecutableBy: expected one of any, owner, group, other, got 'any'");
+	free(msg);
+}
+
 static void test_json_surrogates_fall_back_to_jansson(void **state)
 {
 	(void)state;
@@ -1018,6 +1070,7 @@ int main(void)
 		cmocka_unit_test(test_bad_extension_and_missing_file),
 		cmocka_unit_test(test_absent_null_and_empty),
 		cmocka_unit_test(test_scalars),
+		cmocka_unit_test(test_nul_bytes_are_kept),
 		cmocka_unit_test(test_json_surrogates_fall_back_to_jansson),
 		cmocka_unit_test(test_yaml_scalars_as_cst_reads_them),
 		cmocka_unit_test(test_json_as_encoding_json_reads_it),
