@@ -48,7 +48,6 @@ static void set_command_list(struct build_ctx *ctx, const struct field *f, const
 		return; /* the wrong type, reported */
 	cfg_str_release(&t->command);
 	cfg_strv_release(&t->args);
-	t->command.loc = v->loc;
 	if (!all.present)
 		return;
 	if (all.n == 0) {
@@ -142,12 +141,13 @@ static void set_unbound(struct build_ctx *ctx, const struct field *f, const stru
 	cfg_strv_release(out);
 	out->loc = v->loc;
 	out->present = kv.present;
-	if (kv.n && !(out->v = cfg_calloc(ctx, kv.n, sizeof(*out->v))))
-		kv.n = 0;
+	out->v = kv.n ? cfg_calloc(ctx, kv.n, sizeof(*out->v)) : NULL;
 	for (size_t i = 0; i < kv.n; i++) {
-		out->v[out->n++] = (struct cst_str){kv.v[i].key ? kv.v[i].key : cfg_strdup(ctx, ""), kv.v[i].key_len,
-						    kv.v[i].loc};
-		kv.v[i].key = NULL;
+		if (out->v) {
+			out->v[out->n++] = (struct cst_str){kv.v[i].key ? kv.v[i].key : cfg_strdup(ctx, ""),
+							    kv.v[i].key_len, kv.v[i].loc};
+			kv.v[i].key = NULL;
+		}
 		cfg_kv_release(&kv.v[i]);
 	}
 	free(kv.v);
