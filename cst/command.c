@@ -42,6 +42,14 @@ void cst_command_job_release(struct cst_command_job *job)
 	cst_env_release(&job->env);
 	free_vecs(job->setup, job->n_setup);
 	free_vecs(job->teardown, job->n_teardown);
+	free(job->argv_len);
+	for (size_t i = 0; job->setup_len && i < job->n_setup; i++)
+		free(job->setup_len[i]);
+	free(job->setup_len);
+	for (size_t i = 0; i < job->n_env_nul; i++)
+		free(job->env_nul[i]);
+	free(job->env_nul);
+	free(job->env_nul_len);
 	memset(job, 0, sizeof(*job));
 }
 
@@ -65,11 +73,19 @@ bool cst_config_is_v1(const struct cst_config *cfg)
 	return cfg->schema_version && strcmp(cfg->schema_version, "1.0.0") == 0;
 }
 
+static bool kv_has_nul(const struct cst_kv *kv)
+{
+	return cst_str_has_nul(kv->key, kv->key_len) || cst_str_has_nul(kv->value, kv->value_len);
+}
+
 /* Sets each of kv's variables in dst, its value expanded against base
- * (NULL: as given). */
+ * (NULL: as given).  A variable holding a NUL byte is left to
+ * add_env_nul(). */
 static int set_all(struct cst_env_list *dst, const struct cst_kvv *kv, const struct cst_env_list *base)
 {
 	for (size_t i = 0; i < kv->n; i++) {
+		if (kv_has_nul(&kv->v[i]))
+			continue;
 		const char *v = kv->v[i].value ? kv->v[i].value : "";
 		char *x = base ? cst_expand(v, base) : strdup(v);
 		int rc = x && kv->v[i].key ? cst_env_set(dst, kv->v[i].key, x) : (x ? 0 : -1);
@@ -88,29 +104,72 @@ int cst_command_globals(const struct cst_config *cfg, const struct cst_env_list 
 	return set_all(ret, &cfg->global_env, image);
 }
 
+/* The strings of a command vector, expanded against xenv (NULL: as
+ * given), with their lengths in *ret_len: they may hold NUL bytes. */
 static char **copy_vec(const struct cst_str *first, const struct cst_strv *rest, const struct cst_env_list *xenv,
-		       size_t *ret_n)
+		       size_t *ret_n, size_t **ret_len)
 {
 	size_t n = (first ? 1 : 0) + rest->n;
 	char **v = calloc(n + 1, sizeof(*v));
-	if (!v)
-		return NULL;
-	size_t k = 0;
-	if (first && !(v[k++] = xenv ? cst_expand(first->s ? first->s : "", xenv) : strdup(first->s ? first->s : "")))
+	size_t *lens = calloc(n + 1, sizeof(*lens));
+	if (!v || !lens)
 		goto oom;
-	for (size_t i = 0; i < rest->n; i++) {
-		const char *s = rest->v[i].s ? rest->v[i].s : "";
-		if (!(v[k++] = xenv ? cst_expand(s, xenv) : strdup(s)))
+	for (size_t k = 0; k < n; k++) {
+		const struct cst_str *s = first ? (k == 0 ? first : &rest->v[k - 1]) : &rest->v[k];
+		if (!(v[k] = cst_expandn(s->s ? s->s : "", s->s ? s->len : 0, xenv, &lens[k])))
 			goto oom;
 	}
 	if (ret_n)
 		*ret_n = n;
+	*ret_len = lens;
 	return v;
 oom:
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; v && i < n; i++)
 		free(v[i]);
 	free(v);
+	free(lens);
 	return NULL;
+}
+
+/* A variable holding a NUL byte, KEY=VALUE, sent as given after the rest:
+ * the engine refuses it, as it refuses CST's. */
+static int add_env_nul(struct cst_command_job *job, const struct cst_kv *kv)
+{
+	size_t n = job->n_env_nul;
+	char **v = realloc(job->env_nul, (n + 1) * sizeof(*v));
+	if (!v)
+		return -1;
+	job->env_nul = v;
+	size_t *lens = realloc(job->env_nul_len, (n + 1) * sizeof(*lens));
+	if (!lens)
+		return -1;
+	job->env_nul_len = lens;
+	size_t klen = kv->key ? kv->key_len : 0, vlen = kv->value ? kv->value_len : 0;
+	char *e = malloc(klen + vlen + 2);
+	if (!e)
+		return -1;
+	memcpy(e, kv->key ? kv->key : "", klen);
+	e[klen] = '=';
+	memcpy(e + klen + 1, kv->value ? kv->value : "", vlen);
+	e[klen + 1 + vlen] = '\0';
+	v[n] = e;
+	lens[n] = klen + 1 + vlen;
+	job->n_env_nul++;
+	return 0;
+}
+
+/* The variables holding a NUL byte that CST would hand the engine: the
+ * globals (1.0.0: only with setup) and the test's own. */
+static int add_all_env_nul(struct cst_command_job *job, const struct cst_config *cfg, const struct cst_command_test *t)
+{
+	bool globals = !cst_config_is_v1(cfg) || t->n_setup > 0;
+	for (size_t i = 0; globals && i < cfg->global_env.n; i++)
+		if (kv_has_nul(&cfg->global_env.v[i]) && add_env_nul(job, &cfg->global_env.v[i]) < 0)
+			return -1;
+	for (size_t i = 0; i < t->env.n; i++)
+		if (kv_has_nul(&t->env.v[i]) && add_env_nul(job, &t->env.v[i]) < 0)
+			return -1;
+	return 0;
 }
 
 int cst_command_job_init(struct cst_command_job *job, const struct cst_config *cfg, const struct cst_command_test *t,
@@ -149,18 +208,26 @@ int cst_command_job_init(struct cst_command_job *job, const struct cst_config *c
 		goto out;
 	}
 
-	if (!(job->argv = copy_vec(&t->command, &t->args, &committed, &job->argc)))
+	if (add_all_env_nul(job, cfg, t) < 0)
 		goto out;
-	if (t->n_setup && !(job->setup = calloc(t->n_setup, sizeof(*job->setup))))
+
+	if (!(job->argv = copy_vec(&t->command, &t->args, &committed, &job->argc, &job->argv_len)))
+		goto out;
+	if (t->n_setup && (!(job->setup = calloc(t->n_setup, sizeof(*job->setup))) ||
+			   !(job->setup_len = calloc(t->n_setup, sizeof(*job->setup_len)))))
 		goto out;
 	for (size_t i = 0; i < t->n_setup; i++, job->n_setup++)
-		if (!(job->setup[i] = copy_vec(NULL, &t->setup[i], NULL, NULL)))
+		if (!(job->setup[i] = copy_vec(NULL, &t->setup[i], NULL, NULL, &job->setup_len[i])))
 			goto out;
 	if (t->n_teardown && !(job->teardown = calloc(t->n_teardown, sizeof(*job->teardown))))
 		goto out;
-	for (size_t i = 0; i < t->n_teardown; i++, job->n_teardown++)
-		if (!(job->teardown[i] = copy_vec(NULL, &t->teardown[i], NULL, NULL)))
+	for (size_t i = 0; i < t->n_teardown; i++, job->n_teardown++) {
+		size_t *lens = NULL;
+		job->teardown[i] = copy_vec(NULL, &t->teardown[i], NULL, NULL, &lens);
+		free(lens); /* never run by the docker driver */
+		if (!job->teardown[i])
 			goto out;
+	}
 	rc = 0;
 out:
 	cst_env_release(&committed);

@@ -152,3 +152,25 @@ oom:
 	cst_buf_release(&b);
 	return NULL;
 }
+
+/* A NUL byte ends no name and starts none, so each NUL-free run expands on
+ * its own and the runs are joined again with their NUL bytes. */
+char *cst_expandn(const char *s, size_t len, const struct cst_env_list *env, size_t *ret_len)
+{
+	struct cst_buf b = CST_BUF_INIT;
+	for (size_t i = 0; i <= len;) {
+		char *part = cst_expand(s + i, env);
+		if (!part || cst_buf_puts(&b, part) < 0) {
+			free(part);
+			cst_buf_release(&b);
+			return NULL;
+		}
+		free(part);
+		i += strlen(s + i) + 1;
+		if (i <= len && cst_buf_append(&b, "", 1) < 0) {
+			cst_buf_release(&b);
+			return NULL;
+		}
+	}
+	return cst_buf_detach(&b, ret_len);
+}

@@ -32,13 +32,18 @@ struct cst_regex {
 
 struct cst_regex *cst_regex_compile(const char *pattern, struct cst_error *err)
 {
+	return cst_regex_compilen(pattern, strlen(pattern), err);
+}
+
+struct cst_regex *cst_regex_compilen(const char *pattern, size_t len, struct cst_error *err)
+{
 	int errcode = 0;
 	PCRE2_SIZE erroff = 0;
 	/* RE2 as CST uses it: no multiline, no dotall, `$` only at the very end,
 	 * UTF but no UCP so \d \w \s \b stay ASCII, and invalid UTF-8 in the
 	 * subject is matched byte-wise instead of rejected. */
 	uint32_t flags = PCRE2_DOLLAR_ENDONLY | PCRE2_UTF | PCRE2_MATCH_INVALID_UTF;
-	pcre2_code *code = pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED, flags, &errcode, &erroff, NULL);
+	pcre2_code *code = pcre2_compile((PCRE2_SPTR)pattern, len, flags, &errcode, &erroff, NULL);
 	if (!code) {
 		PCRE2_UCHAR msg[256];
 		if (pcre2_get_error_message(errcode, msg, sizeof(msg)) < 0)
@@ -49,7 +54,11 @@ struct cst_regex *cst_regex_compile(const char *pattern, struct cst_error *err)
 	}
 	struct cst_regex *re = calloc(1, sizeof(*re));
 	pcre2_match_context *mctx = pcre2_match_context_create(NULL);
-	char *copy = strdup(pattern);
+	char *copy = malloc(len + 1);
+	if (copy) {
+		memcpy(copy, pattern, len);
+		copy[len] = '\0';
+	}
 	if (!re || !mctx || !copy) {
 		free(re);
 		free(copy);

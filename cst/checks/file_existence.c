@@ -47,8 +47,11 @@ int cst_check_file_existence(const struct cst_check_ctx *ctx, const struct cst_f
 
 	struct cst_fs_info info;
 	struct cst_error err = CST_ERROR_INIT;
-	/* The final component is not followed: a symlink is tested as itself. */
-	int found = cst_fs_lookup(ctx->fs, path, false, &info, NULL, &err);
+	/* The final component is not followed: a symlink is tested as itself.
+	 * An empty path (1.0.0 lets one through) or one with a NUL byte names
+	 * nothing, as the engine tells CST. */
+	bool named = *path && !cst_str_has_nul(t->path.s, t->path.len);
+	int found = named ? cst_fs_lookup(ctx->fs, path, false, &info, NULL, &err) : 0;
 	int rc = 0;
 	if (found < 0) {
 		rc = cst_result_fail(r, "Error examining file in container: %s", err.msg ? err.msg : "lookup failed");

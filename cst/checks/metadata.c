@@ -36,12 +36,19 @@ static char *go_strv(const struct cst_strv *sv)
 	return s;
 }
 
+/* A config string (which may hold NUL bytes, as Go's do) equal to an
+ * image's, which holds none. */
+static bool same(const char *have, const char *want, size_t want_len)
+{
+	return strlen(have) == want_len && memcmp(have, want, want_len) == 0;
+}
+
 static bool strv_equal(const struct cst_strv *want, char **have, size_t n)
 {
 	if (want->n != n)
 		return false;
 	for (size_t i = 0; i < n; i++)
-		if (strcmp(want->v[i].s, have[i]) != 0)
+		if (!same(have[i], want->v[i].s, want->v[i].len))
 			return false;
 	return true;
 }
@@ -58,10 +65,10 @@ static int check_list(struct cst_result *r, const char *what, const struct cst_s
 	return rc;
 }
 
-static const char *label_get(const struct cst_image_meta *m, const char *key)
+static const char *label_get(const struct cst_image_meta *m, const char *key, size_t key_len)
 {
 	for (size_t i = 0; i < m->n_labels; i++)
-		if (strcmp(m->label_keys[i], key) == 0)
+		if (same(m->label_keys[i], key, key_len))
 			return m->label_values[i];
 	return NULL;
 }
@@ -84,7 +91,7 @@ static int check_kv(struct cst_result *r, const struct cst_kv *kv, const char *h
 		}
 		ok = m == 1;
 	} else {
-		ok = strcmp(kv->value, have) == 0;
+		ok = same(have, kv->value, kv->value_len);
 	}
 	if (ok)
 		return 0;
@@ -93,8 +100,11 @@ static int check_kv(struct cst_result *r, const struct cst_kv *kv, const char *h
 
 /* "8080" names a port whatever its protocol (as CST compares numbers only);
  * "53/udp" names that protocol only, where CST could never match it. */
-static bool port_exposed(const struct cst_image_meta *m, const char *port)
+static bool port_exposed(const struct cst_image_meta *m, const struct cst_str *want)
 {
+	const char *port = want->s;
+	if (cst_str_has_nul(want->s, want->len))
+		return false;
 	bool has_proto = strchr(port, '/') != NULL;
 	size_t pl = strlen(port);
 	for (size_t i = 0; i < m->n_exposed_ports; i++) {
@@ -109,10 +119,10 @@ static bool port_exposed(const struct cst_image_meta *m, const char *port)
 	return false;
 }
 
-static bool in_list(char **v, size_t n, const char *s)
+static bool in_list(char **v, size_t n, const struct cst_str *s)
 {
 	for (size_t i = 0; i < n; i++)
-		if (strcmp(v[i], s) == 0)
+		if (same(v[i], s->s, s->len))
 			return true;
 	return false;
 }
@@ -124,45 +134,45 @@ int cst_check_metadata(const struct cst_check_ctx *ctx, const struct cst_metadat
 		return -1;
 	for (size_t i = 0; i < t->env.n; i++) {
 		const struct cst_kv *kv = &t->env.v[i];
-		const char *have = cst_env_get(&m->env, kv->key, strlen(kv->key));
+		const char *have = cst_env_get(&m->env, kv->key, kv->key_len);
 		if (check_kv(r, kv, have, false) < 0)
 			return -1;
 	}
 	for (size_t i = 0; i < t->unbound_env_vars.n; i++) {
 		const char *key = t->unbound_env_vars.v[i].s;
-		if (cst_env_get(&m->env, key, strlen(key)) &&
+		if (cst_env_get(&m->env, key, t->unbound_env_vars.v[i].len) &&
 		    cst_result_fail(r, "env var %s should not be set in image env", key) < 0)
 			return -1;
 	}
 	for (size_t i = 0; i < t->labels.n; i++) {
 		const struct cst_kv *kv = &t->labels.v[i];
-		if (check_kv(r, kv, label_get(m, kv->key), true) < 0)
+		if (check_kv(r, kv, label_get(m, kv->key, kv->key_len), true) < 0)
 			return -1;
 	}
 	if (check_list(r, "Cmd", &t->cmd, m->has_cmd, m->cmd, m->n_cmd) < 0 ||
 	    check_list(r, "entrypoint", &t->entrypoint, m->has_entrypoint, m->entrypoint, m->n_entrypoint) < 0)
 		return -1;
-	if (t->workdir.s && t->workdir.s[0] && strcmp(t->workdir.s, m->workdir ? m->workdir : "") != 0 &&
+	if (t->workdir.s && t->workdir.len && !same(m->workdir ? m->workdir : "", t->workdir.s, t->workdir.len) &&
 	    cst_result_fail(r, "Image workdir %s does not match config workdir: %s", m->workdir ? m->workdir : "",
 			    t->workdir.s) < 0)
 		return -1;
-	if (t->user.s && strcmp(t->user.s, m->user ? m->user : "") != 0 &&
+	if (t->user.s && !same(m->user ? m->user : "", t->user.s, t->user.len) &&
 	    cst_result_fail(r, "Image user %s does not match config user: %s", m->user ? m->user : "", t->user.s) < 0)
 		return -1;
 	for (size_t i = 0; i < t->exposed_ports.n; i++)
-		if (!port_exposed(m, t->exposed_ports.v[i].s) &&
+		if (!port_exposed(m, &t->exposed_ports.v[i]) &&
 		    cst_result_fail(r, "Port %s not found in config", t->exposed_ports.v[i].s) < 0)
 			return -1;
 	for (size_t i = 0; i < t->unexposed_ports.n; i++)
-		if (port_exposed(m, t->unexposed_ports.v[i].s) &&
+		if (port_exposed(m, &t->unexposed_ports.v[i]) &&
 		    cst_result_fail(r, "Port %s should not be exposed in config", t->unexposed_ports.v[i].s) < 0)
 			return -1;
 	for (size_t i = 0; i < t->volumes.n; i++)
-		if (!in_list(m->volumes, m->n_volumes, t->volumes.v[i].s) &&
+		if (!in_list(m->volumes, m->n_volumes, &t->volumes.v[i]) &&
 		    cst_result_fail(r, "Volume %s not found in config", t->volumes.v[i].s) < 0)
 			return -1;
 	for (size_t i = 0; i < t->unmounted_volumes.n; i++)
-		if (in_list(m->volumes, m->n_volumes, t->unmounted_volumes.v[i].s) &&
+		if (in_list(m->volumes, m->n_volumes, &t->unmounted_volumes.v[i]) &&
 		    cst_result_fail(r, "Volume %s should not be mounted in config", t->unmounted_volumes.v[i].s) < 0)
 			return -1;
 	return 0;

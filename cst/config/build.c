@@ -1,5 +1,6 @@
 #include "build.h"
 
+#include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -100,6 +101,18 @@ char *cfg_strdup(struct build_ctx *ctx, const char *s)
 	return copy;
 }
 
+char *cfg_memdup(struct build_ctx *ctx, const char *s, size_t len)
+{
+	char *copy = malloc(len + 1);
+	if (!copy) {
+		ctx->oom = true;
+		return NULL;
+	}
+	memcpy(copy, s, len);
+	copy[len] = '\0';
+	return copy;
+}
+
 void *cfg_calloc(struct build_ctx *ctx, size_t n, size_t size)
 {
 	void *p = calloc(n ? n : 1, size);
@@ -108,155 +121,118 @@ void *cfg_calloc(struct build_ctx *ctx, size_t n, size_t size)
 	return p;
 }
 
-const struct cfg_node *cfg_lookup(const struct cfg_node *map, const char *key)
+bool cfg_json_key_matches(const char *key, const char *name)
 {
-	for (size_t i = 0; i < cfg_map_len(map); i++) {
-		const struct cfg_node *k = cfg_map_key(map, i);
-		if (k->kind == CFG_SCALAR && !strcmp(k->text, key))
-			return cfg_map_value(map, i);
+	const unsigned char *k = (const unsigned char *)key;
+	for (const char *n = name; *n; n++) {
+		char c = (char)tolower((unsigned char)*n);
+		if (tolower(*k) == c) {
+			k++;
+		} else if (c == 's' && k[0] == 0xc5 && k[1] == 0xbf) {
+			k += 2; /* U+017F LATIN SMALL LETTER LONG S */
+		} else if (c == 'k' && k[0] == 0xe2 && k[1] == 0x84 && k[2] == 0xaa) {
+			k += 3; /* U+212A KELVIN SIGN */
+		} else {
+			return false;
+		}
 	}
-	return NULL;
+	return *k == '\0';
 }
 
-struct pair {
-	const struct cfg_node *key;
-	const struct cfg_node *value;
-};
-
-struct pairs {
-	struct pair *v;
-	size_t n;
-	size_t cap;
-};
+const struct cfg_node *cfg_lookup(const struct build_ctx *ctx, const struct cfg_node *map, const char *key)
+{
+	const struct cfg_node *found = NULL;
+	for (size_t i = 0; i < cfg_map_len(map); i++) {
+		const struct cfg_node *k = cfg_map_key(map, i);
+		if (k->kind != CFG_SCALAR || cfg_has_nul(k))
+			continue;
+		if (ctx->json ? cfg_json_key_matches(k->text, key) : !strcmp(k->text, key)) {
+			found = cfg_map_value(map, i);
+			if (!ctx->json)
+				break;
+		}
+	}
+	return found;
+}
 
 static bool is_merge_key(const struct cfg_node *key, bool json)
 {
 	return !json && key->kind == CFG_SCALAR && key->plain && !strcmp(key->text, "<<");
 }
 
-static const struct pair *find_pair(const struct pairs *p, const char *name)
+static bool field_in_format(const struct field *f, bool json)
 {
-	for (size_t i = 0; i < p->n; i++)
-		if (!strcmp(p->v[i].key->text, name))
-			return &p->v[i];
+	return !f->formats || (f->formats & (json ? CFG_IN_JSON : CFG_IN_YAML));
+}
+
+static const struct field *find_field(const struct object_desc *desc, const char *name, unsigned versions, bool json)
+{
+	for (size_t i = 0; i < desc->n_fields; i++) {
+		const struct field *f = &desc->fields[i];
+		if (!(f->versions & versions) || !field_in_format(f, json))
+			continue;
+		if (json ? cfg_json_key_matches(name, f->name) : !strcmp(f->name, name))
+			return f;
+	}
 	return NULL;
 }
 
-static void push_pair(struct build_ctx *ctx, struct pairs *p, const struct cfg_node *key,
-		      const struct cfg_node *value)
+/* A key as written, a NUL byte as \0 (a key holding one is no field's). */
+static const char *shown_key(const struct cfg_node *key, char *buf, size_t size)
 {
-	if (p->n == p->cap) {
-		size_t cap = p->cap ? p->cap * 2 : 16;
-		struct pair *v = realloc(p->v, cap * sizeof(*v));
-		if (!v) {
-			ctx->oom = true;
-			return;
+	if (!cfg_has_nul(key))
+		return key->text;
+	size_t w = 0;
+	for (size_t i = 0; i < key->len && w + 3 < size; i++) {
+		if (key->text[i]) {
+			buf[w++] = key->text[i];
+		} else {
+			buf[w++] = '\\';
+			buf[w++] = '0';
 		}
-		p->v = v;
-		p->cap = cap;
 	}
-	p->v[p->n++] = (struct pair){key, value};
-}
-
-static void merge_from(struct build_ctx *ctx, struct pairs *p, const struct cfg_node *src);
-
-/* YAML merge keys (`<<: *base`), as CST's YAML library applies them: keys
- * written in the map win over merged ones, and earlier sources win over
- * later ones. */
-static void merge_map(struct build_ctx *ctx, struct pairs *p, const struct cfg_node *map)
-{
-	if (p->n + cfg_map_len(map) > CFG_MAX_KEYS) {
-		cfg_error(ctx, map->loc, "<<: merging more than %d keys", CFG_MAX_KEYS);
-		return;
-	}
-	for (size_t i = 0; i < cfg_map_len(map); i++) {
-		const struct cfg_node *k = cfg_map_key(map, i);
-		if (k->kind == CFG_SCALAR && !is_merge_key(k, false) && !find_pair(p, k->text))
-			push_pair(ctx, p, k, cfg_map_value(map, i));
-	}
-	for (size_t i = 0; i < cfg_map_len(map); i++)
-		if (is_merge_key(cfg_map_key(map, i), false))
-			merge_from(ctx, p, cfg_map_value(map, i));
-}
-
-static void merge_from(struct build_ctx *ctx, struct pairs *p, const struct cfg_node *src)
-{
-	if (src->kind == CFG_MAP) {
-		merge_map(ctx, p, src);
-		return;
-	}
-	if (src->kind == CFG_SEQ) {
-		for (size_t i = 0; i < src->n; i++) {
-			if (src->items[i]->kind == CFG_MAP)
-				merge_map(ctx, p, src->items[i]);
-			else
-				cfg_error(ctx, src->items[i]->loc, "<<: expected a map to merge, got %s",
-					    cfg_describe(src->items[i], ctx->json));
-		}
-		return;
-	}
-	cfg_error(ctx, src->loc, "<<: expected a map or a list of maps to merge, got %s",
-		    cfg_describe(src, ctx->json));
-}
-
-/* The map's own keys in order, each reported once if repeated, then the
- * keys merged in. */
-static void collect_pairs(struct build_ctx *ctx, const struct cfg_node *map, struct pairs *p)
-{
-	bool has_merge = false;
-	for (size_t i = 0; i < cfg_map_len(map); i++) {
-		const struct cfg_node *k = cfg_map_key(map, i);
-		if (k->kind != CFG_SCALAR) {
-			cfg_error(ctx, k->loc, "a key must be a string, got %s", cfg_describe(k, ctx->json));
-			continue;
-		}
-		if (is_merge_key(k, ctx->json)) {
-			has_merge = true;
-			continue;
-		}
-		const struct pair *first = find_pair(p, k->text);
-		if (first) {
-			cfg_error(ctx, k->loc, "duplicate key '%s' (first given at line %d, column %d)", k->text,
-				    first->key->loc.line, first->key->loc.col);
-			continue;
-		}
-		push_pair(ctx, p, k, cfg_map_value(map, i));
-	}
-	if (!has_merge)
-		return;
-	for (size_t i = 0; i < cfg_map_len(map); i++)
-		if (is_merge_key(cfg_map_key(map, i), ctx->json))
-			merge_from(ctx, p, cfg_map_value(map, i));
-}
-
-static const struct field *find_field(const struct object_desc *desc, const char *name, unsigned versions)
-{
-	for (size_t i = 0; i < desc->n_fields; i++)
-		if ((desc->fields[i].versions & versions) && !strcmp(desc->fields[i].name, name))
-			return &desc->fields[i];
-	return NULL;
+	buf[w] = '\0';
+	return buf;
 }
 
 static void unknown_key(struct build_ctx *ctx, const struct object_desc *desc, const struct cfg_node *key)
 {
-	char msg[512];
+	char msg[512], shown[128];
+	const char *name = shown_key(key, shown, sizeof(shown));
 	const char *ignored = ctx->json ? " (ignored)" : "";
 
-	if (find_field(desc, key->text, CFG_VALL & ~ctx->version)) {
-		snprintf(msg, sizeof(msg), "key '%s' is not part of schemaVersion %s%s", key->text, ctx->version_name,
+	if (!cfg_has_nul(key) && find_field(desc, key->text, CFG_VALL & ~ctx->version, ctx->json)) {
+		snprintf(msg, sizeof(msg), "key '%s' is not part of schemaVersion %s%s", name, ctx->version_name,
 			 ignored);
 	} else {
 		const char *names[64];
 		size_t n = 0;
 		for (size_t i = 0; i < desc->n_fields && n < 64; i++)
-			if ((desc->fields[i].versions & ctx->version) && !desc->fields[i].alias_of)
+			if ((desc->fields[i].versions & ctx->version) && field_in_format(&desc->fields[i], ctx->json))
 				names[n++] = desc->fields[i].name;
 		const char *best = cfg_suggest(key->text, names, n);
+		/* `env` and `unboundEnv` were never CST's keys, though cst once
+		 * took them: name the key they were taken for. */
+		char plus_vars[80];
+		if (!best && !cfg_has_nul(key) &&
+		    snprintf(plus_vars, sizeof(plus_vars), "%sVars", key->text) < (int)sizeof(plus_vars)) {
+			const struct field *f = find_field(desc, plus_vars, ctx->version, ctx->json);
+			if (f)
+				best = f->name;
+		}
+		/* A Go field name the other format knows (TTY): its YAML key. */
+		for (size_t i = 0; i < desc->n_fields && !best && !ctx->json; i++) {
+			const struct field *f = &desc->fields[i];
+			if (f->formats == CFG_IN_JSON && cfg_json_key_matches(key->text, f->name))
+				for (size_t j = 0; j < desc->n_fields && !best; j++)
+					if (desc->fields[j].off == f->off && field_in_format(&desc->fields[j], false))
+						best = desc->fields[j].name;
+		}
 		if (best)
-			snprintf(msg, sizeof(msg), "unknown key '%s' in %s%s; did you mean '%s'?", key->text,
+			snprintf(msg, sizeof(msg), "unknown key '%s' in %s%s; did you mean '%s'?", name,
 				 desc->what, ignored, best);
 		else
-			snprintf(msg, sizeof(msg), "unknown key '%s' in %s%s", key->text, desc->what, ignored);
+			snprintf(msg, sizeof(msg), "unknown key '%s' in %s%s", name, desc->what, ignored);
 	}
 	/* CST's JSON decoder ignores unknown keys, so JSON files only warn. */
 	if (ctx->json)
@@ -265,37 +241,70 @@ static void unknown_key(struct build_ctx *ctx, const struct object_desc *desc, c
 		cfg_error(ctx, key->loc, "%s", msg);
 }
 
+static void merge_from(struct build_ctx *ctx, const struct cfg_node *src, const struct object_desc *desc, void *obj)
+{
+	if (src->kind == CFG_MAP) {
+		cfg_object(ctx, src, desc, obj);
+		return;
+	}
+	if (src->kind != CFG_SEQ) {
+		cfg_error(ctx, src->loc, "<<: expected a map or a list of maps to merge, got %s",
+			  cfg_describe(src, ctx->json));
+		return;
+	}
+	for (size_t i = 0; i < src->n; i++)
+		if (src->items[i]->kind != CFG_MAP) {
+			cfg_error(ctx, src->items[i]->loc, "<<: expected a map to merge, got %s",
+				  cfg_describe(src->items[i], ctx->json));
+			return;
+		}
+	/* Later maps first, so that earlier ones win. */
+	for (size_t i = src->n; i-- > 0;)
+		cfg_object(ctx, src->items[i], desc, obj);
+}
+
+/* Keys apply in file order, each value over what an earlier one set: a
+ * merge key (`<<: *base`) sets its map's keys where it stands, so keys
+ * written after it win over the merged ones and keys before it lose, as in
+ * CST's YAML library.  Only a YAML map's own keys can be duplicates. */
 void cfg_object(struct build_ctx *ctx, const struct cfg_node *map, const struct object_desc *desc, void *obj)
 {
-	if (cfg_map_len(map) > CFG_MAX_KEYS) {
+	size_t n = cfg_map_len(map);
+	if (n > CFG_MAX_KEYS) {
 		cfg_error(ctx, map->loc, "%s: more than %d keys", desc->what, CFG_MAX_KEYS);
 		return;
 	}
-	struct pairs p = {0};
-	collect_pairs(ctx, map, &p);
-
-	/* An older spelling and its current name set the same member: giving
-	 * both is a duplicate too. */
-	const struct cfg_node *seen[64] = {0};
-	for (size_t i = 0; i < p.n; i++) {
-		const struct cfg_node *key = p.v[i].key;
-		const struct field *f = find_field(desc, key->text, ctx->version);
+	for (size_t i = 0; i < n; i++) {
+		const struct cfg_node *key = cfg_map_key(map, i);
+		const struct cfg_node *value = cfg_map_value(map, i);
+		if (key->kind != CFG_SCALAR) {
+			cfg_error(ctx, key->loc, "a key must be a string, got %s", cfg_describe(key, ctx->json));
+			continue;
+		}
+		if (is_merge_key(key, ctx->json)) {
+			merge_from(ctx, value, desc, obj);
+			continue;
+		}
+		if (!ctx->json) {
+			const struct cfg_node *first = NULL;
+			for (size_t j = 0; j < i && !first; j++) {
+				const struct cfg_node *k = cfg_map_key(map, j);
+				if (k->kind == CFG_SCALAR && !is_merge_key(k, false) && k->len == key->len &&
+				    !memcmp(k->text, key->text, k->len))
+					first = k;
+			}
+			if (first) {
+				cfg_error(ctx, key->loc, "duplicate key '%s' (first given at line %d, column %d)",
+					  key->text, first->loc.line, first->loc.col);
+				continue;
+			}
+		}
+		/* A key with a NUL byte names no field. */
+		const struct field *f = cfg_has_nul(key) ? NULL : find_field(desc, key->text, ctx->version, ctx->json);
 		if (!f) {
 			unknown_key(ctx, desc, key);
 			continue;
 		}
-		const char *canonical = f->alias_of ? f->alias_of : f->name;
-		const struct field *cf = find_field(desc, canonical, ctx->version);
-		size_t slot = (size_t)((cf ? cf : f) - desc->fields);
-		if (slot < 64) {
-			if (seen[slot]) {
-				cfg_error(ctx, key->loc, "duplicate key '%s' (same as '%s' at line %d, column %d)",
-					    key->text, seen[slot]->text, seen[slot]->loc.line, seen[slot]->loc.col);
-				continue;
-			}
-			seen[slot] = key;
-		}
-		f->set(ctx, f, key, p.v[i].value, obj);
+		f->set(ctx, f, key, value, obj);
 	}
-	free(p.v);
 }

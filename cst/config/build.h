@@ -3,11 +3,14 @@
  * Each config object (a command test, the metadata test...) is described
  * by a const table of its keys: name, setter, offset into the struct, and
  * the schema versions that know it.  One walker (cfg_object) handles what
- * every object shares: duplicate keys, unknown keys with a "did you mean",
- * keys of the other schema version, YAML merge keys.  Setters convert one
- * value and report located problems; an object's `check` validates what
- * needs the whole object (a missing name).  Problems are collected, never
- * fatal, so one run reports every error in the file.
+ * every object shares, the way CST's decoders do: in YAML (gopkg.in/yaml.v2,
+ * strict) keys match exactly, a duplicate or unknown key is an error and
+ * merge keys apply in file order; in JSON (encoding/json) keys match the Go
+ * field names ignoring case, a later duplicate wins and unknown keys are
+ * ignored (with a warning).  Setters convert one value, release what an
+ * earlier key set, and report located problems; an object's `check`
+ * validates what needs the whole object (a missing name).  Problems are
+ * collected, never fatal, so one run reports every error in the file.
  */
 #ifndef CST_CONFIG_BUILD_H
 #define CST_CONFIG_BUILD_H
@@ -61,8 +64,13 @@ struct field {
 	size_t off2;                    /* element count, for setters that fill an array */
 	unsigned versions;
 	const struct object_desc *desc; /* element type, for object setters */
-	const char *alias_of;           /* an older spelling of that key: not suggested */
+	unsigned formats;               /* CFG_IN_YAML, CFG_IN_JSON; 0: both */
 };
+
+/* A key only one format knows: CST's JSON decoder matches Go field names,
+ * which differ from the YAML tags in one place (TTY, YAML's allocateTty). */
+#define CFG_IN_YAML 1u
+#define CFG_IN_JSON 2u
 
 struct object_desc {
 	const char *what; /* "fileExistenceTests entry", for messages */
@@ -71,6 +79,7 @@ struct object_desc {
 	size_t size;
 	void (*init)(void *obj, struct cst_loc loc);
 	void (*check)(struct build_ctx *ctx, const struct cfg_node *map, void *obj);
+	void (*release)(void *obj);
 };
 
 #define FIELD_PTR(obj, off, type) ((type *)(void *)((char *)(obj) + (off)))
@@ -82,13 +91,19 @@ void cfg_error(struct build_ctx *ctx, struct cst_loc loc, const char *fmt, ...) 
 int cfg_finish(struct build_ctx *ctx, struct cst_error *err);
 void cfg_warning(struct build_ctx *ctx, struct cst_loc loc, const char *fmt, ...) CST_PRINTF(3, 4);
 char *cfg_strdup(struct build_ctx *ctx, const char *s);
+/* A NUL-terminated copy of s[0..len), which may hold NUL bytes. */
+char *cfg_memdup(struct build_ctx *ctx, const char *s, size_t len);
 /* calloc that records an allocation failure in ctx. */
 void *cfg_calloc(struct build_ctx *ctx, size_t n, size_t size);
 
 /* Walks the keys of map into obj (map must be a CFG_MAP). */
 void cfg_object(struct build_ctx *ctx, const struct cfg_node *map, const struct object_desc *desc, void *obj);
-/* Finds a key among map's own keys; NULL when absent. */
-const struct cfg_node *cfg_lookup(const struct cfg_node *map, const char *key);
+/* Finds a key among map's own keys as the format matches keys (JSON: the
+ * last one equal ignoring case); NULL when absent. */
+const struct cfg_node *cfg_lookup(const struct build_ctx *ctx, const struct cfg_node *map, const char *key);
+/* Whether a JSON key names the Go field `name` as encoding/json matches
+ * them: ASCII case ignored, and U+017F and U+212A equal to s and k. */
+bool cfg_json_key_matches(const char *key, const char *name);
 
 /* The closest of `n` candidate names to `name` by edit distance (ignoring
  * case), or NULL when none is close enough to be a likely typo. */
@@ -96,6 +111,25 @@ const char *cfg_suggest(const char *name, const char *const *candidates, size_t 
 
 /* Whether s is a string Go's os.FileMode.String() can produce. */
 bool cfg_valid_filemode(const char *s);
+/* The Go FileMode string for s written in ls notation (-rwsr-xr-x,
+ * drwxrwxrwt, lrwxrwxrwx, crw-rw-rw-...) into buf; false when s is not ls
+ * notation or already reads the same in both. */
+bool cfg_ls_to_go_mode(const char *s, char buf[16]);
+
+/* Release helpers (release.c): each frees and resets one member. */
+void cfg_str_release(struct cst_str *s);
+void cfg_strv_release(struct cst_strv *v);
+void cfg_patternv_release(struct cst_patternv *v);
+void cfg_kv_release(void *obj);
+void cfg_kvv_release(struct cst_kvv *v);
+void cfg_commands_release(struct cst_strv **cmds, size_t *n);
+void cfg_command_test_release(void *obj);
+void cfg_file_existence_test_release(void *obj);
+void cfg_file_content_test_release(void *obj);
+void cfg_license_test_release(void *obj);
+void cfg_metadata_release(void *obj);
+void cfg_run_options_release(void *obj);
+void cfg_objects_release(char **arr, size_t *n, size_t size, void (*release)(void *));
 
 /* Fills cfg from doc's root; errors are collected in ctx. */
 void cfg_build(struct build_ctx *ctx, const struct cfg_doc *doc, struct cst_config *cfg);

@@ -66,6 +66,7 @@ static struct cfg_node *from_json(struct cfg_doc *doc, const json_t *v, struct c
 		node->plain = plain;
 		if (!(node->text = cfg_doc_strndup(doc, text, len)))
 			return NULL;
+		node->len = len;
 		return node;
 	}
 	if (kind == CFG_SEQ) {
@@ -85,6 +86,7 @@ static struct cfg_node *from_json(struct cfg_doc *doc, const json_t *v, struct c
 		struct cfg_node *k = cfg_node_new(doc, CFG_SCALAR, loc);
 		if (!k || !(k->text = cfg_doc_strndup(doc, key, strlen(key))) || cfg_node_push(node, k) < 0)
 			return NULL;
+		k->len = strlen(key);
 		struct cfg_node *child = from_json(doc, item, loc);
 		if (!child || cfg_node_push(node, child) < 0)
 			return NULL;
@@ -98,7 +100,9 @@ int cfg_read_json(const char *file, const char *text, size_t len, struct cfg_doc
 	json_error_t jerr;
 	/* Duplicate keys are left to the builder, which reports every one of
 	 * them with its location instead of the first alone. */
-	json_t *root = json_loadb(text, len, JSON_DECODE_ANY, &jerr);
+	/* \u0000 is a string's NUL byte, as for Go; integers past 64 bits are
+	 * numbers all the same (an int field refuses them, as Go's does). */
+	json_t *root = json_loadb(text, len, JSON_DECODE_ANY | JSON_ALLOW_NUL | JSON_DECODE_INT_AS_REAL, &jerr);
 	if (!root) {
 		int line = jerr.line > 0 ? jerr.line : 1;
 		int col = jerr.column > 0 ? jerr.column : 1;

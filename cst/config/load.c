@@ -132,115 +132,21 @@ int cst_config_load(const char *path, struct cst_config **ret, char **ret_warnin
 	return 0;
 }
 
-static void str_release(struct cst_str *s)
-{
-	free(s->s);
-	s->s = NULL;
-}
-
-static void strv_release(struct cst_strv *v)
-{
-	for (size_t i = 0; i < v->n; i++)
-		free(v->v[i].s);
-	free(v->v);
-	v->v = NULL;
-	v->n = 0;
-}
-
-static void patternv_release(struct cst_patternv *v)
-{
-	for (size_t i = 0; i < v->n; i++) {
-		free(v->v[i].src);
-		cst_regex_free(v->v[i].re);
-	}
-	free(v->v);
-	v->v = NULL;
-	v->n = 0;
-}
-
-static void kvv_release(struct cst_kvv *v)
-{
-	for (size_t i = 0; i < v->n; i++) {
-		free(v->v[i].key);
-		free(v->v[i].value);
-		cst_regex_free(v->v[i].re);
-	}
-	free(v->v);
-	v->v = NULL;
-	v->n = 0;
-}
-
-static void commands_release(struct cst_strv *cmds, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		strv_release(&cmds[i]);
-	free(cmds);
-}
-
-static void command_test_release(struct cst_command_test *t)
-{
-	str_release(&t->name);
-	str_release(&t->command);
-	strv_release(&t->args);
-	commands_release(t->setup, t->n_setup);
-	commands_release(t->teardown, t->n_teardown);
-	kvv_release(&t->env);
-	patternv_release(&t->expected_output);
-	patternv_release(&t->excluded_output);
-	patternv_release(&t->expected_error);
-	patternv_release(&t->excluded_error);
-}
-
-static void metadata_release(struct cst_metadata_test *m)
-{
-	kvv_release(&m->env);
-	strv_release(&m->unbound_env_vars);
-	kvv_release(&m->labels);
-	strv_release(&m->entrypoint);
-	strv_release(&m->cmd);
-	strv_release(&m->exposed_ports);
-	strv_release(&m->unexposed_ports);
-	strv_release(&m->volumes);
-	strv_release(&m->unmounted_volumes);
-	str_release(&m->workdir);
-	str_release(&m->user);
-}
-
-static void run_options_release(struct cst_run_options *o)
-{
-	str_release(&o->user);
-	str_release(&o->env_file);
-	strv_release(&o->env_vars);
-	strv_release(&o->capabilities);
-	strv_release(&o->bind_mounts);
-}
-
 void cst_config_free(struct cst_config *cfg)
 {
 	if (!cfg)
 		return;
-	kvv_release(&cfg->global_env);
-	run_options_release(&cfg->run_opts);
-	for (size_t i = 0; i < cfg->n_command_tests; i++)
-		command_test_release(&cfg->command_tests[i]);
-	free(cfg->command_tests);
-	for (size_t i = 0; i < cfg->n_file_existence_tests; i++) {
-		str_release(&cfg->file_existence_tests[i].name);
-		str_release(&cfg->file_existence_tests[i].path);
-		str_release(&cfg->file_existence_tests[i].permissions);
-	}
-	free(cfg->file_existence_tests);
-	for (size_t i = 0; i < cfg->n_file_content_tests; i++) {
-		str_release(&cfg->file_content_tests[i].name);
-		str_release(&cfg->file_content_tests[i].path);
-		patternv_release(&cfg->file_content_tests[i].expected_contents);
-		patternv_release(&cfg->file_content_tests[i].excluded_contents);
-	}
-	free(cfg->file_content_tests);
-	for (size_t i = 0; i < cfg->n_license_tests; i++)
-		strv_release(&cfg->license_tests[i].files);
-	free(cfg->license_tests);
-	metadata_release(&cfg->metadata);
+	cfg_kvv_release(&cfg->global_env);
+	cfg_run_options_release(&cfg->run_opts);
+	cfg_objects_release((char **)&cfg->command_tests, &cfg->n_command_tests, sizeof(*cfg->command_tests),
+			    cfg_command_test_release);
+	cfg_objects_release((char **)&cfg->file_existence_tests, &cfg->n_file_existence_tests,
+			    sizeof(*cfg->file_existence_tests), cfg_file_existence_test_release);
+	cfg_objects_release((char **)&cfg->file_content_tests, &cfg->n_file_content_tests,
+			    sizeof(*cfg->file_content_tests), cfg_file_content_test_release);
+	cfg_objects_release((char **)&cfg->license_tests, &cfg->n_license_tests, sizeof(*cfg->license_tests),
+			    cfg_license_test_release);
+	cfg_metadata_release(&cfg->metadata);
 	free(cfg->schema_version);
 	free(cfg->path);
 	free(cfg);

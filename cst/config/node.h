@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <string.h>
 
 #include "cst/error.h"
 #include "cst/index/arena.h"
@@ -28,6 +29,7 @@ struct cfg_node {
 	 * is true for an unquoted scalar, which alone can be null, a boolean or
 	 * a number. */
 	char *text;
+	size_t len; /* text's length: it may hold NUL bytes */
 	bool plain;
 	/* CFG_SEQ: items[0..n); CFG_MAP: key items[2i], value items[2i+1]. */
 	struct cfg_node **items;
@@ -72,6 +74,13 @@ static inline const struct cfg_node *cfg_map_key(const struct cfg_node *map, siz
 static inline const struct cfg_node *cfg_map_value(const struct cfg_node *map, size_t i)
 {
 	return map->items[2 * i + 1];
+}
+
+/* Whether a scalar's text holds a NUL byte: such text equals no key or
+ * keyword, which are C strings. */
+static inline bool cfg_has_nul(const struct cfg_node *node)
+{
+	return strlen(node->text) != node->len;
 }
 
 /* An unquoted ~, null, Null, NULL or nothing at all. */

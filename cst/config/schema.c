@@ -8,20 +8,18 @@
 
 #include "values.h"
 
+/* uid/gid: CST's default, -1, means not checked, so an explicit -1 does
+ * too; any other number, negative ones included, is compared. */
 static void set_uid(struct build_ctx *ctx, const struct field *f, const struct cfg_node *key,
 		    const struct cfg_node *v, void *obj)
 {
 	struct cst_file_existence_test *t = obj;
 	long long val;
-	if (!cfg_int_value(ctx, key, v, 0, INT64_MAX, &val))
+	if (cfg_int_value(ctx, key, v, &val) <= 0)
 		return;
-	if (!strcmp(f->name, "uid")) {
-		t->has_uid = true;
-		t->uid = val;
-	} else {
-		t->has_gid = true;
-		t->gid = val;
-	}
+	bool *has = f->off == offsetof(struct cst_file_existence_test, uid) ? &t->has_uid : &t->has_gid;
+	*has = val != -1;
+	*FIELD_PTR(obj, f->off, int64_t) = val;
 }
 
 static void set_command(struct build_ctx *ctx, const struct field *f, const struct cfg_node *key,
@@ -46,13 +44,15 @@ static void set_command_list(struct build_ctx *ctx, const struct field *f, const
 	struct cst_strv all = {0};
 	cfg_fill_strv(ctx, key->text, v, &all);
 	t->command.loc = v->loc;
-	if (!all.present) {
-		free(all.v);
+	if (!all.present && !cfg_is_null(v))
+		return; /* the wrong type, reported */
+	cfg_str_release(&t->command);
+	cfg_strv_release(&t->args);
+	if (!all.present)
 		return;
-	}
 	if (all.n == 0) {
-		t->command.s = cfg_strdup(ctx, "");
 		free(all.v);
+		t->command.s = cfg_strdup(ctx, "");
 		return;
 	}
 	t->command = all.v[0];
@@ -71,7 +71,7 @@ static void set_exec_by(struct build_ctx *ctx, const struct field *f, const stru
 	enum cst_exec_by *e = FIELD_PTR(obj, f->off, enum cst_exec_by);
 	if (cfg_is_null(v))
 		return;
-	if (cfg_is_text(ctx, v))
+	if (cfg_is_text(ctx, v) && !cfg_has_nul(v))
 		for (size_t i = 0; i < 4; i++)
 			if (!strcmp(v->text, names[i])) {
 				*e = values[i];
@@ -80,20 +80,54 @@ static void set_exec_by(struct build_ctx *ctx, const struct field *f, const stru
 	cfg_type_error(ctx, key->text, v, "one of any, owner, group, other");
 }
 
+/* CST compares Go's FileMode.String() with the string as given, so a
+ * string that is no mode at all just fails its test.  cst also takes the
+ * ls notation of a mode (-rwsr-xr-x for Go's urwxr-xr-x) and stores the Go
+ * form, which the check compares. */
 static void set_permissions(struct build_ctx *ctx, const struct field *f, const struct cfg_node *key,
 			    const struct cfg_node *v, void *obj)
 {
 	cfg_set_str(ctx, f, key, v, obj);
-	const char *s = FIELD_PTR(obj, f->off, struct cst_str)->s;
+	struct cst_str *perm = FIELD_PTR(obj, f->off, struct cst_str);
 	/* "" is what CST treats as "not checked". */
-	if (s && *s && !cfg_valid_filemode(s))
-		cfg_error(ctx, v->loc,
-			    "permissions: '%s' is not a Go file mode string (like -rw-r--r--, drwxr-xr-x, "
-			    "Lrwxrwxrwx or urwxr-xr-x)",
-			    s);
+	if (!perm->s || !perm->len)
+		return;
+	/* No mode holds a NUL byte: such a string fails its test in CST.  The
+	 * check compares C strings, so store the NUL written out (\x00),
+	 * which no mode string can equal either. */
+	if (cst_str_has_nul(perm->s, perm->len)) {
+		struct cst_buf b;
+		cst_buf_init(&b, 0);
+		for (size_t i = 0; i < perm->len; i++)
+			if ((perm->s[i] ? cst_buf_append(&b, &perm->s[i], 1) : cst_buf_puts(&b, "\\x00")) < 0)
+				ctx->oom = true;
+		free(perm->s);
+		perm->s = cst_buf_detach(&b, &perm->len);
+		cfg_warning(ctx, v->loc, "permissions: a NUL byte is in no file mode; the test will fail");
+		return;
+	}
+	/* ls first: its lrwxrwxrwx is a link, while Go would read an
+	 * "exclusive" file that no image holds. */
+	char go[16];
+	if (cfg_ls_to_go_mode(perm->s, go)) {
+		char *copy = cfg_strdup(ctx, go);
+		if (copy) {
+			free(perm->s);
+			perm->s = copy;
+			perm->len = strlen(copy);
+		}
+		return;
+	}
+	if (cfg_valid_filemode(perm->s))
+		return;
+	cfg_warning(ctx, v->loc,
+		    "permissions: '%s' is not a file mode (like -rw-r--r--, drwxr-xr-x or, as Go writes them, "
+		    "Lrwxrwxrwx, urwxr-xr-x); the test will fail",
+		    perm->s);
 }
 
-/* unboundEnvVars: entries are env var maps of which only the key counts. */
+/* unboundEnvVars: entries are env var maps of which only the key counts;
+ * CST checks nothing else about them. */
 static void set_unbound(struct build_ctx *ctx, const struct field *f, const struct cfg_node *key,
 			const struct cfg_node *v, void *obj)
 {
@@ -102,15 +136,19 @@ static void set_unbound(struct build_ctx *ctx, const struct field *f, const stru
 	struct field tmp = *f;
 	tmp.off = 0;
 	cfg_set_kvv(ctx, &tmp, key, v, &kv);
+	if (!kv.present && !cfg_is_null(v))
+		return; /* the wrong type, reported */
+	cfg_strv_release(out);
 	out->loc = v->loc;
 	out->present = kv.present;
-	if (kv.n && !(out->v = cfg_calloc(ctx, kv.n, sizeof(*out->v))))
-		kv.n = 0;
+	out->v = kv.n ? cfg_calloc(ctx, kv.n, sizeof(*out->v)) : NULL;
 	for (size_t i = 0; i < kv.n; i++) {
-		if (kv.v[i].key)
-			out->v[out->n++] = (struct cst_str){kv.v[i].key, kv.v[i].loc};
-		free(kv.v[i].value);
-		cst_regex_free(kv.v[i].re);
+		if (out->v) {
+			out->v[out->n++] = (struct cst_str){kv.v[i].key ? kv.v[i].key : cfg_strdup(ctx, ""),
+							    kv.v[i].key_len, kv.v[i].loc};
+			kv.v[i].key = NULL;
+		}
+		cfg_kv_release(&kv.v[i]);
 	}
 	free(kv.v);
 }
@@ -127,7 +165,7 @@ static void set_nothing(struct build_ctx *ctx, const struct field *f, const stru
 static void require(struct build_ctx *ctx, const struct cfg_node *map, const char *what, const char *key,
 		    const struct cst_str *s)
 {
-	if (s->s && *s->s)
+	if (s->s && s->len)
 		return;
 	if (!s->loc.line) {
 		cfg_error(ctx, map->loc, "%s has no '%s'", what, key);
@@ -135,28 +173,42 @@ static void require(struct build_ctx *ctx, const struct cfg_node *map, const cha
 	}
 	/* Given but unusable: null or "" is reported here, a value of the
 	 * wrong type was reported by its setter. */
-	const struct cfg_node *v = cfg_lookup(map, key);
+	const struct cfg_node *v = cfg_lookup(ctx, map, key);
 	if (s->s || !v || cfg_is_null(v))
 		cfg_error(ctx, s->loc, "%s: '%s' must not be empty", what, key);
 }
 
-static void check_env(struct build_ctx *ctx, const struct cfg_node *map, struct cst_kv *e, const char *what)
+/* CST refuses (as a failed test) a command test's env var with an empty
+ * key or value, and a metadata env var or label with an empty key.  A
+ * global one with an empty key makes the engine refuse every test; one
+ * with an empty value sets the variable to "". */
+static void check_env(struct build_ctx *ctx, const struct cfg_node *map, struct cst_kv *e, const char *what,
+		      bool value_required)
 {
-	const struct cfg_node *k = cfg_lookup(map, "key");
-	if (!e->key || !*e->key)
+	if (!e->key || !e->key_len) {
+		const struct cfg_node *k = map->kind == CFG_MAP ? cfg_lookup(ctx, map, "key") : NULL;
 		cfg_error(ctx, k ? k->loc : map->loc, "%s with an empty key", what);
-	if (!e->value)
+	}
+	if (value_required && (!e->value || !e->value_len)) {
+		const struct cfg_node *v = map->kind == CFG_MAP ? cfg_lookup(ctx, map, "value") : NULL;
+		cfg_error(ctx, v ? v->loc : map->loc, "%s with an empty value", what);
+	}
+	if (!e->value) {
 		e->value = cfg_strdup(ctx, "");
+		e->value_len = 0;
+	}
 }
 
 static void check_regex(struct build_ctx *ctx, const struct cfg_node *map, struct cst_kv *e)
 {
+	cst_regex_free(e->re);
+	e->re = NULL;
 	if (!e->is_regex || !e->value)
 		return;
 	struct cst_error err = CST_ERROR_INIT;
-	e->re = cst_regex_compile(e->value, &err);
+	e->re = cst_regex_compilen(e->value, e->value_len, &err);
 	if (!e->re) {
-		const struct cfg_node *v = cfg_lookup(map, "value");
+		const struct cfg_node *v = map->kind == CFG_MAP ? cfg_lookup(ctx, map, "value") : NULL;
 		if (err.code == CST_E_NOMEM)
 			ctx->oom = true;
 		else
@@ -165,20 +217,25 @@ static void check_regex(struct build_ctx *ctx, const struct cfg_node *map, struc
 	cst_error_clear(&err);
 }
 
-static void env_check(struct build_ctx *ctx, const struct cfg_node *map, void *obj)
+static void global_env_check(struct build_ctx *ctx, const struct cfg_node *map, void *obj)
 {
-	check_env(ctx, map, obj, "env var");
+	check_env(ctx, map, obj, "env var", false);
+}
+
+static void test_env_check(struct build_ctx *ctx, const struct cfg_node *map, void *obj)
+{
+	check_env(ctx, map, obj, "env var", true);
 }
 
 static void metadata_env_check(struct build_ctx *ctx, const struct cfg_node *map, void *obj)
 {
-	check_env(ctx, map, obj, "env var");
+	check_env(ctx, map, obj, "env var", false);
 	check_regex(ctx, map, obj);
 }
 
 static void label_check(struct build_ctx *ctx, const struct cfg_node *map, void *obj)
 {
-	check_env(ctx, map, obj, "label");
+	check_env(ctx, map, obj, "label", false);
 	check_regex(ctx, map, obj);
 }
 
@@ -186,6 +243,10 @@ static void command_check(struct build_ctx *ctx, const struct cfg_node *map, voi
 {
 	struct cst_command_test *t = obj;
 	require(ctx, map, "command test", "name", &t->name);
+	/* 1.0.0 refuses only an absent or empty list: CST runs [""] (and the
+	 * engine fails it). */
+	if (ctx->version == CFG_V1 && t->command.s && t->args.present)
+		return;
 	require(ctx, map, "command test", "command", &t->command);
 }
 
@@ -193,6 +254,13 @@ static void file_existence_check(struct build_ctx *ctx, const struct cfg_node *m
 {
 	struct cst_file_existence_test *t = obj;
 	require(ctx, map, "file existence test", "name", &t->name);
+	/* CST's 1.0.0 check of the path has no effect: it runs the test with
+	 * "", which exists nowhere. */
+	if (ctx->version == CFG_V1) {
+		if (!t->path.s)
+			t->path.s = cfg_strdup(ctx, "");
+		return;
+	}
 	require(ctx, map, "file existence test", "path", &t->path);
 }
 
@@ -276,17 +344,25 @@ static void run_options_init(void *obj, struct cst_loc loc)
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
 static const struct field env_fields[] = {
-	FIELD("key", cfg_set_cstr, struct cst_kv, key, CFG_VALL),
-	FIELD("value", cfg_set_cstr, struct cst_kv, value, CFG_VALL),
+	{.name = "key", .set = cfg_set_cstr, .off = offsetof(struct cst_kv, key),
+	 .off2 = offsetof(struct cst_kv, key_len), .versions = CFG_VALL},
+	{.name = "value", .set = cfg_set_cstr, .off = offsetof(struct cst_kv, value),
+	 .off2 = offsetof(struct cst_kv, value_len), .versions = CFG_VALL},
 	FIELD("isRegex", cfg_set_bool, struct cst_kv, is_regex, CFG_VALL),
 };
 
-static const struct object_desc env_desc = {"env var", env_fields, COUNT(env_fields), sizeof(struct cst_kv),
-					    NULL, env_check};
-static const struct object_desc metadata_env_desc = {"env var", env_fields, COUNT(env_fields),
-						     sizeof(struct cst_kv), NULL, metadata_env_check};
-static const struct object_desc label_desc = {"label", env_fields, COUNT(env_fields), sizeof(struct cst_kv), NULL,
-					      label_check};
+static void kv_init(void *obj, struct cst_loc loc)
+{
+	((struct cst_kv *)obj)->loc = loc;
+}
+
+#define ENV_DESC(what, check)                                                                                     \
+	{what, env_fields, COUNT(env_fields), sizeof(struct cst_kv), kv_init, check, cfg_kv_release}
+static const struct object_desc global_env_desc = ENV_DESC("env var", global_env_check);
+static const struct object_desc test_env_desc = ENV_DESC("env var", test_env_check);
+static const struct object_desc metadata_env_desc = ENV_DESC("env var", metadata_env_check);
+static const struct object_desc label_desc = ENV_DESC("label", label_check);
+static const struct object_desc unbound_env_desc = ENV_DESC("env var", NULL);
 
 #define CT struct cst_command_test
 static const struct field command_fields[] = {
@@ -296,7 +372,7 @@ static const struct field command_fields[] = {
 	FIELD("args", cfg_set_strv, CT, args, CFG_V2),
 	LIST("setup", cfg_set_commands, CT, setup, n_setup, CFG_VALL, NULL),
 	LIST("teardown", cfg_set_commands, CT, teardown, n_teardown, CFG_VALL, NULL),
-	{.name = "envVars", .set = cfg_set_kvv, .off = offsetof(CT, env), .versions = CFG_VALL, .desc = &env_desc},
+	{.name = "envVars", .set = cfg_set_kvv, .off = offsetof(CT, env), .versions = CFG_VALL, .desc = &test_env_desc},
 	FIELD("expectedOutput", cfg_set_patterns, CT, expected_output, CFG_VALL),
 	FIELD("excludedOutput", cfg_set_patterns, CT, excluded_output, CFG_VALL),
 	FIELD("expectedError", cfg_set_patterns, CT, expected_error, CFG_VALL),
@@ -307,7 +383,8 @@ static const struct field command_fields[] = {
 #undef CT
 
 static const struct object_desc command_desc = {"command test", command_fields, COUNT(command_fields),
-						sizeof(struct cst_command_test), command_init, command_check};
+						sizeof(struct cst_command_test), command_init, command_check,
+						cfg_command_test_release};
 
 #define FE struct cst_file_existence_test
 static const struct field file_existence_fields[] = {
@@ -323,7 +400,8 @@ static const struct field file_existence_fields[] = {
 
 static const struct object_desc file_existence_desc = {
 	"file existence test",	 file_existence_fields,	 COUNT(file_existence_fields),
-	sizeof(struct cst_file_existence_test), file_existence_init, file_existence_check};
+	sizeof(struct cst_file_existence_test), file_existence_init, file_existence_check,
+	cfg_file_existence_test_release};
 
 #define FC struct cst_file_content_test
 static const struct field file_content_fields[] = {
@@ -336,7 +414,8 @@ static const struct field file_content_fields[] = {
 
 static const struct object_desc file_content_desc = {"file content test", file_content_fields,
 						     COUNT(file_content_fields), sizeof(struct cst_file_content_test),
-						     file_content_init, file_content_check};
+						     file_content_init, file_content_check,
+						     cfg_file_content_test_release};
 
 static const struct field license_fields[] = {
 	FIELD("debian", cfg_set_bool, struct cst_license_test, debian, CFG_VALL),
@@ -344,21 +423,17 @@ static const struct field license_fields[] = {
 };
 
 static const struct object_desc license_desc = {"license test", license_fields, COUNT(license_fields),
-						sizeof(struct cst_license_test), license_init, NULL};
+						sizeof(struct cst_license_test), license_init, NULL,
+						cfg_license_test_release};
 
 #define MT struct cst_metadata_test
 static const struct field metadata_fields[] = {
 	{.name = "envVars", .set = cfg_set_kvv, .off = offsetof(MT, env), .versions = CFG_V2, .desc = &metadata_env_desc},
-	/* Older CST spellings (renamed to envVars/unboundEnvVars in 2022); the same members. */
-	{.name = "env", .set = cfg_set_kvv, .off = offsetof(MT, env), .versions = CFG_V2, .desc = &metadata_env_desc,
-	 .alias_of = "envVars"},
 	{.name = "unboundEnvVars", .set = set_unbound, .off = offsetof(MT, unbound_env_vars), .versions = CFG_V2,
-	 .desc = &env_desc},
-	{.name = "unboundEnv", .set = set_unbound, .off = offsetof(MT, unbound_env_vars), .versions = CFG_V2,
-	 .desc = &env_desc, .alias_of = "unboundEnvVars"},
+	 .desc = &unbound_env_desc},
 	{.name = "labels", .set = cfg_set_kvv, .off = offsetof(MT, labels), .versions = CFG_V2, .desc = &label_desc},
-	FIELD("entrypoint", cfg_set_strv, MT, entrypoint, CFG_V2),
-	FIELD("cmd", cfg_set_strv, MT, cmd, CFG_V2),
+	FIELD("entrypoint", cfg_set_strv_ptr, MT, entrypoint, CFG_V2),
+	FIELD("cmd", cfg_set_strv_ptr, MT, cmd, CFG_V2),
 	FIELD("exposedPorts", cfg_set_strv, MT, exposed_ports, CFG_V2),
 	FIELD("unexposedPorts", cfg_set_strv, MT, unexposed_ports, CFG_V2),
 	FIELD("volumes", cfg_set_strv, MT, volumes, CFG_V2),
@@ -369,13 +444,17 @@ static const struct field metadata_fields[] = {
 #undef MT
 
 static const struct object_desc metadata_desc = {"metadataTest", metadata_fields, COUNT(metadata_fields),
-						 sizeof(struct cst_metadata_test), metadata_init, metadata_check};
+						 sizeof(struct cst_metadata_test), metadata_init, metadata_check,
+						 cfg_metadata_release};
 
 #define RO struct cst_run_options
 static const struct field run_options_fields[] = {
 	FIELD("user", cfg_set_str, RO, user, CFG_V2),
 	FIELD("privileged", cfg_set_bool, RO, privileged, CFG_V2),
+	/* CST's JSON decoder knows only the Go name, TTY; cst takes both. */
 	FIELD("allocateTty", cfg_set_bool, RO, allocate_tty, CFG_V2),
+	{.name = "TTY", .set = cfg_set_bool, .off = offsetof(RO, allocate_tty), .versions = CFG_V2,
+	 .formats = CFG_IN_JSON},
 	FIELD("envFile", cfg_set_str, RO, env_file, CFG_V2),
 	FIELD("envVars", cfg_set_strv, RO, env_vars, CFG_V2),
 	FIELD("capabilities", cfg_set_strv, RO, capabilities, CFG_V2),
@@ -385,13 +464,13 @@ static const struct field run_options_fields[] = {
 
 static const struct object_desc run_options_desc = {"containerRunOptions", run_options_fields,
 						    COUNT(run_options_fields), sizeof(struct cst_run_options),
-						    run_options_init, run_options_check};
+						    run_options_init, run_options_check, cfg_run_options_release};
 
 #define CF struct cst_config
 static const struct field root_fields[] = {
 	{.name = "schemaVersion", .set = set_nothing, .versions = CFG_VALL},
 	{.name = "globalEnvVars", .set = cfg_set_kvv, .off = offsetof(CF, global_env), .versions = CFG_VALL,
-	 .desc = &env_desc},
+	 .desc = &global_env_desc},
 	LIST("commandTests", cfg_set_objects, CF, command_tests, n_command_tests, CFG_VALL, &command_desc),
 	LIST("fileExistenceTests", cfg_set_objects, CF, file_existence_tests, n_file_existence_tests, CFG_VALL,
 	     &file_existence_desc),
@@ -422,14 +501,14 @@ void cfg_build(struct build_ctx *ctx, const struct cfg_doc *doc, struct cst_conf
 	}
 	/* The version selects the tables, so it is read first; a file without
 	 * a usable one reports only that. */
-	const struct cfg_node *sv = cfg_lookup(root, "schemaVersion");
+	const struct cfg_node *sv = cfg_lookup(ctx, root, "schemaVersion");
 	if (!sv || cfg_is_null(sv)) {
 		cfg_error(ctx, sv ? sv->loc : root->loc, "missing schemaVersion (\"2.0.0\" or \"1.0.0\")");
 		return;
 	}
-	if (cfg_is_text(ctx, sv) && !strcmp(sv->text, "2.0.0")) {
+	if (cfg_is_text(ctx, sv) && !cfg_has_nul(sv) && !strcmp(sv->text, "2.0.0")) {
 		ctx->version = CFG_V2;
-	} else if (cfg_is_text(ctx, sv) && !strcmp(sv->text, "1.0.0")) {
+	} else if (cfg_is_text(ctx, sv) && !cfg_has_nul(sv) && !strcmp(sv->text, "1.0.0")) {
 		ctx->version = CFG_V1;
 	} else {
 		cfg_error(ctx, sv->loc, "unsupported schemaVersion %s (expected \"2.0.0\" or \"1.0.0\")",

@@ -151,12 +151,8 @@ static int on_scalar(struct yreader *r, const yaml_event_t *ev)
 	struct cfg_node *node = cfg_node_new(r->doc, CFG_SCALAR, mark_loc(r, ev->start_mark));
 	if (!node)
 		return nomem(r);
-	/* Strings are C strings from here on: a NUL would silently cut one
-	 * short (a path "/etc\0x" would test "/etc"). */
-	if (memchr(ev->data.scalar.value, '\0', ev->data.scalar.length))
-		return located(r, ev->start_mark,
-			       "a NUL character in a string is not supported (in a regex, write \\x00 instead)",
-			       NULL);
+	/* A NUL ("\0") is kept: CST's strings are Go's, and carry it on. */
+	node->len = ev->data.scalar.length;
 	node->text = cfg_doc_strndup(r->doc, (const char *)ev->data.scalar.value, ev->data.scalar.length);
 	if (!node->text)
 		return nomem(r);

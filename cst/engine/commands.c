@@ -33,11 +33,12 @@ static int64_t now_ns(void)
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-static json_t *strv_json(char *const *v, size_t n)
+/* lens: each string's length (it may hold NUL bytes); NULL: C strings. */
+static json_t *strv_json(char *const *v, const size_t *lens, size_t n)
 {
 	json_t *a = json_array();
 	for (size_t i = 0; a && i < n; i++)
-		if (json_array_append_new(a, json_string(v[i])) < 0) {
+		if (json_array_append_new(a, json_stringn(v[i], lens ? lens[i] : strlen(v[i]))) < 0) {
 			json_decref(a);
 			return NULL;
 		}
@@ -65,21 +66,27 @@ static size_t vec_len(char **v)
 
 /* The env a container of the job is created with (the engine puts the
  * image's own under it): image_env, and for the test's own container (not
- * a setup step's) the job's env over it. */
+ * a setup step's) the job's env over it; last, the entries that hold a NUL
+ * byte, for the engine to refuse. */
 static json_t *job_env(const struct cst_command_job *job, bool setup)
 {
 	struct cst_env_list env = {0};
 	json_t *ret = NULL;
 	if (cst_env_copy(&env, &job->image_env) == 0 && (setup || cst_env_copy(&env, &job->env) == 0))
-		ret = strv_json(env.v, env.n);
+		ret = strv_json(env.v, NULL, env.n);
 	cst_env_release(&env);
+	for (size_t i = 0; ret && i < job->n_env_nul; i++)
+		if (json_array_append_new(ret, json_stringn(job->env_nul[i], job->env_nul_len[i])) < 0) {
+			json_decref(ret);
+			ret = NULL;
+		}
 	return ret;
 }
 
 /* The create body for one container of the job; argv runs with the image's
  * entrypoint cleared. */
 static json_t *job_config(struct cst_docker *d, const struct cst_command_job *job, const char *image, char **argv,
-			  size_t argc, json_t *env, bool tty)
+			  const size_t *argv_len, size_t argc, json_t *env, bool tty)
 {
 	const struct cst_run_options *o = job->opts && job->opts->present ? job->opts : NULL;
 	json_t *c = json_object();
@@ -89,7 +96,7 @@ static json_t *job_config(struct cst_docker *d, const struct cst_command_job *jo
 	json_object_set_new(c, "HostConfig", hc);
 	if (json_object_set_new(c, "Image", json_string(image)) < 0 ||
 	    json_object_set_new(c, "Entrypoint", json_array()) < 0 ||
-	    json_object_set_new(c, "Cmd", strv_json(argv, argc)) < 0 || json_object_set(c, "Env", env) < 0 ||
+	    json_object_set_new(c, "Cmd", strv_json(argv, argv_len, argc)) < 0 || json_object_set(c, "Env", env) < 0 ||
 	    json_object_set_new(c, "AttachStdout", json_true()) < 0 ||
 	    json_object_set_new(c, "AttachStderr", json_true()) < 0 || json_object_set_new(c, "Tty", json_boolean(tty)) < 0)
 		goto fail;
@@ -299,7 +306,7 @@ static json_t *shared_config(struct cst_docker *d, const struct cst_command_job 
 	char cat[] = "cat";
 	char *argv[] = {cat};
 	json_t *env = json_array();
-	json_t *c = env ? job_config(d, job, image, argv, 1, env, false) : NULL;
+	json_t *c = env ? job_config(d, job, image, argv, NULL, 1, env, false) : NULL;
 	json_decref(env);
 	if (!c)
 		return NULL;
@@ -319,8 +326,8 @@ static json_t *shared_config(struct cst_docker *d, const struct cst_command_job 
 static json_t *exec_config(const struct cst_command_job *job, json_t *env)
 {
 	const struct cst_run_options *o = job->opts && job->opts->present ? job->opts : NULL;
-	json_t *c = json_pack("{s:o?, s:O, s:b, s:b, s:b}", "Cmd", strv_json(job->argv, job->argc), "Env", env,
-			      "AttachStdout", 1, "AttachStderr", 1, "Tty", o && o->allocate_tty);
+	json_t *c = json_pack("{s:o?, s:O, s:b, s:b, s:b}", "Cmd", strv_json(job->argv, job->argv_len, job->argc),
+			      "Env", env, "AttachStdout", 1, "AttachStderr", 1, "Tty", o && o->allocate_tty);
 	if (!c || !json_object_get(c, "Cmd"))
 		goto fail;
 	if (o && o->user.s && *o->user.s && json_object_set_new(c, "User", json_string(o->user.s)) < 0)
@@ -487,7 +494,8 @@ static int run_job(struct worker *w, const char *image, const struct cst_command
 		bool timed_out = false;
 		/* As CST's setup containers: no TTY, and only what CST commits
 		 * into the image first in their env. */
-		if (!(config = job_config(d, job, current, argv, vec_len(argv), setup_env, false))) {
+		if (!(config = job_config(d, job, current, argv, job->setup_len ? job->setup_len[s] : NULL, vec_len(argv),
+					  setup_env, false))) {
 			cst_error_set(&e, CST_E_NOMEM, "out of memory");
 			goto test_failed;
 		}
@@ -506,7 +514,7 @@ static int run_job(struct worker *w, const char *image, const struct cst_command
 		current = images[n_images++];
 	}
 
-	if (!(config = job_config(d, job, current, job->argv, job->argc, env, tty))) {
+	if (!(config = job_config(d, job, current, job->argv, job->argv_len, job->argc, env, tty))) {
 		cst_error_set(&e, CST_E_NOMEM, "out of memory");
 		goto test_failed;
 	}

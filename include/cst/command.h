@@ -39,6 +39,15 @@ struct cst_command_job {
 	size_t n_teardown;
 	const struct cst_run_options *opts;
 	double timeout;                /* seconds; > 0 */
+	/* A config's strings may hold NUL bytes (they are Go's in CST), which
+	 * the engine is left to refuse as it refuses CST's: the lengths of
+	 * argv's and each setup vector's strings, and the env entries that
+	 * hold one, sent after env. */
+	size_t *argv_len;
+	size_t **setup_len;
+	char **env_nul;
+	size_t *env_nul_len;
+	size_t n_env_nul;
 };
 
 struct cst_command_outcome {

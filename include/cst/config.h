@@ -4,8 +4,9 @@
  * every regex compiled; the rest of cst never sees a parser tree.  Every node
  * keeps the location it was read from.  "Absent" and "empty" differ where
  * CST makes them differ: a list has `present`, a scalar string is NULL when
- * absent.  All memory belongs to the struct cst_config and is freed by
- * cst_config_free().
+ * absent.  Strings may hold NUL bytes, as Go's do: each carries its length
+ * and is NUL-terminated too, so text without one reads as a C string.  All
+ * memory belongs to the struct cst_config and is freed by cst_config_free().
  */
 #ifndef CST_CONFIG_H
 #define CST_CONFIG_H
@@ -13,14 +14,22 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "cst/error.h"
 #include "cst/match.h"
 
 struct cst_str {
 	char *s; /* NULL: absent */
+	size_t len;
 	struct cst_loc loc;
 };
+
+/* Whether a config string holds a NUL byte (so reads short as a C string). */
+static inline bool cst_str_has_nul(const char *s, size_t len)
+{
+	return s && len && memchr(s, '\0', len) != NULL;
+}
 
 struct cst_strv {
 	struct cst_str *v;
@@ -32,6 +41,7 @@ struct cst_strv {
 /* A regex from an expected/excluded list. */
 struct cst_pattern {
 	char *src;
+	size_t len;
 	struct cst_regex *re;
 	struct cst_loc loc;
 };
@@ -44,7 +54,9 @@ struct cst_patternv {
 /* envVars, globalEnvVars, metadata envVars/labels: {key, value, isRegex}. */
 struct cst_kv {
 	char *key;
+	size_t key_len;
 	char *value;        /* "" when not given */
+	size_t value_len;
 	bool is_regex;
 	struct cst_regex *re; /* compiled when is_regex (metadata only) */
 	struct cst_loc loc;
@@ -105,7 +117,7 @@ struct cst_file_content_test {
 
 struct cst_metadata_test {
 	bool present;        /* the metadataTest key was given */
-	struct cst_kvv env;  /* `envVars` (2.0.0) or `env` (older 2.0.0 files) */
+	struct cst_kvv env;  /* `envVars` */
 	struct cst_strv unbound_env_vars; /* keys only */
 	struct cst_kvv labels;
 	struct cst_strv entrypoint; /* present=false: not checked; [] = must be empty */

@@ -22,5 +22,9 @@ void cst_env_release(struct cst_env_list *env);
  * lone trailing `$` stays), NULL on allocation failure.  With env NULL, s
  * is not expanded at all (schema 1.0.0's file paths): a copy. */
 char *cst_expand(const char *s, const struct cst_env_list *env);
+/* The same for s[0..len), which may hold NUL bytes (a config's strings are
+ * Go's) and is NUL-terminated at s[len]; the result's length is stored in
+ * *ret_len. */
+char *cst_expandn(const char *s, size_t len, const struct cst_env_list *env, size_t *ret_len);
 
 #endif

@@ -132,6 +132,16 @@ static void fixture_init(struct fixture *f, const char *schema, bool with_setup)
 		f->t.n_setup = 1;
 	}
 	assert_int_equal(cst_env_set(&f->run_env, "FROM_FILE", "f"), 0);
+	/* Config strings carry their length (they may hold NUL bytes). */
+	struct cst_str *strs[] = {&f->t.command, &f->args[0], &f->args[1], &f->setup_argv[0], &f->setup_argv[1],
+				  &f->setup_argv[2]};
+	for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
+		strs[i]->len = strs[i]->s ? strlen(strs[i]->s) : 0;
+	struct cst_kv *kvs[] = {&f->globals[0], &f->test_env[0], &f->test_env[1]};
+	for (size_t i = 0; i < sizeof(kvs) / sizeof(kvs[0]); i++) {
+		kvs[i]->key_len = strlen(kvs[i]->key);
+		kvs[i]->value_len = strlen(kvs[i]->value);
+	}
 }
 
 static void fixture_build(struct fixture *f)
@@ -253,6 +263,38 @@ static void test_job_v1(void **state)
 	fixture_release(&f);
 }
 
+/* A config string may hold NUL bytes: they stay, and names around them
+ * expand; a variable holding one goes to the engine as given, after the
+ * rest, for it to refuse as it refuses CST's. */
+static void test_nul_bytes_kept(void **state)
+{
+	(void)state;
+	size_t len = 99;
+	char *got = cst_expandn("$HOME\0$A_1\0", 11, &env, &len);
+	assert_non_null(got);
+	assert_int_equal(len, 8);
+	assert_memory_equal(got, "/root\0x\0", 8);
+	free(got);
+	got = cst_expandn("", 0, &env, &len);
+	assert_non_null(got);
+	assert_int_equal(len, 0);
+	free(got);
+
+	struct fixture f;
+	fixture_init(&f, "2.0.0", true);
+	f.args[1] = (struct cst_str){.s = (char *)"$HOME\0x", .len = 7};
+	f.test_env[0] = (struct cst_kv){.key = (char *)"N", .key_len = 1, .value = (char *)"a\0b", .value_len = 3};
+	fixture_build(&f);
+	assert_int_equal(f.job.argv_len[2], 7);
+	assert_memory_equal(f.job.argv[2], "/root\0x", 7);
+	assert_int_equal(f.job.setup_len[0][2], strlen("echo $HOME > /x"));
+	expect_env(&f.job.env, "N", NULL);
+	assert_int_equal(f.job.n_env_nul, 1);
+	assert_int_equal(f.job.env_nul_len[0], 5);
+	assert_memory_equal(f.job.env_nul[0], "N=a\0b", 5);
+	fixture_release(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -266,6 +308,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_job_v2_with_setup, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_job_v2_run_options, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_job_v1, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_nul_bytes_kept, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
