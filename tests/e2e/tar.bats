@@ -266,6 +266,66 @@ YAML
 	[[ "$output" == *"Passes:      6"* ]]
 }
 
+@test "paths resolve as CST resolves them, with either driver" {
+	# Verdicts checked against container-structure-test 1.15 (--driver
+	# docker) on the same image.
+	bash "$CST_TESTDATA/images/build.sh" paths
+	docker save cst-test/paths:1 -o "$T/paths.tar"
+	cat >"$T/pass.yaml" <<'YAML'
+schemaVersion: 2.0.0
+fileExistenceTests:
+  - {name: a trailing slash follows the link, path: /opt/current/, permissions: drwxr-xr-x, uid: 0}
+  - {name: without it the link itself, path: /opt/current, permissions: Lrwxrwxrwx}
+  - {name: trailing dot follows too, path: /opt/current/., permissions: drwxr-xr-x}
+  - {name: absolute link with slash, path: /opt/abs/, permissions: drwxr-xr-x}
+  - {name: root-escaping link with slash, path: /opt/escape/, permissions: drwxr-xr-x}
+  - {name: through an absolute link, path: /opt/abs/VERSION}
+  - {name: through a relative link escaping the root, path: /opt/escape/VERSION}
+  - {name: through an absolute link escaping the root, path: /opt/escape-abs/VERSION}
+  - {name: relative link in a subdirectory, path: /opt/sub/rel/VERSION}
+  - {name: a link chain, path: /opt/conf/app.conf}
+  - {name: a dangling link exists, path: /opt/dangling}
+  - {name: a dangling link with a slash does not, path: /opt/dangling/, shouldExist: false}
+  - {name: a file with a slash does not, path: /opt/v1/VERSION/, shouldExist: false}
+  - {name: a link to a file with a slash does not, path: /opt/version-link/, shouldExist: false}
+  - {name: double slashes, path: //opt//v1///VERSION}
+  - {name: dots, path: /opt/./v1/./VERSION}
+  - {name: dot-dots, path: /opt/v1/../v1/VERSION}
+  - {name: dot-dots above the root, path: /../../opt/v1/VERSION}
+  - {name: relative path, path: opt/v1/VERSION}
+  - {name: dot-dot after a link is lexical, path: /a/../b/where}
+  - {name: not the link target's parent, path: /a/../y, shouldExist: false}
+fileContentTests:
+  - {name: content through a trailing-slash link, path: /opt/current/VERSION, expectedContents: ["^v1\n$"]}
+  - {name: content through a relative link in a subdirectory, path: /opt/sub/rel/VERSION, expectedContents: ["^v1\n$"]}
+  - {name: content through an absolute link, path: /opt/abs/VERSION, expectedContents: ["^v1\n$"]}
+  - {name: content through escaping links, path: /opt/escape-abs/VERSION, expectedContents: ["^v1\n$"]}
+  - {name: content through a link chain, path: /opt/conf/app.conf, expectedContents: ["^conf\n$"]}
+  - {name: content by a relative path, path: opt/v1/VERSION, expectedContents: ["^v1\n$"]}
+  - {name: content at a lexical dot-dot, path: /a/../b/where, expectedContents: ["^lexical\n$"]}
+  - {name: content with double slashes, path: //opt//v1//VERSION, expectedContents: ["^v1\n$"]}
+YAML
+	cat >"$T/fail.yaml" <<'YAML'
+schemaVersion: 2.0.0
+fileContentTests:
+  - {name: a file with a trailing slash, path: /opt/v1/VERSION/, expectedContents: [v1]}
+  - {name: a directory, path: /opt/current/, expectedContents: [v1]}
+YAML
+	for driver in tar docker; do
+		image=cst-test/paths:1
+		[ "$driver" = docker ] || image="$T/paths.tar"
+		run "$CST" test --driver "$driver" --image "$image" --config "$T/pass.yaml"
+		echo "$output"
+		[ "$status" -eq 0 ]
+		[[ "$output" == *"Passes:      29"* ]]
+		run "$CST" test --driver "$driver" --image "$image" --config "$T/fail.yaml"
+		echo "$output"
+		[ "$status" -eq 1 ]
+		[[ "$output" == *"Failures:    2"* ]]
+		[[ "$output" == *"/opt/v1/VERSION/"*"not a directory"* || "$output" == *"/opt/v1/VERSION/"*"no such file"* ]]
+	done
+}
+
 @test "--quiet-pass prints the failures and the summary only" {
 	passing_config
 	cat >"$T/one-fails.yaml" <<'YAML'
