@@ -326,6 +326,51 @@ YAML
 	done
 }
 
+@test "loops, a linked doc root and empty metadata fields as CST judges them" {
+	# Each verdict and message checked against container-structure-test 1.15
+	# (--driver docker) on the same images.
+	bash "$CST_TESTDATA/images/build.sh" paths busybox-user
+	docker save cst-test/paths:1 -o "$T/paths.tar"
+	docker save cst-test/busybox-user:1 -o "$T/user.tar"
+	cat >"$T/links.yaml" <<'YAML'
+schemaVersion: 2.0.0
+fileExistenceTests:
+  - {name: under a loop is absent, path: /opt/loop1/x, shouldExist: false}
+  - {name: a loop spelt as a directory is absent, path: /opt/loop1/, shouldExist: false}
+  - {name: a link in a loop does not exist to CST, path: /opt/loop1, shouldExist: false}
+  - {name: a dangling link exists, path: /opt/dangling}
+licenseTests:
+  # /usr/share/doc is a link: CST lists no packages in it (one says AGPL).
+  - debian: true
+YAML
+	cat >"$T/meta.yaml" <<'YAML'
+schemaVersion: 2.0.0
+metadataTest:
+  user: ""
+  cmd: ["x"]
+  entrypoint: ["/bin/echo", "other"]
+  unboundEnvVars: [{key: CST_IMAGE}]
+  unexposedPorts: ["8080"]
+  unmountedVolumes: ["/data"]
+YAML
+	for driver in tar docker; do
+		paths=cst-test/paths:1 user=cst-test/busybox-user:1
+		[ "$driver" = docker ] || { paths="$T/paths.tar"; user="$T/user.tar"; }
+		run "$CST" test --driver "$driver" --image "$paths" --config "$T/links.yaml"
+		echo "$output"
+		[ "$status" -eq 0 ]
+		run "$CST" test --driver "$driver" --image "$user" --config "$T/meta.yaml" --output json
+		echo "$output"
+		[ "$status" -eq 1 ]
+		errors=$(printf '%s' "$output" | python3 -c 'import json,sys; [print(e) for r in json.load(sys.stdin)["Results"] for e in r.get("Errors") or []]')
+		[ "$errors" = "env variable CST_IMAGE should not be present in image metadata
+Image config Cmd [cmd-ran] does not match expected value: [x]
+Image config entrypoint [/bin/echo entrypoint-ran] does not match expected value: [/bin/echo other]
+Port 8080 should not be exposed
+Volume /data should not be mounted" ]
+	done
+}
+
 @test "--quiet-pass prints the failures and the summary only" {
 	passing_config
 	cat >"$T/one-fails.yaml" <<'YAML'
