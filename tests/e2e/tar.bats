@@ -371,6 +371,38 @@ Volume /data should not be mounted" ]
 	done
 }
 
+@test "regexes match file contents as CST's Go regexes do" {
+	# Verdicts checked against container-structure-test 1.15 (--driver
+	# docker); /opt/bytes is "a\vb\n\377x\n".
+	bash "$CST_TESTDATA/images/build.sh" paths
+	docker save cst-test/paths:1 -o "$T/paths.tar"
+	cat >"$T/re.yaml" <<'YAML'
+schemaVersion: 2.0.0
+fileContentTests:
+  - name: \s is not a vertical tab
+    path: /opt/bytes
+    excludedContents: ['a\sb', 'a[\s]b', '(?i)A\sB']
+    expectedContents: ['a\Sb', 'a[^\s]b', 'a[[:space:]]b']
+  - name: a byte of invalid UTF-8 is U+FFFD
+    path: /opt/bytes
+    expectedContents: ['(?m)^.x$', '\x{FFFD}x', '\n[^a]x', '(?s)b.{2}x']
+    excludedContents: ['^.{2}x']
+YAML
+	for driver in tar docker; do
+		image=cst-test/paths:1
+		[ "$driver" = docker ] || image="$T/paths.tar"
+		run "$CST" test --driver "$driver" --image "$image" --config "$T/re.yaml"
+		echo "$output"
+		[ "$status" -eq 0 ]
+		[[ "$output" == *"Passes:      2"* ]]
+	done
+	printf 'schemaVersion: 2.0.0\nfileContentTests:\n  - {name: lookahead, path: /opt/bytes, expectedContents: ["a(?=b)"]}\n' >"$T/bad.yaml"
+	run "$CST" test --driver tar --image "$T/paths.tar" --config "$T/bad.yaml"
+	echo "$output"
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"bad.yaml:3:"*"invalid or unsupported Perl syntax"* ]]
+}
+
 @test "--quiet-pass prints the failures and the summary only" {
 	passing_config
 	cat >"$T/one-fails.yaml" <<'YAML'
