@@ -295,6 +295,7 @@ fileExistenceTests:
   - {name: relative path, path: opt/v1/VERSION}
   - {name: dot-dot after a link is lexical, path: /a/../b/where}
   - {name: not the link target's parent, path: /a/../y, shouldExist: false}
+  - {name: a chain of 45 links, path: /opt/chain/c0/, shouldExist: false}
 fileContentTests:
   - {name: content through a trailing-slash link, path: /opt/current/VERSION, expectedContents: ["^v1\n$"]}
   - {name: content through a relative link in a subdirectory, path: /opt/sub/rel/VERSION, expectedContents: ["^v1\n$"]}
@@ -304,6 +305,7 @@ fileContentTests:
   - {name: content by a relative path, path: opt/v1/VERSION, expectedContents: ["^v1\n$"]}
   - {name: content at a lexical dot-dot, path: /a/../b/where, expectedContents: ["^lexical\n$"]}
   - {name: content with double slashes, path: //opt//v1//VERSION, expectedContents: ["^v1\n$"]}
+  - {name: content through 45 links, path: /opt/chain/c0, expectedContents: ["^end\n$"]}
 YAML
 	cat >"$T/fail.yaml" <<'YAML'
 schemaVersion: 2.0.0
@@ -317,7 +319,7 @@ YAML
 		run "$CST" test --driver "$driver" --image "$image" --config "$T/pass.yaml"
 		echo "$output"
 		[ "$status" -eq 0 ]
-		[[ "$output" == *"Passes:      29"* ]]
+		[[ "$output" == *"Passes:      31"* ]]
 		run "$CST" test --driver "$driver" --image "$image" --config "$T/fail.yaml"
 		echo "$output"
 		[ "$status" -eq 1 ]
