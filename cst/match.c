@@ -53,11 +53,15 @@ struct cst_regex *cst_regex_compile(const char *pattern, struct cst_error *err)
 	/* The rewritten pattern spells out every Go rule (see re2_syntax.h);
 	 * the subject reaches PCRE2 as valid UTF-8 (cst_regex_match). */
 	/* NO_AUTO_CAPTURE: its groups are plain "(", which PCRE2 nests deeper
-	 * than "(?:". */
-	uint32_t flags = PCRE2_UTF | PCRE2_MATCH_INVALID_UTF | PCRE2_NEVER_BACKSLASH_C | PCRE2_NO_AUTO_CAPTURE;
+	 * than "(?:".  MULTILINE: ^ and $ are only written for Go's (?m), \A
+	 * and \z otherwise. */
+	uint32_t flags = PCRE2_UTF | PCRE2_MATCH_INVALID_UTF | PCRE2_NEVER_BACKSLASH_C | PCRE2_NO_AUTO_CAPTURE |
+			 PCRE2_MULTILINE | PCRE2_ALT_CIRCUMFLEX;
 	pcre2_compile_context *cctx = pcre2_compile_context_create(NULL);
-	if (cctx)
+	if (cctx) {
 		pcre2_set_parens_nest_limit(cctx, CST_PARENS_NEST_LIMIT);
+		pcre2_set_newline(cctx, PCRE2_NEWLINE_LF);
+	}
 	pcre2_code *code = cctx ? pcre2_compile((PCRE2_SPTR)translated, PCRE2_ZERO_TERMINATED, flags, &errcode,
 						&erroff, cctx)
 				: NULL;

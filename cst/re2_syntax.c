@@ -71,6 +71,12 @@ size_t cst_utf8_bad_bytes(const char *text, size_t len)
 	size_t bad = 0;
 	uint32_t r;
 	for (size_t i = 0; i < len;) {
+		/* Mostly ASCII: eight bytes at a time while none has its top bit. */
+		uint64_t w;
+		while (len - i >= 8 && (memcpy(&w, s + i, 8), (w & 0x8080808080808080u) == 0))
+			i += 8;
+		if (i >= len)
+			break;
 		if (s[i] < 0x80) {
 			i++;
 			continue;
@@ -1062,10 +1068,12 @@ static int parse(struct parser *ps)
 		case '^':
 		case '$':
 			begin_atom(ps);
+			/* Compiled multiline with ALT_CIRCUMFLEX and LF newlines: ^
+			 * also matches after a final newline, as in Go. */
 			if (!(ps->flags & F_MULTI))
 				out_puts(&ps->o, ch == '^' ? "\\A" : "\\z");
-			else /* at a line start/end, also after a final newline */
-				out_puts(&ps->o, ch == '^' ? "(?<![^\\n])" : "(?![^\\n])");
+			else
+				out_puts(&ps->o, ch == '^' ? "^" : "$");
 			end_atom(ps, 0);
 			ps->p++;
 			break;
