@@ -1,4 +1,5 @@
 #include "re2_syntax.h"
+#include "re2_folds.h"
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -165,6 +166,9 @@ struct cls {
 	struct range *r;
 	size_t n, cap;
 	struct out props; /* \p{..} items, kept symbolic for PCRE2's tables */
+	/* Items a class cannot hold: negated tables under (?i), each as its
+	 * positive folded class "[..]", one per line. */
+	struct out negs;
 	bool oom;
 };
 
@@ -187,6 +191,7 @@ static void cls_free(struct cls *c)
 {
 	free(c->r);
 	free(c->props.s);
+	free(c->negs.s);
 }
 
 /* An ASCII group (Perl or POSIX class) as ranges. */
@@ -296,46 +301,70 @@ static bool in_list(const char *const *list, size_t n, const char *name, size_t 
 	return false;
 }
 
-/* Code points outside a table that fold into it (Go's FoldCategory and
- * FoldScript); PCRE2 ignores (?i) for \p, Go does not. */
+/* Go's (?i) adds to a table the code points that fold into it. */
 static void cls_add_prop_folds(struct cls *c, const char *name)
 {
-	static const struct {
-		const char *name;
-		uint32_t lo, hi, stride;
-	} folds[] = {
-		{"L", 0x345, 0x345, 1},
-		{"M", 0x399, 0x3B9, 32}, {"M", 0x1FBE, 0x1FBE, 1},
-		{"Mn", 0x399, 0x3B9, 32}, {"Mn", 0x1FBE, 0x1FBE, 1},
-		{"Common", 0x39C, 0x3BC, 32},
-		{"Greek", 0xB5, 0x345, 656},
-		{"Inherited", 0x399, 0x3B9, 32}, {"Inherited", 0x1FBE, 0x1FBE, 1},
-		{"Lt", 0x1C4, 0x1C6, 2}, {"Lt", 0x1C7, 0x1C9, 2}, {"Lt", 0x1CA, 0x1CC, 2}, {"Lt", 0x1F1, 0x1F3, 2},
-		{"Lt", 0x1F80, 0x1F87, 1}, {"Lt", 0x1F90, 0x1F97, 1}, {"Lt", 0x1FA0, 0x1FA7, 1},
-		{"Lt", 0x1FB3, 0x1FC3, 16}, {"Lt", 0x1FF3, 0x1FF3, 1},
-	};
-	for (size_t i = 0; i < sizeof(folds) / sizeof(folds[0]); i++)
-		if (strcmp(folds[i].name, name) == 0)
-			for (uint32_t cp = folds[i].lo; cp <= folds[i].hi; cp += folds[i].stride)
+	for (size_t i = 0; i < sizeof(re2_fold_runs) / sizeof(re2_fold_runs[0]); i++)
+		if (strcmp(re2_fold_runs[i].table, name) == 0)
+			for (uint32_t cp = re2_fold_runs[i].lo; cp <= re2_fold_runs[i].hi; cp += re2_fold_runs[i].stride)
 				cls_add(c, cp, cp);
-	/* Go's tables for these two are long; the letters whose case mapping
-	 * leads into the category come close (they differ on a few letters
-	 * with a full but no simple mapping, and on Ⅰ and Ⓐ). */
-	if (!strcmp(name, "Lu"))
-		out_puts(&c->props, "\\p{CWU}");
-	else if (!strcmp(name, "Ll"))
-		out_puts(&c->props, "\\p{CWL}");
+}
+
+static bool cls_empty(const struct cls *c)
+{
+	if (c->props.len)
+		return false;
+	for (size_t i = 0; i < c->n; i++)
+		if (c->r[i].lo < 0xD800 || c->r[i].hi > 0xDFFF)
+			return false;
+	return true;
+}
+
+static bool emit_class(struct out *o, const struct cls *c, bool negate, bool fold);
+
+/* A class with negated folded tables: [x\P{Ll}] is x or not Ll-folded,
+ * [^x\P{Ll}] not x and Ll-folded, as alternatives and lookaheads. */
+static void emit_mixed_class(struct out *o, const struct cls *c, bool negate, bool fold)
+{
+	struct cls plain = *c;
+	plain.negs = (struct out){0};
+	bool has_plain = !cls_empty(&plain);
+	if (fold)
+		out_puts(o, "(?i:");
+	out_puts(o, "(?:");
+	if (has_plain) {
+		out_puts(o, negate ? "(?!" : "");
+		emit_class(o, &plain, false, false);
+		out_puts(o, negate ? ")" : "|");
+	}
+	for (const char *e = c->negs.s; *e;) {
+		const char *nl = strchr(e, '\n');
+		bool last = nl[1] == '\0';
+		if (!negate) {
+			out_puts(o, "[^");
+			out_insert(o, o->len, e + 1, (size_t)(nl - e - 1));
+			out_puts(o, last ? "" : "|");
+		} else {
+			out_puts(o, last ? "" : "(?=");
+			out_insert(o, o->len, e, (size_t)(nl - e));
+			out_puts(o, last ? "" : ")");
+		}
+		e = nl + 1;
+	}
+	out_puts(o, ")");
+	if (fold)
+		out_puts(o, ")");
 }
 
 /* Writes the class; an empty one never matches, an empty negated one
- * matches any character. */
+ * matches any character.  True when it wrote a single [..] item. */
 static bool emit_class(struct out *o, const struct cls *c, bool negate, bool fold)
 {
-	bool empty = c->props.len == 0;
-	for (size_t i = 0; i < c->n && empty; i++)
-		if (c->r[i].lo < 0xD800 || c->r[i].hi > 0xDFFF)
-			empty = false;
-	if (empty) {
+	if (c->negs.len) {
+		emit_mixed_class(o, c, negate, fold);
+		return false;
+	}
+	if (cls_empty(c)) {
 		out_puts(o, negate ? "(?s:.)" : "(?!)");
 		return false;
 	}
@@ -650,13 +679,32 @@ static int parse_unicode_class(struct parser *ps, const char **pp, struct cls *c
 		if (!neg)
 			cls_add(c, 0, MAX_RUNE);
 	} else {
-		char b[64];
-		snprintf(b, sizeof(b), "\\%c{%.*s}", neg ? 'P' : 'p', (int)len, name);
-		out_puts(&c->props, b);
-		if ((ps->flags & F_FOLD) && !neg) {
-			memcpy(b, name, len);
-			b[len] = '\0';
-			cls_add_prop_folds(c, b);
+		char b[64], nm[32];
+		snprintf(nm, sizeof(nm), "%.*s", (int)len, name);
+		/* sc: a script by its Script property only; PCRE2's \p{Greek}
+		 * would take Script_Extensions (U+0345 is Inherited to Go). */
+		snprintf(b, sizeof(b), "\\%c{%s%s}", neg ? 'P' : 'p', cat ? "" : "sc:", nm);
+		if (!(ps->flags & F_FOLD)) {
+			out_puts(&c->props, b);
+		} else if (!neg) {
+			out_puts(&c->props, b);
+			cls_add_prop_folds(c, nm);
+		} else {
+			/* Go folds the table, then negates it. */
+			struct cls pos = {0};
+			b[1] = 'p';
+			out_puts(&pos.props, b);
+			cls_add_prop_folds(&pos, nm);
+			if (pos.n == 0 && pos.props.len == strlen(b)) {
+				b[1] = 'P';
+				out_puts(&c->props, b); /* no folds: \P is exact */
+			} else {
+				emit_class(&c->negs, &pos, false, false);
+				out_puts(&c->negs, "\n");
+			}
+			if (pos.oom || pos.props.oom)
+				c->oom = true;
+			cls_free(&pos);
 		}
 	}
 	*pp = t;
@@ -749,7 +797,7 @@ static int parse_class(struct parser *ps)
 		}
 		cls_add(&c, lo, hi);
 	}
-	if (c.oom || c.props.oom) {
+	if (c.oom || c.props.oom || c.negs.oom) {
 		ps->o.oom = true;
 		goto out;
 	}
@@ -802,7 +850,7 @@ static int parse_backslash(struct parser *ps)
 	if (!r)
 		r = parse_perl_class(ps, &t, &c);
 	if (r > 0) {
-		if (c.oom || c.props.oom) {
+		if (c.oom || c.props.oom || c.negs.oom) {
 			ps->o.oom = true;
 		} else {
 			begin_atom(ps);
