@@ -671,42 +671,42 @@ static int parse_unicode_class(struct parser *ps, const char **pp, struct cls *c
 	bool cat = in_list(go_categories, sizeof(go_categories) / sizeof(go_categories[0]), name, len);
 	if (!any && !cat && !in_list(go_scripts, sizeof(go_scripts) / sizeof(go_scripts[0]), name, len))
 		return fail(ps, "invalid character class range", s);
-	if (flip && neg && (ps->flags & F_FOLD)) {
-		*flip = true;
-		neg = false;
-	}
 	if (any) {
 		if (!neg)
 			cls_add(c, 0, MAX_RUNE);
-	} else {
-		char b[64], nm[32];
-		snprintf(nm, sizeof(nm), "%.*s", (int)len, name);
-		/* sc: a script by its Script property only; PCRE2's \p{Greek}
-		 * would take Script_Extensions (U+0345 is Inherited to Go). */
-		snprintf(b, sizeof(b), "\\%c{%s%s}", neg ? 'P' : 'p', cat ? "" : "sc:", nm);
-		if (!(ps->flags & F_FOLD)) {
-			out_puts(&c->props, b);
-		} else if (!neg) {
-			out_puts(&c->props, b);
-			cls_add_prop_folds(c, nm);
-		} else {
-			/* Go folds the table, then negates it. */
-			struct cls pos = {0};
-			b[1] = 'p';
-			out_puts(&pos.props, b);
-			cls_add_prop_folds(&pos, nm);
-			if (pos.n == 0 && pos.props.len == strlen(b)) {
-				b[1] = 'P';
-				out_puts(&c->props, b); /* no folds: \P is exact */
-			} else {
-				emit_class(&c->negs, &pos, false, false);
-				out_puts(&c->negs, "\n");
-			}
-			if (pos.oom || pos.props.oom)
-				c->oom = true;
-			cls_free(&pos);
-		}
+		*pp = t;
+		return 1;
 	}
+	char nm[32], b[64];
+	snprintf(nm, sizeof(nm), "%.*s", (int)len, name);
+	/* The table as class items.  Go's C is Cc Cf Co Cs (PCRE2's adds the
+	 * unassigned Cn); sc: takes a script by its Script property (PCRE2's
+	 * \p{Greek} would take Script_Extensions: U+0345 is Inherited to Go). */
+	struct cls pos = {0};
+	bool is_c = strcmp(nm, "C") == 0;
+	snprintf(b, sizeof(b), "\\p{%s%s}", cat ? "" : "sc:", nm);
+	out_puts(&pos.props, is_c ? "\\p{Cc}\\p{Cf}\\p{Co}\\p{Cs}" : b);
+	if (ps->flags & F_FOLD)
+		cls_add_prop_folds(&pos, nm);
+	if (neg && !is_c && pos.n == 0) {
+		b[1] = 'P'; /* a single table: \P is its exact complement */
+		out_puts(&c->props, b);
+	} else if (!neg || flip) {
+		/* Go folds a table before it negates it: negated alone, the
+		 * caller negates the whole class. */
+		if (neg)
+			*flip = true;
+		for (size_t i = 0; i < pos.n; i++)
+			cls_add(c, pos.r[i].lo, pos.r[i].hi);
+		if (pos.props.s)
+			out_puts(&c->props, pos.props.s);
+	} else {
+		emit_class(&c->negs, &pos, false, false);
+		out_puts(&c->negs, "\n");
+	}
+	if (pos.oom || pos.props.oom)
+		c->oom = true;
+	cls_free(&pos);
 	*pp = t;
 	return 1;
 }
