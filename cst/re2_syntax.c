@@ -223,6 +223,22 @@ static const struct group posix_groups[] = {
 	{"xdigit", "09AFaf"},
 };
 
+/* Adds the runs of ASCII code points whose in[] is `want`. */
+static void add_runs(struct cls *c, const bool in[128], bool want)
+{
+	for (unsigned ch = 0; ch < 128;) {
+		if (in[ch] != want) {
+			ch++;
+			continue;
+		}
+		unsigned end = ch;
+		while (end + 1 < 128 && in[end + 1] == want)
+			end++;
+		cls_add(c, ch, end);
+		ch = end + 1;
+	}
+}
+
 /* Go folds before it negates: (?i)\W leaves out ſ and the Kelvin sign,
  * which fold to s and k. */
 static void cls_add_group(struct cls *c, const struct group *g, bool with_nul, bool negate, bool fold)
@@ -235,9 +251,7 @@ static void cls_add_group(struct cls *c, const struct group *g, bool with_nul, b
 	if (with_nul)
 		in[0] = true;
 	if (!negate) {
-		for (unsigned ch = 0; ch < 128; ch++)
-			if (in[ch])
-				cls_add(c, ch, ch);
+		add_runs(c, in, true);
 		return;
 	}
 	bool long_s = false, kelvin = false;
@@ -248,9 +262,7 @@ static void cls_add_group(struct cls *c, const struct group *g, bool with_nul, b
 		long_s = in['s'];
 		kelvin = in['k'];
 	}
-	for (unsigned ch = 0; ch < 128; ch++)
-		if (!in[ch])
-			cls_add(c, ch, ch);
+	add_runs(c, in, false);
 	uint32_t from = 0x80;
 	if (long_s) {
 		cls_add(c, from, 0x17E);
@@ -418,7 +430,6 @@ struct frame {
 };
 
 struct parser {
-	const char *pat;
 	const char *p, *end;
 	unsigned flags;
 	struct out o;
@@ -1171,7 +1182,7 @@ char *cst_re2_to_pcre2(const char *pattern, size_t len, struct cst_error *err)
 		}
 		i += n;
 	}
-	struct parser ps = {.pat = pattern, .p = pattern, .end = pattern + len};
+	struct parser ps = {.p = pattern, .end = pattern + len};
 	int rc = parse(&ps);
 	free(ps.st);
 	if (rc == 0 && !ps.o.oom && !ps.o.s)
