@@ -332,21 +332,19 @@ static bool cls_empty(const struct cls *c)
 	return true;
 }
 
-static bool emit_class(struct out *o, const struct cls *c, bool negate, bool fold);
+static bool emit_class(struct out *o, const struct cls *c, bool negate);
 
 /* A class with negated folded tables: [x\P{Ll}] is x or not Ll-folded,
  * [^x\P{Ll}] not x and Ll-folded, as alternatives and lookaheads. */
-static void emit_mixed_class(struct out *o, const struct cls *c, bool negate, bool fold)
+static void emit_mixed_class(struct out *o, const struct cls *c, bool negate)
 {
 	struct cls plain = *c;
 	plain.negs = (struct out){0};
 	bool has_plain = !cls_empty(&plain);
-	if (fold)
-		out_puts(o, "(?i:");
 	out_puts(o, "(?:");
 	if (has_plain) {
 		out_puts(o, negate ? "(?!" : "");
-		emit_class(o, &plain, false, false);
+		emit_class(o, &plain, false);
 		out_puts(o, negate ? ")" : "|");
 	}
 	for (const char *e = c->negs.s; *e;) {
@@ -364,24 +362,20 @@ static void emit_mixed_class(struct out *o, const struct cls *c, bool negate, bo
 		e = nl + 1;
 	}
 	out_puts(o, ")");
-	if (fold)
-		out_puts(o, ")");
 }
 
 /* Writes the class; an empty one never matches, an empty negated one
  * matches any character.  True when it wrote a single [..] item. */
-static bool emit_class(struct out *o, const struct cls *c, bool negate, bool fold)
+static bool emit_class(struct out *o, const struct cls *c, bool negate)
 {
 	if (c->negs.len) {
-		emit_mixed_class(o, c, negate, fold);
+		emit_mixed_class(o, c, negate);
 		return false;
 	}
 	if (cls_empty(c)) {
 		out_puts(o, negate ? "(?s:.)" : "(?!)");
 		return false;
 	}
-	if (fold)
-		out_puts(o, "(?i:");
 	out_puts(o, negate ? "[^" : "[");
 	for (size_t i = 0; i < c->n; i++) {
 		uint32_t lo = c->r[i].lo, hi = c->r[i].hi;
@@ -405,9 +399,7 @@ static bool emit_class(struct out *o, const struct cls *c, bool negate, bool fol
 	if (c->props.s)
 		out_puts(o, c->props.s);
 	out_puts(o, "]");
-	if (fold)
-		out_puts(o, ")");
-	return !fold;
+	return true;
 }
 
 /* ---- the parser ---- */
@@ -419,6 +411,7 @@ static bool emit_class(struct out *o, const struct cls *c, bool negate, bool fol
  * limit that Go accepts.) */
 struct frame {
 	unsigned saved_flags;
+	bool saved_caseless;
 	bool capture;
 	size_t open_at;	    /* where the group's output starts */
 	uint32_t need;	    /* the largest atom_need inside */
@@ -443,6 +436,7 @@ struct parser {
 	bool atom_lit; /* a plain literal: joins a literal run */
 	uint32_t atom_h;
 	bool atom_single; /* one PCRE2 item: repeatable without a group */
+	bool caseless;	  /* PCRE2's (?i) where the output ends */
 	size_t atom_start;
 	uint32_t atom_need;
 	bool last_was_repeat;
@@ -521,15 +515,27 @@ static void end_atom(struct parser *ps, uint32_t need)
 	ps->atom_need = need;
 }
 
+/* PCRE2's caseless option as the next atom needs it.  Written before the
+ * atom starts, so that a group put around the atom for a repetition does
+ * not scope it; PCRE2 scopes (?i) to the end of the enclosing group and
+ * carries it across |, as Go does with its flags. */
+static void set_caseless(struct parser *ps, bool on)
+{
+	if (ps->caseless == on)
+		return;
+	commit_atom(ps);
+	out_puts(&ps->o, on ? "(?i)" : "(?-i)");
+	ps->caseless = on;
+}
+
 static void emit_literal(struct parser *ps, uint32_t r)
 {
+	/* Only letters and non-ASCII characters have other cases. */
+	if (r >= 0x80 || (r | 0x20) - 'a' < 26)
+		set_caseless(ps, ps->flags & F_FOLD);
 	begin_atom(ps);
 	if (r >= 0xD800 && r <= 0xDFFF) {
 		out_puts(&ps->o, "(?!)");
-	} else if (ps->flags & F_FOLD) {
-		out_puts(&ps->o, "(?i:");
-		out_rune(&ps->o, r);
-		out_puts(&ps->o, ")");
 	} else {
 		out_rune(&ps->o, r);
 		ps->atom_single = true;
@@ -712,7 +718,7 @@ static int parse_unicode_class(struct parser *ps, const char **pp, struct cls *c
 		if (pos.props.s)
 			out_puts(&c->props, pos.props.s);
 	} else {
-		emit_class(&c->negs, &pos, false, false);
+		emit_class(&c->negs, &pos, false);
 		out_puts(&c->negs, "\n");
 	}
 	if (pos.oom || pos.props.oom)
@@ -812,8 +818,9 @@ static int parse_class(struct parser *ps)
 		ps->o.oom = true;
 		goto out;
 	}
+	set_caseless(ps, ps->flags & F_FOLD);
 	begin_atom(ps);
-	ps->atom_single = emit_class(&ps->o, &c, neg, ps->flags & F_FOLD);
+	ps->atom_single = emit_class(&ps->o, &c, neg);
 	end_atom(ps, 0);
 	ps->p = t + 1;
 out:
@@ -864,8 +871,9 @@ static int parse_backslash(struct parser *ps)
 		if (c.oom || c.props.oom || c.negs.oom) {
 			ps->o.oom = true;
 		} else {
+			set_caseless(ps, ps->flags & F_FOLD);
 			begin_atom(ps);
-			ps->atom_single = emit_class(&ps->o, &c, flip, ps->flags & F_FOLD);
+			ps->atom_single = emit_class(&ps->o, &c, flip);
 			end_atom(ps, 0);
 		}
 		ps->p = t;
@@ -1010,7 +1018,8 @@ static int push_group(struct parser *ps, unsigned new_flags, bool capture)
 	}
 	commit_atom(ps);
 	ps->st[ps->depth++] = ps->top;
-	ps->top = (struct frame){.saved_flags = ps->flags, .capture = capture, .open_at = ps->o.len};
+	ps->top = (struct frame){
+		.saved_flags = ps->flags, .saved_caseless = ps->caseless, .capture = capture, .open_at = ps->o.len};
 	ps->flags = new_flags;
 	ps->have_atom = false;
 	ps->last_was_repeat = false;
@@ -1088,6 +1097,7 @@ static int parse_right_paren(struct parser *ps)
 		return fail(ps, "expression nests too deeply", ps->p);
 	size_t open = ps->top.open_at;
 	ps->flags = ps->top.saved_flags;
+	ps->caseless = ps->top.saved_caseless;
 	ps->top = ps->st[--ps->depth];
 	/* The group is the atom a repetition after it applies to. */
 	ps->have_atom = true;
