@@ -223,6 +223,22 @@ static const struct group posix_groups[] = {
 	{"xdigit", "09AFaf"},
 };
 
+/* Adds the runs of ASCII code points whose in[] is `want`. */
+static void add_runs(struct cls *c, const bool in[128], bool want)
+{
+	for (unsigned ch = 0; ch < 128;) {
+		if (in[ch] != want) {
+			ch++;
+			continue;
+		}
+		unsigned end = ch;
+		while (end + 1 < 128 && in[end + 1] == want)
+			end++;
+		cls_add(c, ch, end);
+		ch = end + 1;
+	}
+}
+
 /* Go folds before it negates: (?i)\W leaves out ſ and the Kelvin sign,
  * which fold to s and k. */
 static void cls_add_group(struct cls *c, const struct group *g, bool with_nul, bool negate, bool fold)
@@ -235,9 +251,7 @@ static void cls_add_group(struct cls *c, const struct group *g, bool with_nul, b
 	if (with_nul)
 		in[0] = true;
 	if (!negate) {
-		for (unsigned ch = 0; ch < 128; ch++)
-			if (in[ch])
-				cls_add(c, ch, ch);
+		add_runs(c, in, true);
 		return;
 	}
 	bool long_s = false, kelvin = false;
@@ -248,9 +262,7 @@ static void cls_add_group(struct cls *c, const struct group *g, bool with_nul, b
 		long_s = in['s'];
 		kelvin = in['k'];
 	}
-	for (unsigned ch = 0; ch < 128; ch++)
-		if (!in[ch])
-			cls_add(c, ch, ch);
+	add_runs(c, in, false);
 	uint32_t from = 0x80;
 	if (long_s) {
 		cls_add(c, from, 0x17E);
@@ -320,21 +332,19 @@ static bool cls_empty(const struct cls *c)
 	return true;
 }
 
-static bool emit_class(struct out *o, const struct cls *c, bool negate, bool fold);
+static bool emit_class(struct out *o, const struct cls *c, bool negate);
 
 /* A class with negated folded tables: [x\P{Ll}] is x or not Ll-folded,
  * [^x\P{Ll}] not x and Ll-folded, as alternatives and lookaheads. */
-static void emit_mixed_class(struct out *o, const struct cls *c, bool negate, bool fold)
+static void emit_mixed_class(struct out *o, const struct cls *c, bool negate)
 {
 	struct cls plain = *c;
 	plain.negs = (struct out){0};
 	bool has_plain = !cls_empty(&plain);
-	if (fold)
-		out_puts(o, "(?i:");
 	out_puts(o, "(?:");
 	if (has_plain) {
 		out_puts(o, negate ? "(?!" : "");
-		emit_class(o, &plain, false, false);
+		emit_class(o, &plain, false);
 		out_puts(o, negate ? ")" : "|");
 	}
 	for (const char *e = c->negs.s; *e;) {
@@ -352,24 +362,20 @@ static void emit_mixed_class(struct out *o, const struct cls *c, bool negate, bo
 		e = nl + 1;
 	}
 	out_puts(o, ")");
-	if (fold)
-		out_puts(o, ")");
 }
 
 /* Writes the class; an empty one never matches, an empty negated one
  * matches any character.  True when it wrote a single [..] item. */
-static bool emit_class(struct out *o, const struct cls *c, bool negate, bool fold)
+static bool emit_class(struct out *o, const struct cls *c, bool negate)
 {
 	if (c->negs.len) {
-		emit_mixed_class(o, c, negate, fold);
+		emit_mixed_class(o, c, negate);
 		return false;
 	}
 	if (cls_empty(c)) {
 		out_puts(o, negate ? "(?s:.)" : "(?!)");
 		return false;
 	}
-	if (fold)
-		out_puts(o, "(?i:");
 	out_puts(o, negate ? "[^" : "[");
 	for (size_t i = 0; i < c->n; i++) {
 		uint32_t lo = c->r[i].lo, hi = c->r[i].hi;
@@ -393,9 +399,7 @@ static bool emit_class(struct out *o, const struct cls *c, bool negate, bool fol
 	if (c->props.s)
 		out_puts(o, c->props.s);
 	out_puts(o, "]");
-	if (fold)
-		out_puts(o, ")");
-	return !fold;
+	return true;
 }
 
 /* ---- the parser ---- */
@@ -407,6 +411,7 @@ static bool emit_class(struct out *o, const struct cls *c, bool negate, bool fol
  * limit that Go accepts.) */
 struct frame {
 	unsigned saved_flags;
+	bool saved_caseless;
 	bool capture;
 	size_t open_at;	    /* where the group's output starts */
 	uint32_t need;	    /* the largest atom_need inside */
@@ -418,7 +423,6 @@ struct frame {
 };
 
 struct parser {
-	const char *pat;
 	const char *p, *end;
 	unsigned flags;
 	struct out o;
@@ -432,6 +436,7 @@ struct parser {
 	bool atom_lit; /* a plain literal: joins a literal run */
 	uint32_t atom_h;
 	bool atom_single; /* one PCRE2 item: repeatable without a group */
+	bool caseless;	  /* PCRE2's (?i) where the output ends */
 	size_t atom_start;
 	uint32_t atom_need;
 	bool last_was_repeat;
@@ -510,15 +515,27 @@ static void end_atom(struct parser *ps, uint32_t need)
 	ps->atom_need = need;
 }
 
+/* PCRE2's caseless option as the next atom needs it.  Written before the
+ * atom starts, so that a group put around the atom for a repetition does
+ * not scope it; PCRE2 scopes (?i) to the end of the enclosing group and
+ * carries it across |, as Go does with its flags. */
+static void set_caseless(struct parser *ps, bool on)
+{
+	if (ps->caseless == on)
+		return;
+	commit_atom(ps);
+	out_puts(&ps->o, on ? "(?i)" : "(?-i)");
+	ps->caseless = on;
+}
+
 static void emit_literal(struct parser *ps, uint32_t r)
 {
+	/* Only letters and non-ASCII characters have other cases. */
+	if (r >= 0x80 || (r | 0x20) - 'a' < 26)
+		set_caseless(ps, ps->flags & F_FOLD);
 	begin_atom(ps);
 	if (r >= 0xD800 && r <= 0xDFFF) {
 		out_puts(&ps->o, "(?!)");
-	} else if (ps->flags & F_FOLD) {
-		out_puts(&ps->o, "(?i:");
-		out_rune(&ps->o, r);
-		out_puts(&ps->o, ")");
 	} else {
 		out_rune(&ps->o, r);
 		ps->atom_single = true;
@@ -671,42 +688,42 @@ static int parse_unicode_class(struct parser *ps, const char **pp, struct cls *c
 	bool cat = in_list(go_categories, sizeof(go_categories) / sizeof(go_categories[0]), name, len);
 	if (!any && !cat && !in_list(go_scripts, sizeof(go_scripts) / sizeof(go_scripts[0]), name, len))
 		return fail(ps, "invalid character class range", s);
-	if (flip && neg && (ps->flags & F_FOLD)) {
-		*flip = true;
-		neg = false;
-	}
 	if (any) {
 		if (!neg)
 			cls_add(c, 0, MAX_RUNE);
-	} else {
-		char b[64], nm[32];
-		snprintf(nm, sizeof(nm), "%.*s", (int)len, name);
-		/* sc: a script by its Script property only; PCRE2's \p{Greek}
-		 * would take Script_Extensions (U+0345 is Inherited to Go). */
-		snprintf(b, sizeof(b), "\\%c{%s%s}", neg ? 'P' : 'p', cat ? "" : "sc:", nm);
-		if (!(ps->flags & F_FOLD)) {
-			out_puts(&c->props, b);
-		} else if (!neg) {
-			out_puts(&c->props, b);
-			cls_add_prop_folds(c, nm);
-		} else {
-			/* Go folds the table, then negates it. */
-			struct cls pos = {0};
-			b[1] = 'p';
-			out_puts(&pos.props, b);
-			cls_add_prop_folds(&pos, nm);
-			if (pos.n == 0 && pos.props.len == strlen(b)) {
-				b[1] = 'P';
-				out_puts(&c->props, b); /* no folds: \P is exact */
-			} else {
-				emit_class(&c->negs, &pos, false, false);
-				out_puts(&c->negs, "\n");
-			}
-			if (pos.oom || pos.props.oom)
-				c->oom = true;
-			cls_free(&pos);
-		}
+		*pp = t;
+		return 1;
 	}
+	char nm[32], b[64];
+	snprintf(nm, sizeof(nm), "%.*s", (int)len, name);
+	/* The table as class items.  Go's C is Cc Cf Co Cs (PCRE2's adds the
+	 * unassigned Cn); sc: takes a script by its Script property (PCRE2's
+	 * \p{Greek} would take Script_Extensions: U+0345 is Inherited to Go). */
+	struct cls pos = {0};
+	bool is_c = strcmp(nm, "C") == 0;
+	snprintf(b, sizeof(b), "\\p{%s%s}", cat ? "" : "sc:", nm);
+	out_puts(&pos.props, is_c ? "\\p{Cc}\\p{Cf}\\p{Co}\\p{Cs}" : b);
+	if (ps->flags & F_FOLD)
+		cls_add_prop_folds(&pos, nm);
+	if (neg && !is_c && pos.n == 0) {
+		b[1] = 'P'; /* a single table: \P is its exact complement */
+		out_puts(&c->props, b);
+	} else if (!neg || flip) {
+		/* Go folds a table before it negates it: negated alone, the
+		 * caller negates the whole class. */
+		if (neg)
+			*flip = true;
+		for (size_t i = 0; i < pos.n; i++)
+			cls_add(c, pos.r[i].lo, pos.r[i].hi);
+		if (pos.props.s)
+			out_puts(&c->props, pos.props.s);
+	} else {
+		emit_class(&c->negs, &pos, false);
+		out_puts(&c->negs, "\n");
+	}
+	if (pos.oom || pos.props.oom)
+		c->oom = true;
+	cls_free(&pos);
 	*pp = t;
 	return 1;
 }
@@ -801,8 +818,9 @@ static int parse_class(struct parser *ps)
 		ps->o.oom = true;
 		goto out;
 	}
+	set_caseless(ps, ps->flags & F_FOLD);
 	begin_atom(ps);
-	ps->atom_single = emit_class(&ps->o, &c, neg, ps->flags & F_FOLD);
+	ps->atom_single = emit_class(&ps->o, &c, neg);
 	end_atom(ps, 0);
 	ps->p = t + 1;
 out:
@@ -853,8 +871,9 @@ static int parse_backslash(struct parser *ps)
 		if (c.oom || c.props.oom || c.negs.oom) {
 			ps->o.oom = true;
 		} else {
+			set_caseless(ps, ps->flags & F_FOLD);
 			begin_atom(ps);
-			ps->atom_single = emit_class(&ps->o, &c, flip, ps->flags & F_FOLD);
+			ps->atom_single = emit_class(&ps->o, &c, flip);
 			end_atom(ps, 0);
 		}
 		ps->p = t;
@@ -999,7 +1018,8 @@ static int push_group(struct parser *ps, unsigned new_flags, bool capture)
 	}
 	commit_atom(ps);
 	ps->st[ps->depth++] = ps->top;
-	ps->top = (struct frame){.saved_flags = ps->flags, .capture = capture, .open_at = ps->o.len};
+	ps->top = (struct frame){
+		.saved_flags = ps->flags, .saved_caseless = ps->caseless, .capture = capture, .open_at = ps->o.len};
 	ps->flags = new_flags;
 	ps->have_atom = false;
 	ps->last_was_repeat = false;
@@ -1077,6 +1097,7 @@ static int parse_right_paren(struct parser *ps)
 		return fail(ps, "expression nests too deeply", ps->p);
 	size_t open = ps->top.open_at;
 	ps->flags = ps->top.saved_flags;
+	ps->caseless = ps->top.saved_caseless;
 	ps->top = ps->st[--ps->depth];
 	/* The group is the atom a repetition after it applies to. */
 	ps->have_atom = true;
@@ -1171,7 +1192,7 @@ char *cst_re2_to_pcre2(const char *pattern, size_t len, struct cst_error *err)
 		}
 		i += n;
 	}
-	struct parser ps = {.pat = pattern, .p = pattern, .end = pattern + len};
+	struct parser ps = {.p = pattern, .end = pattern + len};
 	int rc = parse(&ps);
 	free(ps.st);
 	if (rc == 0 && !ps.o.oom && !ps.o.s)

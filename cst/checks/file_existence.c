@@ -81,7 +81,8 @@ int cst_check_file_existence(const struct cst_check_ctx *ctx, const struct cst_f
 
 	char mode[16];
 	cst_mode_string(&info, mode);
-	if (t->permissions.s && strcmp(mode, t->permissions.s) != 0 &&
+	/* An empty permissions string is no check (CST). */
+	if (t->permissions.s && t->permissions.s[0] && strcmp(mode, t->permissions.s) != 0 &&
 	    cst_result_fail(r, "%s has incorrect permissions. Expected: %s, Actual: %s", shown, t->permissions.s,
 			    mode) < 0)
 		rc = -1;

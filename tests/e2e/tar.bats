@@ -328,7 +328,7 @@ YAML
 	done
 }
 
-@test "loops, a linked doc root and empty metadata fields as CST judges them" {
+@test "loops, a linked doc root and empty fields as CST judges them" {
 	# Each verdict and message checked against container-structure-test 1.15
 	# (--driver docker) on the same images.
 	bash "$CST_TESTDATA/images/build.sh" paths busybox-user
@@ -341,6 +341,7 @@ fileExistenceTests:
   - {name: a loop spelt as a directory is absent, path: /opt/loop1/, shouldExist: false}
   - {name: a link in a loop does not exist to CST, path: /opt/loop1, shouldExist: false}
   - {name: a dangling link exists, path: /opt/dangling}
+  - {name: empty permissions are no check, path: /opt/current, permissions: ""}
 licenseTests:
   # /usr/share/doc is a link: CST lists no packages in it (one says AGPL).
   - debian: true
