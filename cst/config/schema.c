@@ -69,7 +69,8 @@ static void set_exec_by(struct build_ctx *ctx, const struct field *f, const stru
 	static const char *const names[] = {"any", "owner", "group", "other"};
 	static const enum cst_exec_by values[] = {CST_EXEC_ANY, CST_EXEC_OWNER, CST_EXEC_GROUP, CST_EXEC_OTHER};
 	enum cst_exec_by *e = FIELD_PTR(obj, f->off, enum cst_exec_by);
-	if (cfg_is_null(v))
+	/* CST checks nothing for an empty string, as for none. */
+	if (cfg_is_null(v) || (cfg_is_text(ctx, v) && !v->text[0] && !cfg_has_nul(v)))
 		return;
 	if (cfg_is_text(ctx, v) && !cfg_has_nul(v))
 		for (size_t i = 0; i < 4; i++)

@@ -988,6 +988,20 @@ static void test_nesting_limit(void **state)
 	free(path);
 }
 
+/* CST checks nothing for an empty isExecutableBy, as for none. */
+static void test_empty_exec_by_is_no_check(void **state)
+{
+	(void)state;
+	struct cst_config *cfg = load_text(".yaml", "schemaVersion: 2.0.0\n"
+						    "fileExistenceTests:\n"
+						    "  - {name: a, path: /a, isExecutableBy: \"\"}\n"
+						    "  - {name: b, path: /b, isExecutableBy: owner}\n");
+	assert_int_equal(cfg->n_file_existence_tests, 2);
+	assert_int_equal(cfg->file_existence_tests[0].is_executable_by, CST_EXEC_UNSET);
+	assert_int_equal(cfg->file_existence_tests[1].is_executable_by, CST_EXEC_OWNER);
+	cst_config_free(cfg);
+}
+
 static void test_filemode_strings(void **state)
 {
 	(void)state;
@@ -1079,6 +1093,7 @@ int main(void)
 		cmocka_unit_test(test_error_and_size_caps),
 		cmocka_unit_test(test_nesting_limit),
 		cmocka_unit_test(test_filemode_strings),
+		cmocka_unit_test(test_empty_exec_by_is_no_check),
 		cmocka_unit_test(test_suggestions),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
