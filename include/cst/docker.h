@@ -30,6 +30,10 @@ struct cst_docker_opts {
 	bool shared_container; /* --shared-container: command tests without setup
 				* run as execs in one started container per
 				* set of run options instead of one each */
+	bool network_sandbox; /* command tests join one network sandbox per job
+			       * slot instead of getting a network each
+			       * (--network-per-test turns it off) */
+	bool info;            /* -v info: say on progress how tests run */
 	const char *cache_dir; /* index cache directory; NULL: no cache */
 	size_t max_output;    /* --max-output: command output the whole run may
 			       * hold, all tests together; 0: no budget */
