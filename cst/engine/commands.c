@@ -473,6 +473,36 @@ static int sandbox_open(struct worker *w, struct cst_error *err)
 	return 0;
 }
 
+/* After a test that could not be run: when the slot's sandbox is what
+ * failed (it stopped: removed by hand, killed by the engine), the slot
+ * goes on without it and true says to run the test again. */
+static bool sandbox_lost(struct worker *w, const struct cst_command_outcome *o)
+{
+	if (!w->sandbox || !o->failure || cst_signal_pending())
+		return false;
+	char *path = dk_id_path(w->c, "/containers/", w->sandbox, "/json");
+	if (!path)
+		return false;
+	struct dk_request r = {.path = path, .timeout_ms = DK_SHORT_TIMEOUT_MS};
+	json_t *info = NULL;
+	long status = 0;
+	struct cst_error e = CST_ERROR_INIT;
+	long st = dk_call_json(w->d, w->c, &r, &info, &status, &e);
+	free(path);
+	bool running = json_is_true(json_object_get(json_object_get(info, "State"), "Running"));
+	json_decref(info);
+	cst_error_clear(&e);
+	/* An engine that does not answer is for run_must_stop() to judge. */
+	if ((st < 0 && status != 404) || running)
+		return false;
+	if (w->d->info && w->d->progress)
+		fprintf(w->d->progress,
+			"cst: the network sandbox %.12s stopped; this job slot's command tests run on networks of their own\n",
+			w->sandbox);
+	drop_container(w, &w->sandbox);
+	return true;
+}
+
 /* The network the job's containers join: "container:ID" of the slot's
  * sandbox, or NULL (*net untouched) for a network of their own. */
 static int job_network(struct worker *w, const struct cst_command_job *job, char **net, struct cst_error *err)
@@ -669,7 +699,12 @@ static void pool_work(struct pool *p, struct dk_conn *c)
 		if (stop)
 			break;
 		struct cst_error e = CST_ERROR_INIT;
-		if (run_job(&w, p->image, &p->jobs[i], &p->outs[i], &e) < 0) {
+		int r = run_job(&w, p->image, &p->jobs[i], &p->outs[i], &e);
+		if (r == 0 && sandbox_lost(&w, &p->outs[i])) {
+			cst_command_outcome_release(&p->outs[i]);
+			r = run_job(&w, p->image, &p->jobs[i], &p->outs[i], &e);
+		}
+		if (r < 0) {
 			pool_fail(p, &e);
 			break;
 		}

@@ -130,6 +130,35 @@ YAML
 	[ "$(jq .Pass sandbox.json)" -eq 9 ]
 }
 
+@test "a sandbox removed mid-run: its slot goes on with networks of their own, every test passes" {
+	mkdir "$T/host"
+	cat > gone.yaml <<YAML
+schemaVersion: 2.0.0
+containerRunOptions:
+  bindMounts: ["$T/host:/host"]
+commandTests:
+  - name: waits for the sandbox to go
+    command: sh
+    args: ["-c", "touch /host/started; while [ ! -e /host/go ]; do sleep 0.1; done; echo a"]
+    expectedOutput: ["^a\\n\$"]
+  - name: after it
+    command: echo
+    args: ["b"]
+    expectedOutput: ["^b\\n\$"]
+YAML
+	start_cst test --image cst-test/busybox:1 --config gone.yaml --jobs 1 -o json -v info
+	wait_for 120 test -e "$T/host/started"
+	[ "$(sandboxes_of "$pid")" -eq 1 ]
+	docker rm -f "$(docker ps -q --filter "label=dev.cst.pid=$pid" --filter label=dev.cst.sandbox)" >/dev/null
+	touch "$T/host/go"
+	wait_cst 120
+	cat "$T/stdout"; cat "$T/stderr"
+	[ "$status" -eq 0 ]
+	grep -q "network sandbox .* stopped; this job slot's command tests run on networks of their own" "$T/stderr"
+	[ "$(left_by "$pid")" -eq 0 ]
+	pid=
+}
+
 # Tests that sleep until the run is stopped.
 write_sleepers() {
 	{
