@@ -21,6 +21,8 @@ setup() {
 teardown() {
 	stop_events
 	[ -n "${pid:-}" ] && kill -KILL "$pid" 2>/dev/null || true
+	# The pause image's tag, moved by a test, goes back to the real one.
+	[ -n "${pause_ref:-}" ] && docker tag "$pause_id" "$pause_ref" || true
 }
 
 # The running sandboxes of the run with that pid.
@@ -157,6 +159,27 @@ YAML
 	grep -q "network sandbox .* stopped; this job slot's command tests run on networks of their own" "$T/stderr"
 	[ "$(left_by "$pid")" -eq 0 ]
 	pid=
+}
+
+@test "a sandbox that cannot start: tests run on networks of their own, as -v info says" {
+	write_hostnames 2
+	run_cst test --image cst-test/busybox:1 --config hosts.yaml --jobs 2 -v info
+	[ "$status" -eq 1 ]
+	ref=$(grep -o 'cst-pause:[^)]*' <<<"$errout")
+	pause_id=$(docker image inspect -f '{{.Id}}' "$ref")
+	pause_ref=$ref
+	# That name on an image without the pause program.
+	docker tag cst-test/busybox:1 "$ref"
+	run_cst test --image cst-test/busybox:1 --config hosts.yaml --jobs 2 -v info -o json
+	docker tag "$pause_id" "$ref"
+	pause_ref=
+	echo "$output"; echo "$errout"
+	[ "$status" -eq 1 ]
+	[ "$(jq -c '[.Results[] | .Pass]' <<<"$output")" = '[true,true,false]' ]
+	[ "$(grep -c "starting a network sandbox: .*; this job slot's command tests run on networks of their own" <<<"$errout")" -eq 2 ]
+	# the two sandboxes that did not start, and the tests
+	[ "$(created_by "$pid")" -eq 5 ]
+	[ "$(left_by "$pid")" -eq 0 ]
 }
 
 # Tests that sleep until the run is stopped.
