@@ -14,6 +14,12 @@
  * bind mount) becomes that test's failure; only a lost engine or a signal
  * stops the run.
  *
+ * Each worker is a job slot with, unless --network-per-test, a network
+ * sandbox of its own (sandbox.c) started before its first test: the
+ * test's and setup steps' containers join its network namespace instead
+ * of getting a network each, which halves a container's start.  Tests
+ * that could change that namespace for the next one keep their own.
+ *
  * With --shared-container, tests without setup run as execs in one running
  * container per set of run options (shared.c, exec.c) instead: a container
  * start costs several times an exec.  Tests then see each other's changes
