@@ -1,6 +1,8 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include "cst/match.h"
 
+#include "re2_syntax.h"
+
 #include <pcre2.h>
 #include <stdbool.h>
 #include <pthread.h>
@@ -30,6 +32,10 @@ struct cst_regex {
 	char *pattern;
 };
 
+/* Go refuses nesting deeper than 1000; the rewritten pattern adds a group
+ * around each repeated atom and each case-folded one. */
+#define CST_PARENS_NEST_LIMIT 3200u
+
 struct cst_regex *cst_regex_compile(const char *pattern, struct cst_error *err)
 {
 	return cst_regex_compilen(pattern, strlen(pattern), err);
@@ -37,19 +43,42 @@ struct cst_regex *cst_regex_compile(const char *pattern, struct cst_error *err)
 
 struct cst_regex *cst_regex_compilen(const char *pattern, size_t len, struct cst_error *err)
 {
+	struct cst_error why = CST_ERROR_INIT;
+	char *translated = cst_re2_to_pcre2(pattern, len, &why);
+	if (!translated) {
+		if (why.code == CST_E_NOMEM)
+			cst_error_set(err, CST_E_NOMEM, "out of memory compiling regex");
+		else
+			cst_error_set(err, CST_E_CONFIG, "invalid regex '%s': %s", pattern, why.msg);
+		cst_error_clear(&why);
+		return NULL;
+	}
 	int errcode = 0;
 	PCRE2_SIZE erroff = 0;
-	/* RE2 as CST uses it: no multiline, no dotall, `$` only at the very end,
-	 * UTF but no UCP so \d \w \s \b stay ASCII, and invalid UTF-8 in the
-	 * subject is matched byte-wise instead of rejected. */
-	uint32_t flags = PCRE2_DOLLAR_ENDONLY | PCRE2_UTF | PCRE2_MATCH_INVALID_UTF;
-	pcre2_code *code = pcre2_compile((PCRE2_SPTR)pattern, len, flags, &errcode, &erroff, NULL);
+	/* The rewritten pattern spells out every Go rule (see re2_syntax.h);
+	 * the subject reaches PCRE2 as valid UTF-8 (cst_regex_match). */
+	/* NO_AUTO_CAPTURE: its groups are plain "(", which PCRE2 nests deeper
+	 * than "(?:".  MULTILINE: ^ and $ are only written for Go's (?m), \A
+	 * and \z otherwise. */
+	uint32_t flags = PCRE2_UTF | PCRE2_MATCH_INVALID_UTF | PCRE2_NEVER_BACKSLASH_C | PCRE2_NO_AUTO_CAPTURE |
+			 PCRE2_MULTILINE | PCRE2_ALT_CIRCUMFLEX;
+	pcre2_compile_context *cctx = pcre2_compile_context_create(NULL);
+	if (cctx) {
+		pcre2_set_parens_nest_limit(cctx, CST_PARENS_NEST_LIMIT);
+		pcre2_set_newline(cctx, PCRE2_NEWLINE_LF);
+	}
+	pcre2_code *code = cctx ? pcre2_compile((PCRE2_SPTR)translated, PCRE2_ZERO_TERMINATED, flags, &errcode,
+						&erroff, cctx)
+				: NULL;
+	pcre2_compile_context_free(cctx);
+	free(translated);
 	if (!code) {
 		PCRE2_UCHAR msg[256];
-		if (pcre2_get_error_message(errcode, msg, sizeof(msg)) < 0)
+		if (!cctx)
+			strcpy((char *)msg, "out of memory");
+		else if (pcre2_get_error_message(errcode, msg, sizeof(msg)) < 0)
 			strcpy((char *)msg, "unknown error");
-		cst_error_set(err, CST_E_CONFIG, "invalid regex '%s': %s at offset %zu", pattern, (char *)msg,
-			      (size_t)erroff);
+		cst_error_set(err, CST_E_CONFIG, "invalid regex '%s': %s", pattern, (char *)msg);
 		return NULL;
 	}
 	struct cst_regex *re = calloc(1, sizeof(*re));
@@ -106,13 +135,36 @@ int cst_regex_match(const struct cst_regex *cre, const char *text, size_t len, s
 {
 	/* Only the lazily made JIT copy changes, under its lock. */
 	struct cst_regex *re = (struct cst_regex *)cre;
-	const pcre2_code *code = code_for(re, text ? len : 0);
+	if (!text)
+		len = 0;
+	/* Go reads each byte that is not part of valid UTF-8 as U+FFFD: such a
+	 * byte matches `.`, [^a] and \x{FFFD} there, where PCRE2 would match
+	 * nothing across it. */
+	char *fixed = NULL;
+	size_t bad = len ? cst_utf8_bad_bytes(text, len) : 0;
+	if (bad) {
+		fixed = malloc(len + 2 * bad);
+		if (!fixed)
+			return cst_error_set(err, CST_E_NOMEM, "out of memory matching regex");
+		cst_utf8_replace_bad(text, len, fixed);
+		text = fixed;
+		len += 2 * bad;
+	}
+	const pcre2_code *code = code_for(re, len);
 	/* Match data per call keeps a compiled regex usable from several threads. */
 	pcre2_match_data *md = pcre2_match_data_create_from_pattern(code, NULL);
-	if (!md)
+	if (!md) {
+		free(fixed);
 		return cst_error_set(err, CST_E_NOMEM, "out of memory matching regex");
-	int rc = pcre2_match(code, (PCRE2_SPTR)(text ? text : ""), text ? len : 0, 0, 0, md, re->mctx);
+	}
+	PCRE2_SPTR subject = (PCRE2_SPTR)(text ? text : "");
+	int rc = pcre2_match(code, subject, len, 0, 0, md, re->mctx);
+	/* JIT code backtracks on a small fixed stack; the interpreter's
+	 * backtracking is bounded by the match and depth limits instead. */
+	if (rc == PCRE2_ERROR_JIT_STACKLIMIT)
+		rc = pcre2_match(re->code, subject, len, 0, 0, md, re->mctx);
 	pcre2_match_data_free(md);
+	free(fixed);
 	if (rc >= 0)
 		return 1;
 	if (rc == PCRE2_ERROR_NOMATCH)

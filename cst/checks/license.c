@@ -86,18 +86,26 @@ int cst_check_license(const struct cst_check_ctx *ctx, const struct cst_license_
 {
 	if (cst_result_init(r, "License Test") < 0)
 		return -1;
+	char *root = NULL;
 	if (t->debian) {
 		struct cst_fs_info info;
 		struct cst_error err = CST_ERROR_INIT;
-		char *root = NULL;
-		int found = cst_fs_lookup(ctx->fs, DEBIAN_DOC_ROOT, true, &info, &root, &err);
-		if (found <= 0 || info.type != CST_FT_DIR) {
+		/* CST lists the packages from an archive of the directory: one
+		 * that is a symlink or a file lists none. */
+		int found = cst_fs_lookup(ctx->fs, DEBIAN_DOC_ROOT, false, &info, &root, &err);
+		if (found <= 0) {
 			int rc = cst_result_fail(r, "Error reading directory: %s: %s", DEBIAN_DOC_ROOT,
 						 found < 0 ? err.msg : "no such directory");
 			cst_error_clear(&err);
 			free(root);
 			return rc;
 		}
+		if (info.type != CST_FT_DIR) {
+			free(root);
+			root = NULL;
+		}
+	}
+	if (t->debian && root) {
 		char *pattern = NULL;
 		if (asprintf(&pattern, "%s/*", root) < 0) {
 			free(root);

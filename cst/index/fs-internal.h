@@ -22,8 +22,9 @@
  * truncation: a content test on it could not give a right answer. */
 #define CST_FS_CONTENT_MAX ((size_t)64 * 1024 * 1024)
 
-/* Symlinks followed by one lookup, as Linux's MAXSYMLINKS. */
-#define CST_FS_MAX_HOPS 40
+/* Symlinks followed by one lookup: the engine's limit when CST asks it
+ * for a path (Linux's MAXSYMLINKS is 40). */
+#define CST_FS_MAX_HOPS 255
 
 enum {
 	NODE_HARDLINK = 1, /* link holds the normalised path of the hardlink's target */

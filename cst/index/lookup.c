@@ -92,13 +92,34 @@ out:
 	return ret;
 }
 
+/* Whether the path names a directory by its spelling: a trailing "/" or
+ * "/." (kept by Docker's archive API when it cleans a path). */
+static bool names_directory(const char *path)
+{
+	size_t n = strlen(path);
+	if (n && path[n - 1] == '/')
+		return true;
+	return (n >= 2 && path[n - 1] == '.' && path[n - 2] == '/') || (n == 1 && path[0] == '.');
+}
+
 int cst_fs_lookup(const struct cst_fs *fs, const char *path, bool follow_final, struct cst_fs_info *ret,
 		  char **ret_resolved, struct cst_error *err)
 {
+	/* CST asks the engine for a path that is first cleaned like Go's
+	 * path.Clean: "/a/../b" is "/b" even when /a is a symlink.  A path
+	 * spelt as a directory follows a final symlink, and names nothing when
+	 * that is no directory (ENOTDIR). */
+	bool dir = names_directory(path);
+	char *clean = fs_clean_path(path);
+	if (!clean)
+		return cst_error_set(err, CST_E_NOMEM, "out of memory");
 	uint32_t id;
-	int r = fs_resolve(fs, path, follow_final, &id, err);
+	int r = fs_resolve(fs, clean, follow_final || dir, &id, err);
+	free(clean);
 	if (r <= 0)
 		return r;
+	if (dir && fs->nodes[id].type != CST_FT_DIR)
+		return 0;
 	if (ret_resolved) {
 		char *resolved = fs_node_path(fs, id);
 		if (!resolved)

@@ -69,10 +69,14 @@ int cst_fs_apply_layer(struct cst_fs *fs, struct cst_layer *layer, int index, st
 /* Reads a single layer tar straight into an empty index, entry by entry. */
 int cst_fs_read_flat_layer(struct archive *a, struct cst_fs *fs, struct cst_error *err);
 
-/* Resolves path like the kernel inside a container rooted at the image:
- * symlinks in parent components are followed inside the root (absolute
- * targets are relative to the root, ".." stops at the root), the final
- * component is followed only when follow_final.  Returns 1 and fills *ret
+/* Resolves path as CST's engine lookups do: path is cleaned lexically
+ * first ("//", "." and ".." against the previous name, as Go's path.Clean:
+ * "/a/../b" is "/b" even when /a is a symlink, relative paths start at the
+ * root), then resolved like the kernel inside a container rooted at the
+ * image: symlinks are followed inside the root (absolute targets are
+ * relative to the root, ".." in a target stops at the root), the final
+ * component only when follow_final or when path ends in "/" or "/.", which
+ * must then name a directory.  Returns 1 and fills *ret
  * (and *ret_resolved, malloc'd, when not NULL) when found, 0 when absent,
  * -1 with err on a symlink loop or too many hops. */
 int cst_fs_lookup(const struct cst_fs *fs, const char *path, bool follow_final, struct cst_fs_info *ret,

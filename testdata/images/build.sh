@@ -3,10 +3,11 @@
 # built from other sources (a hash of the sources is kept as a label), so it
 # is cheap to call before every test.
 #
-# Usage: build.sh [busybox|busybox-user|debian|all]...   (default: busybox busybox-user)
+# Usage: build.sh [busybox|busybox-user|paths|debian|all]...   (default: busybox busybox-user)
 #
 # busybox       cst-test/busybox:1       FROM scratch + Debian's busybox-static
 # busybox-user  cst-test/busybox-user:1  an ENTRYPOINT and a non-root USER
+# paths         cst-test/paths:1         symlinks for path resolution tests
 # debian        cst-test/debian:bookworm debootstrap --variant=minbase (slow;
 #               from the Debian mirror apt uses; DEBIAN_MIRROR overrides it)
 set -eu
@@ -73,6 +74,13 @@ build_busybox_user() {
 	build_dir busybox-user cst-test/busybox-user:1 "$h"
 }
 
+build_paths() {
+	build_busybox
+	h=$(source_hash paths "$(busybox_hash)")
+	[ "$(built_hash cst-test/paths:1)" = "$h" ] && return 0
+	build_dir paths cst-test/paths:1 "$h"
+}
+
 build_debian() {
 	h=$(printf 'debian bookworm minbase 1\n' | sha256sum | cut -c1-16)
 	[ "$(built_hash cst-test/debian:bookworm)" = "$h" ] && return 0
@@ -98,8 +106,9 @@ for what in "$@"; do
 	case $what in
 	busybox) build_busybox ;;
 	busybox-user) build_busybox_user ;;
+	paths) build_paths ;;
 	debian) build_debian ;;
-	all) build_busybox; build_busybox_user; build_debian ;;
+	all) build_busybox; build_busybox_user; build_paths; build_debian ;;
 	*) die "unknown image '$what'" ;;
 	esac
 done

@@ -266,6 +266,146 @@ YAML
 	[[ "$output" == *"Passes:      6"* ]]
 }
 
+@test "paths resolve as CST resolves them, with either driver" {
+	# Verdicts checked against container-structure-test 1.15 (--driver
+	# docker) on the same image.
+	bash "$CST_TESTDATA/images/build.sh" paths
+	docker save cst-test/paths:1 -o "$T/paths.tar"
+	cat >"$T/pass.yaml" <<'YAML'
+schemaVersion: 2.0.0
+fileExistenceTests:
+  - {name: a trailing slash follows the link, path: /opt/current/, permissions: drwxr-xr-x, uid: 0}
+  - {name: without it the link itself, path: /opt/current, permissions: Lrwxrwxrwx}
+  - {name: trailing dot follows too, path: /opt/current/., permissions: drwxr-xr-x}
+  - {name: absolute link with slash, path: /opt/abs/, permissions: drwxr-xr-x}
+  - {name: root-escaping link with slash, path: /opt/escape/, permissions: drwxr-xr-x}
+  - {name: through an absolute link, path: /opt/abs/VERSION}
+  - {name: through a relative link escaping the root, path: /opt/escape/VERSION}
+  - {name: through an absolute link escaping the root, path: /opt/escape-abs/VERSION}
+  - {name: relative link in a subdirectory, path: /opt/sub/rel/VERSION}
+  - {name: a link chain, path: /opt/conf/app.conf}
+  - {name: a dangling link exists, path: /opt/dangling}
+  - {name: a dangling link with a slash does not, path: /opt/dangling/, shouldExist: false}
+  - {name: a file with a slash does not, path: /opt/v1/VERSION/, shouldExist: false}
+  - {name: a link to a file with a slash does not, path: /opt/version-link/, shouldExist: false}
+  - {name: double slashes, path: //opt//v1///VERSION}
+  - {name: dots, path: /opt/./v1/./VERSION}
+  - {name: dot-dots, path: /opt/v1/../v1/VERSION}
+  - {name: dot-dots above the root, path: /../../opt/v1/VERSION}
+  - {name: relative path, path: opt/v1/VERSION}
+  - {name: dot-dot after a link is lexical, path: /a/../b/where}
+  - {name: not the link target's parent, path: /a/../y, shouldExist: false}
+  - {name: a chain of 45 links, path: /opt/chain/c0/, shouldExist: false}
+fileContentTests:
+  - {name: content through a trailing-slash link, path: /opt/current/VERSION, expectedContents: ["^v1\n$"]}
+  - {name: content through a relative link in a subdirectory, path: /opt/sub/rel/VERSION, expectedContents: ["^v1\n$"]}
+  - {name: content through an absolute link, path: /opt/abs/VERSION, expectedContents: ["^v1\n$"]}
+  - {name: content through escaping links, path: /opt/escape-abs/VERSION, expectedContents: ["^v1\n$"]}
+  - {name: content through a link chain, path: /opt/conf/app.conf, expectedContents: ["^conf\n$"]}
+  - {name: content by a relative path, path: opt/v1/VERSION, expectedContents: ["^v1\n$"]}
+  - {name: content at a lexical dot-dot, path: /a/../b/where, expectedContents: ["^lexical\n$"]}
+  - {name: content with double slashes, path: //opt//v1//VERSION, expectedContents: ["^v1\n$"]}
+  - {name: content through 45 links, path: /opt/chain/c0, expectedContents: ["^end\n$"]}
+YAML
+	cat >"$T/fail.yaml" <<'YAML'
+schemaVersion: 2.0.0
+fileContentTests:
+  - {name: a file with a trailing slash, path: /opt/v1/VERSION/, expectedContents: [v1]}
+  - {name: a directory, path: /opt/current/, expectedContents: [v1]}
+YAML
+	for driver in tar docker; do
+		image=cst-test/paths:1
+		[ "$driver" = docker ] || image="$T/paths.tar"
+		run "$CST" test --driver "$driver" --image "$image" --config "$T/pass.yaml"
+		echo "$output"
+		[ "$status" -eq 0 ]
+		[[ "$output" == *"Passes:      31"* ]]
+		run "$CST" test --driver "$driver" --image "$image" --config "$T/fail.yaml"
+		echo "$output"
+		[ "$status" -eq 1 ]
+		[[ "$output" == *"Failures:    2"* ]]
+		[[ "$output" == *"/opt/v1/VERSION/"*"not a directory"* || "$output" == *"/opt/v1/VERSION/"*"no such file"* ]]
+	done
+}
+
+@test "loops, a linked doc root and empty fields as CST judges them" {
+	# Each verdict and message checked against container-structure-test 1.15
+	# (--driver docker) on the same images.
+	bash "$CST_TESTDATA/images/build.sh" paths busybox-user
+	docker save cst-test/paths:1 -o "$T/paths.tar"
+	docker save cst-test/busybox-user:1 -o "$T/user.tar"
+	cat >"$T/links.yaml" <<'YAML'
+schemaVersion: 2.0.0
+fileExistenceTests:
+  - {name: under a loop is absent, path: /opt/loop1/x, shouldExist: false}
+  - {name: a loop spelt as a directory is absent, path: /opt/loop1/, shouldExist: false}
+  - {name: a link in a loop does not exist to CST, path: /opt/loop1, shouldExist: false}
+  - {name: a dangling link exists, path: /opt/dangling}
+  - {name: empty permissions are no check, path: /opt/current, permissions: ""}
+licenseTests:
+  # /usr/share/doc is a link: CST lists no packages in it (one says AGPL).
+  - debian: true
+YAML
+	cat >"$T/meta.yaml" <<'YAML'
+schemaVersion: 2.0.0
+metadataTest:
+  user: ""
+  cmd: ["x"]
+  entrypoint: ["/bin/echo", "other"]
+  unboundEnvVars: [{key: CST_IMAGE}]
+  unexposedPorts: ["8080"]
+  unmountedVolumes: ["/data"]
+YAML
+	for driver in tar docker; do
+		paths=cst-test/paths:1 user=cst-test/busybox-user:1
+		[ "$driver" = docker ] || { paths="$T/paths.tar"; user="$T/user.tar"; }
+		run "$CST" test --driver "$driver" --image "$paths" --config "$T/links.yaml"
+		echo "$output"
+		[ "$status" -eq 0 ]
+		run "$CST" test --driver "$driver" --image "$user" --config "$T/meta.yaml" --output json
+		echo "$output"
+		[ "$status" -eq 1 ]
+		errors=$(printf '%s' "$output" | python3 -c 'import json,sys; [print(e) for r in json.load(sys.stdin)["Results"] for e in r.get("Errors") or []]')
+		[ "$errors" = "env variable CST_IMAGE should not be present in image metadata
+Image config Cmd [cmd-ran] does not match expected value: [x]
+Image config entrypoint [/bin/echo entrypoint-ran] does not match expected value: [/bin/echo other]
+Port 8080 should not be exposed
+Volume /data should not be mounted" ]
+	done
+}
+
+@test "regexes match file contents as CST's Go regexes do" {
+	# Verdicts checked against container-structure-test 1.15 (--driver
+	# docker); /opt/bytes is "a\vb\n\377x\n".
+	bash "$CST_TESTDATA/images/build.sh" paths
+	docker save cst-test/paths:1 -o "$T/paths.tar"
+	cat >"$T/re.yaml" <<'YAML'
+schemaVersion: 2.0.0
+fileContentTests:
+  - name: \s is not a vertical tab
+    path: /opt/bytes
+    excludedContents: ['a\sb', 'a[\s]b', '(?i)A\sB']
+    expectedContents: ['a\Sb', 'a[^\s]b', 'a[[:space:]]b']
+  - name: a byte of invalid UTF-8 is U+FFFD
+    path: /opt/bytes
+    expectedContents: ['(?m)^.x$', '\x{FFFD}x', '\n[^a]x', '(?s)b.{2}x']
+    excludedContents: ['^.{2}x']
+YAML
+	for driver in tar docker; do
+		image=cst-test/paths:1
+		[ "$driver" = docker ] || image="$T/paths.tar"
+		run "$CST" test --driver "$driver" --image "$image" --config "$T/re.yaml"
+		echo "$output"
+		[ "$status" -eq 0 ]
+		[[ "$output" == *"Passes:      2"* ]]
+	done
+	printf 'schemaVersion: 2.0.0\nfileContentTests:\n  - {name: lookahead, path: /opt/bytes, expectedContents: ["a(?=b)"]}\n' >"$T/bad.yaml"
+	run "$CST" test --driver tar --image "$T/paths.tar" --config "$T/bad.yaml"
+	echo "$output"
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"bad.yaml:3:"*"invalid or unsupported Perl syntax"* ]]
+}
+
 @test "--quiet-pass prints the failures and the summary only" {
 	passing_config
 	cat >"$T/one-fails.yaml" <<'YAML'

@@ -23,7 +23,7 @@ Configs:
 Images (docker-save unless said otherwise):
   traversal.tar     an entry named ../../etc/passwd
   absolute.tar      an entry named /etc/passwd (lands inside the root)
-  chain.tar         a 30-link symlink chain and a 60-link one
+  chain.tar         a 30-link symlink chain and a 300-link one
   hardlink-later.tar        a hardlink before its target, nothing below
   hardlink-later-lower.tar  the same over a lower layer holding the target
   deep.tar          4,096 nested directories; layer 2 whites out the top
@@ -139,7 +139,7 @@ def images(out):
 
     chain = [m.ent("target", data=b"end of the chain\n")]
     chain += [m.ent("c%d" % i, "l", link="c%d" % (i + 1) if i < 29 else "/target") for i in range(30)]
-    chain += [m.ent("d%d" % i, "l", link="/d%d" % (i + 1) if i < 59 else "target") for i in range(60)]
+    chain += [m.ent("d%d" % i, "l", link="/d%d" % (i + 1) if i < 299 else "target") for i in range(300)]
     one_layer(out, "chain.tar", chain)
 
     later = [m.ent("hard", "h", link="data"), m.ent("data", data=b"new\n")]

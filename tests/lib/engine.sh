@@ -4,7 +4,7 @@
 # Source it and call cst_ensure_engine, or run it.  A running engine is left
 # alone.  When /_ping does not answer and we are root, dockerd is started
 # in the background (its log in a temporary file, named on failure) and
-# given up to CST_ENGINE_WAIT seconds (30) to answer.
+# given up to CST_ENGINE_WAIT seconds (120: a loaded machine starts it slowly) to answer.
 #
 # Returns 0 when an engine answers.  Otherwise 77 (the skip status of
 # meson and automake) — except with CI=true, where a missing engine is a
@@ -34,12 +34,12 @@ cst_ensure_engine() {
 		echo "engine.sh: starting dockerd (log: $log)" >&2
 		setsid dockerd --host "unix://$sock" >"$log" 2>&1 < /dev/null &
 		i=0
-		while [ "$i" -lt "${CST_ENGINE_WAIT:-30}" ]; do
+		while [ "$i" -lt "${CST_ENGINE_WAIT:-120}" ]; do
 			cst_engine_ping && return 0
 			sleep 1
 			i=$((i + 1))
 		done
-		echo "engine.sh: dockerd did not answer within ${CST_ENGINE_WAIT:-30} s; its log:" >&2
+		echo "engine.sh: dockerd did not answer within ${CST_ENGINE_WAIT:-120} s; its log:" >&2
 		tail -n 20 "$log" >&2
 	fi
 	if [ "${CI:-}" = true ]; then

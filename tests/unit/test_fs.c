@@ -333,6 +333,22 @@ static void test_lookup(void **state)
 	assert_int_equal(look(fs, "/etc/empty", true, &i2), 0);
 	/* A regular file is not a directory. */
 	assert_absent(fs, "/usr/bin/tool/x");
+	/* A path spelt as a directory follows a final link and names nothing
+	 * when that is no directory (CST through the engine's archive API). */
+	assert_int_equal(must(fs, "/lib/", false).type, CST_FT_DIR);
+	assert_int_equal(must(fs, "/lib//", false).type, CST_FT_DIR);
+	assert_int_equal(must(fs, "/lib/.", false).type, CST_FT_DIR);
+	assert_int_equal(cst_fs_lookup(fs, "/chain/a/", false, &info, &resolved, &err), 0);
+	assert_absent(fs, "/usr/bin/tool/");
+	assert_int_equal(look(fs, "/etc/dangling/", false, &i2), 0);
+	assert_int_equal(must(fs, "/usr/bin/", false).type, CST_FT_DIR);
+	/* ".." in the path is lexical, as Go's path.Clean: it drops the name
+	 * before it, a link or not ("/abs" is "/usr/bin"). */
+	must(fs, "/abs/../usr/lib/libx.so", false);
+	assert_absent(fs, "/abs/../libx.so");
+	assert_int_equal(cst_fs_lookup(fs, "/abs/../lib/libx.so", false, &info, &resolved, &err), 1);
+	assert_string_equal(resolved, "/usr/lib/libx.so");
+	free(resolved);
 	assert_absent(fs, "/nothing");
 
 	/* Loops: an error, not a hang. */
