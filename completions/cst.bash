@@ -5,7 +5,7 @@
 # follow `cst test --help` (a test checks that they agree).
 
 _cst_test_flags="--image --config --driver --output --test-report --junit-suite-name --quiet
-	--quiet-pass --no-color --pull --save --runtime --network --shared-container --cache-dir --no-cache --platform --metadata --image-from-oci-layout
+	--quiet-pass --no-color --pull --save --runtime --network --network-per-test --network-sandbox --shared-container --cache-dir --no-cache --platform --metadata --image-from-oci-layout
 	--default-image-tag --ignore-ref-annotation --jobs --timeout --max-output --force --verbosity --json --help"
 
 # Config files are YAML or JSON; directories are offered to walk into.

@@ -27,6 +27,8 @@ enum {
 	OPT_SHARED,
 	OPT_CACHE_DIR,
 	OPT_NO_CACHE,
+	OPT_NET_SANDBOX,
+	OPT_NET_PER_TEST,
 };
 
 /* Booleans take an optional "=true"/"=false" as cobra's do, so existing
@@ -47,6 +49,8 @@ static const struct option test_options[] = {
 	{"runtime", required_argument, NULL, OPT_RUNTIME},
 	{"network", required_argument, NULL, OPT_NETWORK},
 	{"shared-container", optional_argument, NULL, OPT_SHARED},
+	{"network-sandbox", optional_argument, NULL, OPT_NET_SANDBOX},
+	{"network-per-test", optional_argument, NULL, OPT_NET_PER_TEST},
 	{"cache-dir", required_argument, NULL, OPT_CACHE_DIR},
 	{"no-cache", optional_argument, NULL, OPT_NO_CACHE},
 	{"platform", required_argument, NULL, OPT_PLATFORM},
@@ -214,6 +218,14 @@ static int parse_test(int argc, char **argv, struct cst_options *o, struct cst_e
 			if (parse_bool(name, boolarg, &o->shared_container, err) < 0)
 				return -1;
 			break;
+		case OPT_NET_SANDBOX:
+			if (parse_bool(name, boolarg, &o->network_sandbox, err) < 0)
+				return -1;
+			break;
+		case OPT_NET_PER_TEST:
+			if (parse_bool(name, boolarg, &o->network_per_test, err) < 0)
+				return -1;
+			break;
 		case OPT_CACHE_DIR:
 			if (!*optarg)
 				return cst_error_set(err, CST_E_USAGE, "--cache-dir needs a directory");
@@ -306,6 +318,11 @@ static int parse_test(int argc, char **argv, struct cst_options *o, struct cst_e
 		return cst_error_set(err, CST_E_USAGE, "--network needs the docker driver");
 	if (o->shared_container && o->driver != CST_DRIVER_DOCKER)
 		return cst_error_set(err, CST_E_USAGE, "--shared-container needs the docker driver");
+	if (o->network_sandbox && o->network_per_test)
+		return cst_error_set(err, CST_E_USAGE, "--network-sandbox and --network-per-test cannot be used together");
+	if ((o->network_sandbox || o->network_per_test) && o->driver != CST_DRIVER_DOCKER)
+		return cst_error_set(err, CST_E_USAGE, "--%s needs the docker driver",
+				     o->network_sandbox ? "network-sandbox" : "network-per-test");
 	if (o->cache_dir && o->no_cache)
 		return cst_error_set(err, CST_E_USAGE, "--cache-dir and --no-cache cannot be used together");
 	if (o->pull && o->driver != CST_DRIVER_DOCKER)

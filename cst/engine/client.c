@@ -628,6 +628,8 @@ int cst_docker_open(const struct cst_docker_opts *opts, struct cst_docker **ret,
 	pthread_mutex_init(&d->lock, NULL);
 	d->save = opts && opts->save;
 	d->shared_container = opts && opts->shared_container;
+	d->network_sandbox = opts && opts->network_sandbox;
+	d->info = opts && opts->info;
 	d->jobs = opts && opts->jobs > 0 ? opts->jobs : 1;
 	if (opts && opts->max_output) {
 		cst_budget_init(&d->output_budget_store, opts->max_output);

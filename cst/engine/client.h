@@ -101,6 +101,8 @@ struct cst_docker {
 	char *platform;
 	bool save;
 	bool shared_container;
+	bool network_sandbox; /* command tests join a sandbox per job slot (sandbox.c) */
+	bool info;            /* -v info: notes on d->progress about how tests run */
 	char *cache_dir; /* index cache; NULL: none */
 	char *cache_note; /* what the cache did last, for -v info */
 	atomic_bool labelled; /* a create or commit with this run's labels was sent */
@@ -208,6 +210,10 @@ int64_t dk_mono_ms(void);
  * labels are added and the container registered before returning. */
 int dk_container_create(struct cst_docker *d, struct dk_conn *c, json_t *config, char **ret_id,
 			struct cst_error *err);
+/* The same for a container of another platform than --platform's; NULL:
+ * the engine's own. */
+int dk_container_create_on(struct cst_docker *d, struct dk_conn *c, json_t *config, const char *platform,
+			   char **ret_id, struct cst_error *err);
 int dk_container_start(struct cst_docker *d, struct dk_conn *c, const char *id, struct cst_error *err);
 /* Waits for the container to stop.  timeout_s > 0 bounds the wait: past
  * it the container is killed and *ret_timed_out set (not an error). */
@@ -315,6 +321,20 @@ char *dk_shared_lost(struct cst_docker *d, struct dk_shared_set *ss, const struc
 		     bool *ret_unusable);
 /* Removes the containers still running (--save: stops them). */
 void dk_shared_free(struct cst_docker *d, struct dk_conn *c, struct dk_shared_set *ss);
+
+/* Network sandboxes (sandbox.c).  Whether sandboxes can stand in for the
+ * network mode asked for (default or a named network: yes; none, host,
+ * container:X: no), and whether a test of these run options may join one
+ * (not when privileged or given capabilities). */
+bool dk_sandbox_network_ok(const char *network);
+bool dk_sandbox_may_join(const struct cst_run_options *o);
+/* cst's pause image in the engine, imported when missing; *ret_ref
+ * malloc'd. */
+int dk_pause_image(struct cst_docker *d, struct dk_conn *c, char **ret_ref, struct cst_error *err);
+/* Creates and starts a sandbox from image on d->network (labelled and
+ * registered like every container of the run); *ret_id malloc'd. */
+int dk_sandbox_start(struct cst_docker *d, struct dk_conn *c, const char *image, char **ret_id,
+		     struct cst_error *err);
 
 /* Frame demultiplexing of attach/logs streams (stream.c).  Frames are an
  * 8-byte header (stream type, 3 zero bytes, big-endian length) and the

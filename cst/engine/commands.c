@@ -14,6 +14,12 @@
  * bind mount) becomes that test's failure; only a lost engine or a signal
  * stops the run.
  *
+ * Each worker is a job slot with, unless --network-per-test, a network
+ * sandbox of its own (sandbox.c) started before its first test: the
+ * test's and setup steps' containers join its network namespace instead
+ * of getting a network each, which halves a container's start.  Tests
+ * that could change that namespace for the next one keep their own.
+ *
  * With --shared-container, tests without setup run as execs in one running
  * container per set of run options (shared.c, exec.c) instead: a container
  * start costs several times an exec.  Tests then see each other's changes
@@ -84,9 +90,10 @@ static json_t *job_env(const struct cst_command_job *job, bool setup)
 }
 
 /* The create body for one container of the job; argv runs with the image's
- * entrypoint cleared. */
+ * entrypoint cleared, on network net ("container:ID" of a sandbox; NULL:
+ * the --network asked for). */
 static json_t *job_config(struct cst_docker *d, const struct cst_command_job *job, const char *image, char **argv,
-			  const size_t *argv_len, size_t argc, json_t *env, bool tty)
+			  const size_t *argv_len, size_t argc, json_t *env, bool tty, const char *net)
 {
 	const struct cst_run_options *o = job->opts && job->opts->present ? job->opts : NULL;
 	json_t *c = json_object();
@@ -110,7 +117,9 @@ static json_t *job_config(struct cst_docker *d, const struct cst_command_job *jo
 		goto fail;
 	if (d->runtime && *d->runtime && json_object_set_new(hc, "Runtime", json_string(d->runtime)) < 0)
 		goto fail;
-	if (d->network && *d->network && json_object_set_new(hc, "NetworkMode", json_string(d->network)) < 0)
+	if (!net)
+		net = d->network;
+	if (net && *net && json_object_set_new(hc, "NetworkMode", json_string(net)) < 0)
 		goto fail;
 	/* Output is read from the attach stream.  The engine's log would keep
 	 * a second copy on its disk, and the json-file driver's per-line
@@ -153,6 +162,8 @@ struct worker {
 	const char *image;  /* as asked for, for messages */
 	struct remover *rm; /* NULL: remove in the worker */
 	struct dk_shared_set *ss; /* --shared-container; NULL: off */
+	const char *pause_image; /* network sandboxes' image; NULL: none */
+	char *sandbox;      /* this slot's network sandbox; NULL: none */
 };
 
 /* Hands id over to the remover; false (id kept) when it cannot take it. */
@@ -306,7 +317,7 @@ static json_t *shared_config(struct cst_docker *d, const struct cst_command_job 
 	char cat[] = "cat";
 	char *argv[] = {cat};
 	json_t *env = json_array();
-	json_t *c = env ? job_config(d, job, image, argv, NULL, 1, env, false) : NULL;
+	json_t *c = env ? job_config(d, job, image, argv, NULL, 1, env, false, NULL) : NULL;
 	json_decref(env);
 	if (!c)
 		return NULL;
@@ -449,6 +460,68 @@ out:
 	return rc;
 }
 
+/* Starts the slot's network sandbox.  One that cannot be started leaves
+ * the slot's tests on networks of their own; -1 only when the run must
+ * stop. */
+static int sandbox_open(struct worker *w, struct cst_error *err)
+{
+	struct cst_error e = CST_ERROR_INIT;
+	if (dk_sandbox_start(w->d, w->c, w->pause_image, &w->sandbox, &e) == 0)
+		return 0;
+	if (e.code == CST_E_INTERRUPTED || e.code == CST_E_NOMEM || cst_signal_pending()) {
+		cst_error_move(err, &e);
+		return -1;
+	}
+	if (w->d->info && w->d->progress)
+		fprintf(w->d->progress, "cst: %s; this job slot's command tests run on networks of their own\n",
+			e.msg ? e.msg : "no network sandbox");
+	cst_error_clear(&e);
+	return 0;
+}
+
+/* After a test that could not be run: when the slot's sandbox is what
+ * failed (it stopped: removed by hand, killed by the engine), the slot
+ * goes on without it and true says to run the test again. */
+static bool sandbox_lost(struct worker *w, const struct cst_command_outcome *o)
+{
+	if (!w->sandbox || !o->failure || cst_signal_pending())
+		return false;
+	char *path = dk_id_path(w->c, "/containers/", w->sandbox, "/json");
+	if (!path)
+		return false;
+	struct dk_request r = {.path = path, .timeout_ms = DK_SHORT_TIMEOUT_MS};
+	json_t *info = NULL;
+	long status = 0;
+	struct cst_error e = CST_ERROR_INIT;
+	long st = dk_call_json(w->d, w->c, &r, &info, &status, &e);
+	free(path);
+	bool running = json_is_true(json_object_get(json_object_get(info, "State"), "Running"));
+	json_decref(info);
+	cst_error_clear(&e);
+	/* An engine that does not answer is for run_must_stop() to judge. */
+	if ((st < 0 && status != 404) || running)
+		return false;
+	if (w->d->info && w->d->progress)
+		fprintf(w->d->progress,
+			"cst: the network sandbox %.12s stopped; this job slot's command tests run on networks of their own\n",
+			w->sandbox);
+	drop_container(w, &w->sandbox);
+	return true;
+}
+
+/* The network the job's containers join: "container:ID" of the slot's
+ * sandbox, or NULL (*net untouched) for a network of their own. */
+static int job_network(struct worker *w, const struct cst_command_job *job, char **net, struct cst_error *err)
+{
+	if (!w->sandbox || !dk_sandbox_may_join(job->opts))
+		return 0;
+	if (asprintf(net, "container:%s", w->sandbox) < 0) {
+		*net = NULL;
+		return cst_error_set(err, CST_E_NOMEM, "out of memory");
+	}
+	return 0;
+}
+
 static int run_job(struct worker *w, const char *image, const struct cst_command_job *job,
 		   struct cst_command_outcome *o, struct cst_error *err)
 {
@@ -460,6 +533,7 @@ static int run_job(struct worker *w, const char *image, const struct cst_command
 	json_t *env = NULL;
 	json_t *setup_env = NULL;
 	json_t *config = NULL;
+	char *net = NULL;
 	struct cst_error e = CST_ERROR_INIT;
 	int rc = 0;
 	bool tty = job->opts && job->opts->present && job->opts->allocate_tty;
@@ -482,6 +556,8 @@ static int run_job(struct worker *w, const char *image, const struct cst_command
 		if (!own)
 			goto ran;
 	}
+	if (job_network(w, job, &net, &e) < 0)
+		goto test_failed;
 	if (job->n_setup && !(images = calloc(job->n_setup, sizeof(*images)))) {
 		cst_error_set(&e, CST_E_NOMEM, "out of memory");
 		goto test_failed;
@@ -495,7 +571,7 @@ static int run_job(struct worker *w, const char *image, const struct cst_command
 		/* As CST's setup containers: no TTY, and only what CST commits
 		 * into the image first in their env. */
 		if (!(config = job_config(d, job, current, argv, job->setup_len ? job->setup_len[s] : NULL, vec_len(argv),
-					  setup_env, false))) {
+					  setup_env, false, net))) {
 			cst_error_set(&e, CST_E_NOMEM, "out of memory");
 			goto test_failed;
 		}
@@ -514,7 +590,7 @@ static int run_job(struct worker *w, const char *image, const struct cst_command
 		current = images[n_images++];
 	}
 
-	if (!(config = job_config(d, job, current, job->argv, job->argv_len, job->argc, env, tty))) {
+	if (!(config = job_config(d, job, current, job->argv, job->argv_len, job->argc, env, tty, net))) {
 		cst_error_set(&e, CST_E_NOMEM, "out of memory");
 		goto test_failed;
 	}
@@ -549,6 +625,7 @@ test_failed:
 	}
 done:
 	json_decref(config);
+	free(net);
 	/* With setup images the container must be gone before its image can
 	 * go; otherwise its removal need not hold up the next test. */
 	if (n_images || !remover_push(w->rm, &id))
@@ -579,6 +656,9 @@ struct pool {
 	size_t *order; /* jobs in the order they are started */
 	struct remover *rm;
 	struct dk_shared_set *ss;
+	const char *pause_image;
+	size_t n_sandboxes; /* the first slots to start have one */
+	size_t slots;       /* slots started so far */
 	pthread_mutex_t lock;
 	size_t next;
 	bool stop;
@@ -603,7 +683,18 @@ static void pool_work(struct pool *p, struct dk_conn *c)
 		pool_fail(p, &ae);
 		return;
 	}
-	struct worker w = {p->d, c, &ac, p->name, p->rm, p->ss};
+	struct worker w = {p->d, c, &ac, p->name, p->rm, p->ss, p->pause_image, NULL};
+	/* Started before the slot's first test, each slot its own at once:
+	 * as many as there can be tests joining one at the same time. */
+	pthread_mutex_lock(&p->lock);
+	bool sandbox = p->slots++ < p->n_sandboxes && !p->stop;
+	pthread_mutex_unlock(&p->lock);
+	struct cst_error se = CST_ERROR_INIT;
+	if (sandbox && sandbox_open(&w, &se) < 0) {
+		pool_fail(p, &se);
+		dk_conn_release(&ac);
+		return;
+	}
 	for (;;) {
 		pthread_mutex_lock(&p->lock);
 		bool stop = p->stop || p->next >= p->n;
@@ -614,11 +705,19 @@ static void pool_work(struct pool *p, struct dk_conn *c)
 		if (stop)
 			break;
 		struct cst_error e = CST_ERROR_INIT;
-		if (run_job(&w, p->image, &p->jobs[i], &p->outs[i], &e) < 0) {
+		int r = run_job(&w, p->image, &p->jobs[i], &p->outs[i], &e);
+		if (r == 0 && sandbox_lost(&w, &p->outs[i])) {
+			cst_command_outcome_release(&p->outs[i]);
+			r = run_job(&w, p->image, &p->jobs[i], &p->outs[i], &e);
+		}
+		if (r < 0) {
 			pool_fail(p, &e);
 			break;
 		}
 	}
+	/* The slot's test containers may still wait for the remover: a
+	 * sandbox goes whatever joined it. */
+	drop_container(&w, &w.sandbox);
 	dk_conn_release(&ac);
 }
 
@@ -655,13 +754,54 @@ static size_t *start_order(const struct cst_command_job *jobs, size_t n)
 	return order;
 }
 
+/* The image of the run's network sandboxes, or NULL when its tests get
+ * networks of their own: sandboxes are off, the network asked for has
+ * no namespace to share, no test may join one, or --save keeps the
+ * containers (a kept one must start again without its sandbox).  -1 only
+ * when the run must stop. */
+static int sandbox_image(struct cst_docker *d, const struct cst_command_job *jobs, size_t n, char **ret,
+			 size_t *ret_joining, struct cst_error *err)
+{
+	*ret = NULL;
+	*ret_joining = 0;
+	if (!d->network_sandbox || d->save || !dk_sandbox_network_ok(d->network))
+		return 0;
+	size_t joining = 0;
+	for (size_t i = 0; i < n; i++)
+		if (dk_sandbox_may_join(jobs[i].opts) && !(d->shared_container && !jobs[i].n_setup))
+			joining++;
+	if (!joining)
+		return 0;
+	*ret_joining = joining;
+	struct cst_error e = CST_ERROR_INIT;
+	if (dk_pause_image(d, &d->conn, ret, &e) < 0) {
+		if (e.code == CST_E_INTERRUPTED || e.code == CST_E_NOMEM || cst_signal_pending()) {
+			cst_error_move(err, &e);
+			return -1;
+		}
+		if (d->info && d->progress)
+			fprintf(d->progress, "cst: %s; command tests run on networks of their own\n",
+				e.msg ? e.msg : "no network sandboxes");
+		cst_error_clear(&e);
+		return 0;
+	}
+	if (d->info && d->progress)
+		fprintf(d->progress, "cst: command tests join a network sandbox per job slot (%s)\n", *ret);
+	return 0;
+}
+
 int cst_docker_run_commands(struct cst_docker *d, const char *image, struct cst_command_job *jobs, size_t n,
 			    struct cst_command_outcome *outs, struct cst_error *err)
 {
+	char *pause_image = NULL;
+	size_t joining = 0;
+	if (sandbox_image(d, jobs, n, &pause_image, &joining, err) < 0)
+		return -1;
 	size_t *order = start_order(jobs, n);
 	struct dk_shared_set *ss = d->shared_container ? dk_shared_new() : NULL;
 	if (!order || (d->shared_container && !ss)) {
 		free(order);
+		free(pause_image);
 		dk_shared_free(d, &d->conn, ss);
 		return cst_error_set(err, CST_E_NOMEM, "out of memory");
 	}
@@ -677,12 +817,15 @@ int cst_docker_run_commands(struct cst_docker *d, const char *image, struct cst_
 		.order = order,
 		.rm = &rm,
 		.ss = ss,
+		.pause_image = pause_image,
 		.fatal = CST_ERROR_INIT,
 	};
 	pthread_mutex_init(&p.lock, NULL);
 	size_t nthreads = (size_t)(d->jobs > 0 ? d->jobs : 1);
 	if (nthreads > n)
 		nthreads = n;
+	if (pause_image)
+		p.n_sandboxes = joining < nthreads ? joining : nthreads;
 
 	if (nthreads <= 1) {
 		pool_work(&p, &d->conn);
@@ -713,6 +856,7 @@ int cst_docker_run_commands(struct cst_docker *d, const char *image, struct cst_
 			outs[i].failure = strdup("not run: the run was stopped");
 	}
 	free(order);
+	free(pause_image);
 	if (p.fatal.code != CST_OK) {
 		cst_error_move(err, &p.fatal);
 		return -1;

@@ -77,13 +77,19 @@ char *dk_id_path(struct dk_conn *c, const char *prefix, const char *id, const ch
 int dk_container_create(struct cst_docker *d, struct dk_conn *c, json_t *config, char **ret_id,
 			struct cst_error *err)
 {
+	return dk_container_create_on(d, c, config, d->platform, ret_id, err);
+}
+
+int dk_container_create_on(struct cst_docker *d, struct dk_conn *c, json_t *config, const char *platform,
+			   char **ret_id, struct cst_error *err)
+{
 	if (cst_signal_check(err) < 0)
 		return -1;
 	if (dk_add_labels(d, config) < 0)
 		return cst_error_set(err, CST_E_NOMEM, "out of memory");
 	char *path = NULL;
-	if (d->platform) {
-		char *ep = dk_escape(c, d->platform);
+	if (platform) {
+		char *ep = dk_escape(c, platform);
 		if (!ep || asprintf(&path, "/containers/create?platform=%s", ep) < 0)
 			path = NULL;
 		free(ep);

@@ -40,6 +40,8 @@ struct cst_options {
 	const char *runtime;
 	const char *network;         /* --network: command tests' network mode */
 	bool shared_container;       /* --shared-container: tests without setup exec in one container */
+	bool network_sandbox;        /* --network-sandbox: tests join a network sandbox per job slot */
+	bool network_per_test;       /* --network-per-test: every test container gets its own network */
 	const char *cache_dir;       /* --cache-dir: where file-system indexes are kept */
 	bool no_cache;               /* --no-cache: neither read nor write the index cache */
 	const char *platform;

@@ -2,12 +2,14 @@
  * TCP, TLS), the image's file system read from the engine once, and command
  * tests in throwaway containers.
  *
- * Everything the driver creates in the engine (containers, committed setup
- * images) carries the labels `dev.cst.run=<run id>` and `dev.cst.pid=<pid>`
+ * Everything the driver creates in the engine (containers, network
+ * sandboxes, committed setup images) carries the labels `dev.cst.run=<run id>` and `dev.cst.pid=<pid>`
  * (and `dev.cst.host=<boot id>/<pid namespace>` unless --save keeps it)
  * and is removed by cst_docker_cleanup(), which run.c calls on every path
  * out: success, failed test, engine error and interruption.  What a killed
- * run could not remove, cst_docker_reap_stale() removes at a later start. */
+ * run could not remove, cst_docker_reap_stale() removes at a later start.
+ * The one exception is the image of the network sandboxes, cst-pause:TAG
+ * (labelled dev.cst.pause), kept for later runs as a pulled image is. */
 #ifndef CST_DOCKER_H
 #define CST_DOCKER_H
 
@@ -30,6 +32,10 @@ struct cst_docker_opts {
 	bool shared_container; /* --shared-container: command tests without setup
 				* run as execs in one started container per
 				* set of run options instead of one each */
+	bool network_sandbox; /* command tests join one network sandbox per job
+			       * slot instead of getting a network each
+			       * (--network-per-test turns it off) */
+	bool info;            /* -v info: say on progress how tests run */
 	const char *cache_dir; /* index cache directory; NULL: no cache */
 	size_t max_output;    /* --max-output: command output the whole run may
 			       * hold, all tests together; 0: no budget */

@@ -170,15 +170,17 @@ YAML
 	echo "$output"; echo "$errout"
 	[ "$status" -eq 0 ]
 	[[ "$output" == *'"Pass":9'* ]]
-	# a shared container for each config's run options, and the setup
-	# test's two (its setup step, then the test itself)
-	[ "$(created_by "$pid")" -eq 4 ]
+	# a shared container for each config's run options, the setup test's
+	# two (its setup step, then the test itself) and the network sandbox
+	# they join
+	[ "$(created_by "$pid")" -eq 5 ]
 	[ "$(left_by "$pid")" -eq 0 ]
 
-	# without the flag: one per test, and one more for the setup step
+	# without the flag: one per test, one more for the setup step, and a
+	# network sandbox per job slot
 	run_cst test --image cst-test/busybox:1 -c many.yaml -c opts.yaml --jobs 2 -o json
 	[ "$status" -eq 0 ]
-	[ "$(created_by "$pid")" -eq 10 ]
+	[ "$(created_by "$pid")" -eq 12 ]
 }
 
 @test "a test sees what an earlier test changed only with --shared-container" {

@@ -94,6 +94,17 @@ static void test_speed_flags(void **state)
 	assert_int_equal(parse(&o, &err, 8, "test", "-i", "x", "-c", "c", "--shared-container=false", "--no-cache"), 0);
 	assert_false(o.shared_container);
 	assert_true(o.no_cache);
+	assert_false(o.network_sandbox);
+	assert_false(o.network_per_test);
+	cst_cli_release(&o);
+	assert_int_equal(parse(&o, &err, 7, "test", "-i", "x", "-c", "c", "--network-per-test"), 0);
+	assert_true(o.network_per_test);
+	assert_false(o.network_sandbox);
+	cst_cli_release(&o);
+	assert_int_equal(parse(&o, &err, 8, "test", "-i", "x", "-c", "c", "--network-sandbox",
+			       "--network-per-test=false"), 0);
+	assert_true(o.network_sandbox);
+	assert_false(o.network_per_test);
 	cst_cli_release(&o);
 }
 
@@ -131,6 +142,10 @@ static void test_usage_errors(void **state)
 	USAGE("--network needs the docker driver", "test", "-i", "x", "-c", "c", "-d", "tar", "--network", "none");
 	USAGE("--shared-container needs the docker driver", "test", "-i", "x", "-c", "c", "-d", "tar",
 	      "--shared-container");
+	USAGE("--network-sandbox and --network-per-test cannot be used together", "test", "-i", "x", "-c", "c",
+	      "--network-sandbox", "--network-per-test");
+	USAGE("--network-per-test needs the docker driver", "test", "-i", "x", "-c", "c", "-d", "tar",
+	      "--network-per-test");
 	USAGE("--cache-dir and --no-cache", "test", "-i", "x", "-c", "c", "--cache-dir", "d", "--no-cache");
 	USAGE("--cache-dir needs a directory", "test", "-i", "x", "-c", "c", "--cache-dir=");
 	USAGE("--jobs", "test", "-i", "x", "-c", "c", "--jobs", "0");

@@ -367,6 +367,40 @@ static void test_registry_auth(void **state)
 	cst_error_clear(&err);
 }
 
+/* Which networks sandboxes stand in for, and which tests may join one:
+ * a test that can change the network namespace keeps a network of its
+ * own, as every test has under CST. */
+static void test_sandbox_rules(void **state)
+{
+	(void)state;
+	assert_true(dk_sandbox_network_ok(NULL));
+	assert_true(dk_sandbox_network_ok(""));
+	assert_true(dk_sandbox_network_ok("bridge"));
+	assert_true(dk_sandbox_network_ok("my-net"));
+	assert_false(dk_sandbox_network_ok("none"));
+	assert_false(dk_sandbox_network_ok("host"));
+	assert_false(dk_sandbox_network_ok("container:abc"));
+
+	assert_true(dk_sandbox_may_join(NULL));
+	struct cst_run_options o = {0};
+	o.privileged = true; /* not given: no run options at all */
+	assert_true(dk_sandbox_may_join(&o));
+	o.present = true;
+	assert_false(dk_sandbox_may_join(&o));
+	o.privileged = false;
+	assert_true(dk_sandbox_may_join(&o));
+	char net_admin[] = "NET_ADMIN";
+	struct cst_str caps[] = {{.s = NULL}, {.s = net_admin, .len = 9}};
+	o.capabilities.v = caps;
+	o.capabilities.n = 1; /* an entry without a value adds nothing */
+	assert_true(dk_sandbox_may_join(&o));
+	o.capabilities.n = 2;
+	assert_false(dk_sandbox_may_join(&o));
+	o.user.s = net_admin; /* user and the rest do not matter */
+	o.capabilities.n = 0;
+	assert_true(dk_sandbox_may_join(&o));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -384,6 +418,7 @@ int main(void)
 		cmocka_unit_test(test_base64),
 		cmocka_unit_test(test_references),
 		cmocka_unit_test(test_registry_auth),
+		cmocka_unit_test(test_sandbox_rules),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
