@@ -132,9 +132,10 @@ static bool yaml_style_float(const char *p)
  * one out of range (the minimum) where yaml.v2 lets it through. */
 static bool float_to_int(double f, long long *ret)
 {
-	if (isnan(f) || f > 0x1p63)
+	const double two63 = 9223372036854775808.0;
+	if (isnan(f) || f > two63)
 		return false;
-	*ret = f >= 0x1p63 || f < -0x1p63 ? LLONG_MIN : (long long)f;
+	*ret = f >= two63 || f < -two63 ? LLONG_MIN : (long long)f;
 	return true;
 }
 
