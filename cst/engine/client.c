@@ -533,7 +533,9 @@ long dk_call_json(struct cst_docker *d, struct dk_conn *c, const struct dk_reque
 	}
 	if (reply.len) {
 		json_error_t je;
-		*ret = json_loadb(reply.data, reply.len, 0, &je);
+		/* Go strings may hold NUL: another container's command, say,
+		 * in a list that the reaper reads. */
+		*ret = json_loadb(reply.data, reply.len, JSON_ALLOW_NUL, &je);
 		if (!*ret)
 			status = cst_error_set(err, CST_E_ENGINE, "%s: malformed reply from the engine: %s", r->path,
 					       je.text);

@@ -261,6 +261,30 @@ YAML
 	docker inspect "cst-faults-saved-$BATS_ROOT_PID" >/dev/null
 }
 
+@test "a leftover whose command holds a NUL byte is removed like any other" {
+	# Go strings carry NUL into the engine's replies; the docker CLI cannot
+	# write one into a command, the API can.
+	body=$(jq -nc --arg me "$(host_identity)" --arg pid "$(dead_pid)" --arg mark "$BATS_ROOT_PID" \
+		'{Image: "cst-test/busybox:1", Cmd: ["echo", "a\u0000b"],
+		  Labels: {"dev.cst.run": "f6", "dev.cst.pid": $pid, "dev.cst.host": $me, "dev.cst.test.faults": $mark}}')
+	. "$CST_TESTS/lib/engine.sh"
+	id=$(curl -fsS --unix-socket "$(cst_engine_socket)" -H 'Content-Type: application/json' -d "$body" \
+		http://localhost/containers/create | jq -r .Id)
+	[ -n "$id" ]
+	cat > one.yaml <<'YAML'
+schemaVersion: 2.0.0
+commandTests:
+  - name: one
+    command: "true"
+YAML
+	start_cst test --image cst-test/busybox:1 --config one.yaml
+	wait_cst 120
+	cat "$T/stderr"
+	[ "$status" -eq 0 ]
+	! grep -q "could not remove leftovers" "$T/stderr"
+	! docker inspect "$id" >/dev/null 2>&1
+}
+
 @test "--save leaves no host label, so no later run removes what it kept" {
 	cat > one.yaml <<'YAML'
 schemaVersion: 2.0.0
