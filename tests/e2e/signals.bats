@@ -14,6 +14,13 @@ setup() {
 	T="$BATS_TEST_TMPDIR"
 	cd "$T"
 	. "$CST_TESTS/lib/run.sh"
+	# One command test: a run that starts and ends.
+	cat > one.yaml <<'YAML'
+schemaVersion: 2.0.0
+commandTests:
+  - name: one
+    command: "true"
+YAML
 }
 
 teardown() {
@@ -94,14 +101,14 @@ YAML
 	echo $! > "$T/listener.pid"
 	wait_for 120 test -s "$T/port"
 	port=$(cat "$T/port")
-	cat > one.yaml <<'YAML'
+	cat > root.yaml <<'YAML'
 schemaVersion: 2.0.0
 fileExistenceTests:
   - name: root
     path: /
 YAML
 	# The engine's pull hangs on a registry that never answers.
-	start_cst test --image "127.0.0.1:$port/cst-test/stalled:1" --pull --config one.yaml
+	start_cst test --image "127.0.0.1:$port/cst-test/stalled:1" --pull --config root.yaml
 	wait_for 120 grep -q Pulling "$T/stderr"
 	t0=$(date +%s%N)
 	kill -INT "$pid"
@@ -204,12 +211,6 @@ YAML
 	# Nothing could clean up: both containers and the setup image remain.
 	[ "$(left_by "$killed")" -ge 3 ]
 
-	cat > one.yaml <<'YAML'
-schemaVersion: 2.0.0
-commandTests:
-  - name: one
-    command: "true"
-YAML
 	# Any cst run on this engine removes them: another one may have been
 	# first, and then this one has nothing to say.
 	left=$(left_by "$killed")
@@ -242,12 +243,6 @@ YAML
 	img=$(cat "$T/image")
 	[ -n "$img" ]
 
-	cat > one.yaml <<'YAML'
-schemaVersion: 2.0.0
-commandTests:
-  - name: one
-    command: "true"
-YAML
 	start_cst test --image cst-test/busybox:1 --config one.yaml
 	wait_cst 120
 	cat "$T/stderr"
@@ -271,12 +266,6 @@ YAML
 	id=$(curl -fsS --unix-socket "$(cst_engine_socket)" -H 'Content-Type: application/json' -d "$body" \
 		http://localhost/containers/create | jq -r .Id)
 	[ -n "$id" ]
-	cat > one.yaml <<'YAML'
-schemaVersion: 2.0.0
-commandTests:
-  - name: one
-    command: "true"
-YAML
 	start_cst test --image cst-test/busybox:1 --config one.yaml
 	wait_cst 120
 	cat "$T/stderr"
@@ -286,12 +275,6 @@ YAML
 }
 
 @test "--save leaves no host label, so no later run removes what it kept" {
-	cat > one.yaml <<'YAML'
-schemaVersion: 2.0.0
-commandTests:
-  - name: one
-    command: "true"
-YAML
 	start_cst test --image cst-test/busybox:1 --config one.yaml --save
 	wait_cst 120
 	[ "$status" -eq 0 ]
