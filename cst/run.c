@@ -1,5 +1,6 @@
 #include "cst/run.h"
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,12 +57,15 @@ CST_PRINTF(3, 4) static void note(const struct run *run, int64_t t0, const char 
 		return;
 	va_list ap;
 	va_start(ap, fmt);
+	/* One line whole: the command tests' thread notes too. */
+	flockfile(run->diag);
 	fputs("cst: ", run->diag);
 	vfprintf(run->diag, fmt, ap);
 	va_end(ap);
 	if (t0)
 		fprintf(run->diag, " (%.1f ms)", (double)(now_ns() - t0) / 1e6);
 	fputc('\n', run->diag);
+	funlockfile(run->diag);
 }
 
 /* A config file cst refuses, as a report that says why: one failed result
@@ -461,6 +465,60 @@ static int report_config(struct run *run, const struct cst_config *cfg, struct c
 	return rc;
 }
 
+/* The command tests, in a thread of their own beside the read of the
+ * image's files. */
+struct commands_beside {
+	struct run *run;
+	struct command_batch *batch;
+	struct cst_error err;
+	int rc;
+};
+
+static void *commands_thread(void *ud)
+{
+	struct commands_beside *cb = ud;
+	int64_t t0 = now_ns();
+	cb->rc = run_commands(cb->run, cb->batch, &cb->err);
+	note(cb->run, t0, "ran %zu command tests", cb->batch->n);
+	return NULL;
+}
+
+/* Reads the image's files and runs the command tests.  With the engine
+ * both at once: an export is mostly the engine's disk and a command test
+ * mostly the engine's container set-up, so a cold run of both costs about
+ * the longer of the two instead of their sum.  When either fails, the
+ * run stops and the other is told to (the export's failure is reported
+ * first: the command tests' is often its consequence). */
+static int read_and_run(struct run *run, struct command_batch *batch, struct cst_error *err)
+{
+	bool fs = needs_fs(run), commands = has_commands(run);
+	struct commands_beside cb = {.run = run, .batch = batch, .err = CST_ERROR_INIT};
+	pthread_t tid;
+	bool beside = fs && commands && run->docker && pthread_create(&tid, NULL, commands_thread, &cb) == 0;
+	int rc = 0;
+	if (fs)
+		rc = read_fs(run, err);
+	if (rc == 0)
+		rc = cst_signal_check(err);
+	if (beside) {
+		if (rc < 0)
+			cst_docker_stop_commands(run->docker);
+		pthread_join(tid, NULL);
+		if (rc == 0 && cb.rc < 0) {
+			cst_error_move(err, &cb.err);
+			rc = -1;
+		}
+		cst_error_clear(&cb.err);
+		return rc;
+	}
+	if (rc == 0 && commands) {
+		int64_t t0 = now_ns();
+		rc = run_commands(run, batch, err);
+		note(run, t0, "ran %zu command tests", batch->n);
+	}
+	return rc;
+}
+
 static int run_all(struct run *run, struct cst_report *rep, struct cst_error *err)
 {
 	int64_t t0 = now_ns();
@@ -472,17 +530,8 @@ static int run_all(struct run *run, struct cst_report *rep, struct cst_error *er
 	note(run, t0, "opened %s (%s)", run->image_ref ? run->image_ref : run->opts->image, run->src->ops->name);
 	if (cst_signal_check(err) < 0)
 		return -1;
-	if (needs_fs(run) && read_fs(run, err) < 0)
-		return -1;
-	if (cst_signal_check(err) < 0)
-		return -1;
 	struct command_batch batch = {0};
-	int rc = 0;
-	if (has_commands(run)) {
-		t0 = now_ns();
-		rc = run_commands(run, &batch, err);
-		note(run, t0, "ran %zu command tests", batch.n);
-	}
+	int rc = read_and_run(run, &batch, err);
 	if (rc == 0)
 		rc = cst_signal_check(err);
 	size_t next = 0;

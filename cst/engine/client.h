@@ -106,6 +106,7 @@ struct cst_docker {
 	char *cache_dir; /* index cache; NULL: none */
 	char *cache_note; /* what the cache did last, for -v info */
 	atomic_bool labelled; /* a create or commit with this run's labels was sent */
+	atomic_bool commands_stopped; /* cst_docker_stop_commands(): start no more tests */
 	int jobs;
 	FILE *progress;
 	/* The command output of the whole run, every test's streams drawing

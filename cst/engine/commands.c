@@ -697,7 +697,9 @@ static void pool_work(struct pool *p, struct dk_conn *c)
 	}
 	for (;;) {
 		pthread_mutex_lock(&p->lock);
-		bool stop = p->stop || p->next >= p->n;
+		/* The run stops it from outside when the read of the image's
+		 * files beside it fails. */
+		bool stop = p->stop || p->next >= p->n || atomic_load(&p->d->commands_stopped);
 		size_t i = stop ? 0 : p->order[p->next];
 		if (!stop)
 			p->next++;
@@ -759,8 +761,8 @@ static size_t *start_order(const struct cst_command_job *jobs, size_t n)
  * no namespace to share, no test may join one, or --save keeps the
  * containers (a kept one must start again without its sandbox).  -1 only
  * when the run must stop. */
-static int sandbox_image(struct cst_docker *d, const struct cst_command_job *jobs, size_t n, char **ret,
-			 size_t *ret_joining, struct cst_error *err)
+static int sandbox_image(struct cst_docker *d, struct dk_conn *c, const struct cst_command_job *jobs, size_t n,
+			 char **ret, size_t *ret_joining, struct cst_error *err)
 {
 	*ret = NULL;
 	*ret_joining = 0;
@@ -774,7 +776,7 @@ static int sandbox_image(struct cst_docker *d, const struct cst_command_job *job
 		return 0;
 	*ret_joining = joining;
 	struct cst_error e = CST_ERROR_INIT;
-	if (dk_pause_image(d, &d->conn, ret, &e) < 0) {
+	if (dk_pause_image(d, c, ret, &e) < 0) {
 		if (e.code == CST_E_INTERRUPTED || e.code == CST_E_NOMEM || cst_signal_pending()) {
 			cst_error_move(err, &e);
 			return -1;
@@ -790,19 +792,42 @@ static int sandbox_image(struct cst_docker *d, const struct cst_command_job *job
 	return 0;
 }
 
+static int run_commands_on(struct cst_docker *d, struct dk_conn *mc, const char *image,
+			   struct cst_command_job *jobs, size_t n, struct cst_command_outcome *outs,
+			   struct cst_error *err);
+
 int cst_docker_run_commands(struct cst_docker *d, const char *image, struct cst_command_job *jobs, size_t n,
 			    struct cst_command_outcome *outs, struct cst_error *err)
 {
+	/* A connection of its own, not d->conn: the run may read the
+	 * image's files over that one meanwhile. */
+	struct dk_conn mc;
+	if (dk_conn_init(&mc, err) < 0)
+		return -1;
+	int rc = run_commands_on(d, &mc, image, jobs, n, outs, err);
+	dk_conn_release(&mc);
+	return rc;
+}
+
+void cst_docker_stop_commands(struct cst_docker *d)
+{
+	atomic_store(&d->commands_stopped, true);
+}
+
+static int run_commands_on(struct cst_docker *d, struct dk_conn *mc, const char *image,
+			   struct cst_command_job *jobs, size_t n, struct cst_command_outcome *outs,
+			   struct cst_error *err)
+{
 	char *pause_image = NULL;
 	size_t joining = 0;
-	if (sandbox_image(d, jobs, n, &pause_image, &joining, err) < 0)
+	if (sandbox_image(d, mc, jobs, n, &pause_image, &joining, err) < 0)
 		return -1;
 	size_t *order = start_order(jobs, n);
 	struct dk_shared_set *ss = d->shared_container ? dk_shared_new() : NULL;
 	if (!order || (d->shared_container && !ss)) {
 		free(order);
 		free(pause_image);
-		dk_shared_free(d, &d->conn, ss);
+		dk_shared_free(d, mc, ss);
 		return cst_error_set(err, CST_E_NOMEM, "out of memory");
 	}
 	struct remover rm;
@@ -828,7 +853,7 @@ int cst_docker_run_commands(struct cst_docker *d, const char *image, struct cst_
 		p.n_sandboxes = joining < nthreads ? joining : nthreads;
 
 	if (nthreads <= 1) {
-		pool_work(&p, &d->conn);
+		pool_work(&p, mc);
 	} else {
 		pthread_t *tids = calloc(nthreads, sizeof(*tids));
 		size_t started = 0;
@@ -838,13 +863,13 @@ int cst_docker_run_commands(struct cst_docker *d, const char *image, struct cst_
 		/* With no thread at all the calling thread still does the
 		 * work; fewer threads only make the run slower. */
 		if (started == 0)
-			pool_work(&p, &d->conn);
+			pool_work(&p, mc);
 		for (size_t i = 0; i < started; i++)
 			pthread_join(tids[i], NULL);
 		free(tids);
 	}
 	pthread_mutex_destroy(&p.lock);
-	dk_shared_free(d, &d->conn, ss);
+	dk_shared_free(d, mc, ss);
 	remover_finish(&rm);
 	/* Jobs never reached keep empty outcomes with a reason. */
 	for (size_t k = p.next; k < n; k++) {

@@ -68,6 +68,10 @@ int cst_docker_image_source(struct cst_docker *d, const char *image, struct cst_
  * cannot go on (engine gone, interrupted). */
 int cst_docker_run_commands(struct cst_docker *d, const char *image, struct cst_command_job *jobs, size_t n,
 			    struct cst_command_outcome *outs, struct cst_error *err);
+/* Makes a cst_docker_run_commands() running in another thread start no
+ * further test; those not started get "not run" outcomes.  For a run
+ * that must stop because of something outside the command tests. */
+void cst_docker_stop_commands(struct cst_docker *d);
 /* Removes every container and image this run created (unless --save kept
  * the containers).  Safe to call more than once. */
 int cst_docker_cleanup(struct cst_docker *d, struct cst_error *err);
