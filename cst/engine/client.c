@@ -628,6 +628,7 @@ int cst_docker_open(const struct cst_docker_opts *opts, struct cst_docker **ret,
 		return cst_error_set(err, CST_E_NOMEM, "out of memory");
 	}
 	pthread_mutex_init(&d->lock, NULL);
+	pthread_mutex_init(&d->leave_lock, NULL);
 	d->save = opts && opts->save;
 	d->shared_container = opts && opts->shared_container;
 	d->network_sandbox = opts && opts->network_sandbox;
@@ -678,6 +679,7 @@ void cst_docker_close(struct cst_docker *d)
 	free(d->pin_name);
 	free(d->pin_id);
 	pthread_mutex_destroy(&d->lock);
+	pthread_mutex_destroy(&d->leave_lock);
 	free(d);
 	curl_global_cleanup();
 }

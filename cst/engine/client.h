@@ -121,6 +121,7 @@ struct cst_docker {
 	char *pin_id;
 
 	pthread_mutex_t lock;
+	pthread_mutex_t leave_lock; /* leave_lock.c */
 	struct dk_object *objs;
 	size_t n_objs;
 	size_t cap_objs;
@@ -322,6 +323,14 @@ char *dk_shared_lost(struct cst_docker *d, struct dk_shared_set *ss, const struc
 		     bool *ret_unusable);
 /* Removes the containers still running (--save: stops them). */
 void dk_shared_free(struct cst_docker *d, struct dk_conn *c, struct dk_shared_set *ss);
+
+/* Network leaves one at a time (leave_lock.c): dk_leave_lock() returns
+ * a descriptor for dk_leave_unlock() (-1 when only the run's own mutex
+ * could be taken), and dk_container_remove_leaving() removes a running
+ * container with an endpoint of its own under that lock. */
+int dk_leave_lock(struct cst_docker *d);
+void dk_leave_unlock(struct cst_docker *d, int fd);
+int dk_container_remove_leaving(struct cst_docker *d, struct dk_conn *c, const char *id, struct cst_error *err);
 
 /* Network sandboxes (sandbox.c).  Whether sandboxes can stand in for the
  * network mode asked for (default or a named network: yes; none, host,

@@ -742,7 +742,14 @@ static void pool_work(struct pool *p, struct dk_conn *c)
 	remover_help(p->rm, c);
 	/* Other slots' test containers may still wait for the remover: a
 	 * sandbox goes whatever joined it. */
-	drop_container(&w, &w.sandbox);
+	if (w.sandbox && !p->d->save) {
+		struct cst_error e = CST_ERROR_INIT;
+		/* A failure here leaves it in the registry for cleanup. */
+		dk_container_remove_leaving(p->d, c, w.sandbox, &e);
+		cst_error_clear(&e);
+	}
+	free(w.sandbox);
+	w.sandbox = NULL;
 	dk_conn_release(&ac);
 }
 

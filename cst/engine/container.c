@@ -670,7 +670,7 @@ int cst_docker_cleanup(struct cst_docker *d, struct cst_error *err)
 	}
 	/* Containers first: an image in use by one cannot go. */
 	for (size_t i = 0; i < k; i++)
-		if (ids[i] && !is_image[i] && dk_container_remove(d, &d->conn, ids[i], &e) < 0) {
+		if (ids[i] && !is_image[i] && dk_container_remove_leaving(d, &d->conn, ids[i], &e) < 0) {
 			keep_first_error(&first, &e);
 			if (engine_gone(d, &first))
 				goto out;
@@ -698,7 +698,7 @@ int cst_docker_cleanup(struct cst_docker *d, struct cst_error *err)
 			const char *id = json_string_value(json_object_get(item, "Id"));
 			if (!id)
 				continue;
-			int rc = images ? dk_image_remove(d, &d->conn, id, &e) : dk_container_remove(d, &d->conn, id, &e);
+			int rc = images ? dk_image_remove(d, &d->conn, id, &e) : dk_container_remove_leaving(d, &d->conn, id, &e);
 			if (rc < 0)
 				keep_first_error(&first, &e);
 		}

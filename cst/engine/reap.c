@@ -106,7 +106,7 @@ static int reap_kind(struct cst_docker *d, bool images, struct reap_count *n, st
 		}
 		const char *id = json_string_value(json_object_get(items[i], "Id"));
 		struct cst_error e = CST_ERROR_INIT;
-		int r = images ? dk_image_remove(d, &d->conn, id, &e) : dk_container_remove(d, &d->conn, id, &e);
+		int r = images ? dk_image_remove(d, &d->conn, id, &e) : dk_container_remove_leaving(d, &d->conn, id, &e);
 		if (r == 0) {
 			if (images)
 				n->images++;

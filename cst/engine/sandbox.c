@@ -237,7 +237,7 @@ int dk_sandbox_start(struct cst_docker *d, struct dk_conn *c, const char *image,
 	if (rc < 0 && *ret_id) {
 		struct cst_error e = CST_ERROR_INIT;
 		/* A failure here leaves it in the registry for cleanup. */
-		dk_container_remove(d, c, *ret_id, &e);
+		dk_container_remove_leaving(d, c, *ret_id, &e);
 		cst_error_clear(&e);
 		free(*ret_id);
 		*ret_id = NULL;

@@ -209,7 +209,7 @@ void dk_shared_free(struct cst_docker *d, struct dk_conn *c, struct dk_shared_se
 		 * kept by --save is stopped like the test containers it keeps,
 		 * with what the tests left in it: nothing of the run runs on. */
 		if (s->id && !d->save)
-			dk_container_remove(d, c, s->id, &e);
+			dk_container_remove_leaving(d, c, s->id, &e);
 		else if (s->id)
 			dk_container_kill(d, c, s->id, &e);
 		cst_error_clear(&e);

@@ -68,6 +68,34 @@ write_hostnames() { # n
 	[ "$(left_by "$pid")" -eq 0 ]
 }
 
+# Docker 20.10's libnetwork can deadlock when two containers leave a
+# network at the same moment; the sandboxes leave theirs one at a time.
+@test "the sandboxes leave the network one at a time: each is gone before the next one stops" {
+	write_hostnames 8
+	marker=cst-test-leave-$$-$RANDOM
+	docker events --since "$(date +%s.%N)" --filter type=container --filter type=volume \
+		--filter event=die --filter event=destroy --filter event=create \
+		--format '{{.Type}} {{.Action}} {{.Actor.ID}} {{index .Actor.Attributes "dev.cst.sandbox"}}' \
+		>"$T/leaves" 2>&1 3>&- &
+	leaves_pid=$!
+	run_cst test --image cst-test/busybox:1 --config hosts.yaml --jobs 4
+	docker volume create "$marker" >/dev/null
+	wait_for 120 grep -q "^volume create $marker" "$T/leaves"
+	kill "$leaves_pid"
+	docker volume rm "$marker" >/dev/null
+	cat "$T/leaves"
+	[ "$status" -eq 1 ]
+	# 4 sandboxes, each stopping (die) only after the one before it is
+	# gone (destroy).
+	grep -E '^container (die|destroy) [0-9a-f]+ 1$' "$T/leaves" > sandbox-events
+	[ "$(grep -c '^container die' sandbox-events)" -eq 4 ]
+	awk <sandbox-events '
+		$2 == "die" { if (open) bad = 1; open = $3 }
+		$2 == "destroy" { if ($3 != open) bad = 1; open = "" }
+		END { exit bad }'
+	[ "$(left_by "$pid")" -eq 0 ]
+}
+
 # (A privileged test goes the same way, by the same rule, which the unit
 # tests check: this engine cannot run privileged containers.)
 @test "tests with capabilities get networks of their own: what they change stays theirs" {
