@@ -42,6 +42,7 @@ struct engine_src {
 	struct cst_docker *d;
 	char *image;
 	char *container;
+	long long size; /* from inspect; 0 when unknown */
 };
 
 /* The image name in a request path: '/' and ':' are kept as the docker
@@ -68,6 +69,21 @@ static char *image_path(struct dk_conn *c, const char *prefix, const char *image
 	return cst_buf_detach(&b, NULL);
 }
 
+/* What the reports name the image by, and the size the export's progress
+ * is measured against. */
+static int inspect_extras(json_t *root, struct cst_image_meta *m, struct cst_error *err)
+{
+	const char *id = json_string_value(json_object_get(root, "Id"));
+	const char *digest = json_string_value(json_array_get(json_object_get(root, "RepoDigests"), 0));
+	const char *variant = json_string_value(json_object_get(root, "Variant"));
+	json_t *size = json_object_get(root, "Size");
+	m->size = json_is_integer(size) ? (long long)json_integer_value(size) : 0;
+	if ((id && !(m->id = strdup(id))) || (digest && !(m->repo_digest = strdup(digest))) ||
+	    (variant && *variant && !(m->variant = strdup(variant))))
+		return cst_error_set(err, CST_E_NOMEM, "out of memory");
+	return 0;
+}
+
 static int engine_read_meta(struct cst_image_source *src, struct cst_image_meta *ret, struct cst_error *err)
 {
 	struct engine_src *s = src->priv;
@@ -89,6 +105,10 @@ static int engine_read_meta(struct cst_image_source *src, struct cst_image_meta 
 	}
 	int rc = cst_image_meta_from_json(root, s->image, ret, err);
 	const char *id = json_string_value(json_object_get(root, "Id"));
+	if (rc == 0)
+		rc = inspect_extras(root, ret, err);
+	if (rc == 0)
+		s->size = ret->size;
 	if (rc == 0 && id && *id) {
 		char *name = strdup(s->image);
 		char *copy = strdup(id);

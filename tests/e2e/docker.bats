@@ -161,7 +161,7 @@ YAML
 
 	run_cst test --image cst-test/busybox:1 -c broken.yaml -o junit --test-report report.xml -q
 	[ "$status" -eq 2 ]
-	grep -q '<testcase name="" classname="broken.yaml"' report.xml
+	grep -q '<testcase name="" classname="broken_yaml"' report.xml
 	grep -q "<failure message=\"broken.yaml:4:5: unknown key" report.xml
 
 	# Without --test-report nothing is written anywhere but stderr.
