@@ -180,8 +180,10 @@ YAML
 	run_cst test --image cst-test/no-such-image:0 --config any.yaml
 	echo "$errout"
 	[ "$status" -eq 2 ]
-	[[ "$errout" == *"No such image: cst-test/no-such-image:0"* ]]
+	[[ "${errout,,}" == *"no such image: cst-test/no-such-image:0"* ]]
 	[[ "$errout" == *"--pull"* ]]
+	# The cause once, though the engine's own message says it twice.
+	[ "$(grep -oi 'no such image' <<<"$errout" | wc -l)" -eq 1 ]
 }
 
 @test "a hung command is killed at the timeout with what it printed" {
