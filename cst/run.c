@@ -13,6 +13,7 @@
 #include "cst/fs.h"
 #include "cst-version.h"
 #include "cst/image.h"
+#include "cst/progress.h"
 #include "cst/signals.h"
 
 #define DEFAULT_TIMEOUT 300.0
@@ -204,6 +205,7 @@ static int open_image(struct run *run, struct cst_error *err)
 		 * with 2 at once, 2.2 s with 4, no better with 8). */
 		.jobs = o->jobs > 0 ? o->jobs : (ncpu > 0 && ncpu < 128 ? 2 * (int)ncpu : 2),
 		.progress = run->diag,
+		.meter = cst_progress_stream(run->diag, o->quiet),
 	};
 	if (cst_docker_open(&dopts, &run->docker, err) < 0 || cst_docker_reap_stale(run->docker, err) < 0)
 		return -1;

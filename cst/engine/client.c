@@ -653,6 +653,7 @@ int cst_docker_open(const struct cst_docker_opts *opts, struct cst_docker **ret,
 		d->output_budget = &d->output_budget_store;
 	}
 	d->progress = opts ? opts->progress : NULL;
+	d->meter = opts ? opts->meter : NULL;
 	snprintf(d->pid, sizeof(d->pid), "%ld", (long)getpid());
 	host_identity(d->host, sizeof(d->host));
 	if ((opts && opts->runtime && !(d->runtime = strdup(opts->runtime))) ||

@@ -108,6 +108,7 @@ struct cst_docker {
 	atomic_bool labelled; /* a create or commit with this run's labels was sent */
 	int jobs;
 	FILE *progress;
+	FILE *meter; /* progress meters of long phases; NULL: none */
 	/* The command output of the whole run, every test's streams drawing
 	 * on it; NULL: no budget, only the per-stream ceiling. */
 	struct cst_budget *output_budget;

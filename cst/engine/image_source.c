@@ -32,6 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cst/progress.h"
 #include "cst/signals.h"
 
 /* Blocks handed to libarchive stay near this size; past it the transfer
@@ -161,6 +162,7 @@ struct export_stream {
 	struct cst_error err;
 	bool failed;
 	long status;
+	struct cst_progress *meter;
 };
 
 static size_t export_write(char *p, size_t size, size_t nmemb, void *ud)
@@ -219,6 +221,7 @@ static la_ssize_t export_read(struct archive *a, void *ud, const void **buf)
 		archive_set_error(a, EIO, "%s", es->err.msg ? es->err.msg : "export failed");
 		return -1;
 	}
+	cst_progress_add(es->meter, es->block.len);
 	*buf = es->block.data;
 	return (la_ssize_t)es->block.len;
 }
@@ -228,7 +231,13 @@ static la_ssize_t export_read(struct archive *a, void *ud, const void **buf)
 static int read_stream(struct engine_src *s, const char *path, struct cst_fs *fs, struct cst_error *err)
 {
 	struct cst_docker *d = s->d;
-	struct export_stream es = {.conn = &d->conn, .err = CST_ERROR_INIT};
+	char what[256];
+	snprintf(what, sizeof(what), "reading %s", s->image);
+	struct export_stream es = {
+		.conn = &d->conn,
+		.err = CST_ERROR_INIT,
+		.meter = cst_progress_start(d->meter, what, s->size > 0 ? (uint64_t)s->size : 0, CST_PROGRESS_BYTES),
+	};
 	cst_buf_init(&es.block, 0);
 	struct dk_request r = {.path = path, .write_cb = export_write, .write_ud = &es};
 	struct archive *a = NULL;
@@ -286,6 +295,7 @@ out:
 		curl_multi_cleanup(es.multi);
 	cst_buf_release(&es.block);
 	cst_error_clear(&es.err);
+	cst_progress_stop(es.meter);
 	if (rc < 0 && err->code == CST_OK)
 		cst_error_set(err, CST_E_ENGINE, "reading the files of '%s' failed", s->image);
 	return rc;
