@@ -135,7 +135,7 @@ static int unknown_flag(const char *arg, const struct option *known, const char 
 {
 	const char *names[64];
 	size_t n = 0;
-	for (; known[n].name && n < sizeof(names) / sizeof(names[0]); n++)
+	for (; n < sizeof(names) / sizeof(names[0]) && known[n].name; n++)
 		names[n] = known[n].name;
 	char flag[64];
 	const char *name = arg + strspn(arg, "-");
