@@ -26,6 +26,7 @@ struct cst_progress {
 	bool stop;
 	bool drawn;
 	uint64_t shown; /* done as last drawn */
+	uint64_t shown_total;
 };
 
 FILE *cst_progress_stream(FILE *err, int quiet)
@@ -57,7 +58,7 @@ static void size_text(uint64_t n, char *buf, size_t len)
  * (script, tmux's scrollback) keeps every redraw. */
 static void draw(struct cst_progress *p)
 {
-	if (p->drawn && p->shown == p->done)
+	if (p->drawn && p->shown == p->done && p->shown_total == p->total)
 		return;
 	char done[32], total[32];
 	if (p->unit == CST_PROGRESS_BYTES) {
@@ -80,6 +81,7 @@ static void draw(struct cst_progress *p)
 	fflush(p->out);
 	p->drawn = true;
 	p->shown = p->done;
+	p->shown_total = p->total;
 }
 
 static struct timespec deadline(int ms)
@@ -156,6 +158,35 @@ void cst_progress_add(struct cst_progress *p, uint64_t n)
 		return;
 	pthread_mutex_lock(&p->lock);
 	p->done += n;
+	pthread_mutex_unlock(&p->lock);
+}
+
+void cst_progress_set(struct cst_progress *p, uint64_t done, uint64_t total)
+{
+	if (!p)
+		return;
+	pthread_mutex_lock(&p->lock);
+	p->done = done;
+	p->total = total;
+	pthread_mutex_unlock(&p->lock);
+}
+
+void cst_progress_line(struct cst_progress *p, FILE *out, const char *text)
+{
+	if (!p) {
+		if (out)
+			fprintf(out, "%s\n", text);
+		return;
+	}
+	pthread_mutex_lock(&p->lock);
+	if (p->drawn)
+		fputs("\r\033[2K", p->out);
+	fflush(p->out);
+	if (out) {
+		fprintf(out, "%s\n", text);
+		fflush(out);
+	}
+	p->drawn = false;
 	pthread_mutex_unlock(&p->lock);
 }
 

@@ -27,6 +27,13 @@ struct cst_progress;
 struct cst_progress *cst_progress_start(FILE *out, const char *what, uint64_t total, enum cst_progress_unit unit);
 /* Adds n to what is done; any thread may call it. */
 void cst_progress_add(struct cst_progress *p, uint64_t n);
+/* Sets what is done of a total that grows as the phase learns more (a
+ * pull learns its layers as it goes). */
+void cst_progress_set(struct cst_progress *p, uint64_t done, uint64_t total);
+/* Writes text and a newline to out, above the meter: the meter's line is
+ * erased first and drawn again at its next tick.  Without a meter (p
+ * NULL), just the line. */
+void cst_progress_line(struct cst_progress *p, FILE *out, const char *text);
 /* Ends the phase: erases the line if it was drawn, frees p. */
 void cst_progress_stop(struct cst_progress *p);
 
