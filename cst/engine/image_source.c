@@ -31,6 +31,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "cst/progress.h"
 #include "cst/signals.h"
@@ -101,6 +102,15 @@ static int engine_read_meta(struct cst_image_source *src, struct cst_image_meta 
 			char *msg = err->msg ? strdup(err->msg) : NULL;
 			cst_error_set(err, CST_E_IMAGE, "%s (use --pull to pull it)", msg ? msg : "No such image");
 			free(msg);
+		} else if (status == 400 && err->msg) {
+			/* A malformed reference: the engine puts "no such image:
+			 * NAME: " before the reason, which is not what went wrong. */
+			char prefix[300];
+			snprintf(prefix, sizeof(prefix), "no such image: %s: ", s->image);
+			size_t n = strlen(prefix);
+			char *why = strdup(strncasecmp(err->msg, prefix, n) == 0 ? err->msg + n : err->msg);
+			cst_error_set(err, CST_E_USAGE, "image '%s': %s", s->image, why ? why : "invalid reference");
+			free(why);
 		}
 		return -1;
 	}

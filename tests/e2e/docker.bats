@@ -338,11 +338,16 @@ YAML
 	[ "$status" -eq 2 ]
 	[[ "$errout" == *"--pull"* ]]
 	run_cst test --image "$ref" --config pull.yaml --pull
+	pulled_status=$status pulled_out=$output pulled_err=$errout
+	# A pulled image has a repo digest, which the report names.
+	run_cst test --image "$ref" --config pull.yaml -o json
 	docker rmi "$ref" >/dev/null 2>&1 || true
-	echo "$output"; echo "$errout"
+	echo "$pulled_out"; echo "$pulled_err"; echo "$output"
+	[ "$pulled_status" -eq 0 ]
+	[[ "$pulled_err" == *"Pulling $ref"* ]]
+	[[ "$pulled_out" != *"Pulling"* ]]
 	[ "$status" -eq 0 ]
-	[[ "$errout" == *"Pulling $ref"* ]]
-	[[ "$output" != *"Pulling"* ]]
+	[[ "$(jq -r .Provenance.RepoDigest <<<"$output")" == "$REGISTRY/cst-test/pulled@sha256:"* ]]
 }
 
 @test "file tests see a created container, as CST's docker driver does; the tar driver sees the image" {

@@ -136,3 +136,16 @@ YAML
 	[ "$status" -eq 2 ]
 	[[ "$output" == *"unknown flag --confg: did you mean --config?"* ]]
 }
+
+@test "an image error says its cause once" {
+	run_cst test --image cst-test/no-such-image:0 -c tests/structure.yaml
+	[ "$status" -eq 2 ]
+	echo "$errout"
+	[ "$errout" = "cst: no such image: cst-test/no-such-image:0 (use --pull to pull it)" ]
+	# The engine calls a malformed reference a missing image; it is not.
+	run_cst test --image UPPER:1 -c tests/structure.yaml
+	[ "$status" -eq 2 ]
+	echo "$errout"
+	[[ "$errout" == "cst: image 'UPPER:1': invalid reference format"* ]]
+	[[ "${errout,,}" != *"no such image"* ]]
+}
