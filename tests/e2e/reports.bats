@@ -149,3 +149,12 @@ YAML
 	[[ "$errout" == "cst: image 'UPPER:1': invalid reference format"* ]]
 	[[ "${errout,,}" != *"no such image"* ]]
 }
+
+@test "tar driver: a saved image's ID is its config's digest, as in the engine" {
+	docker save "$IMAGE" -o image.tar
+	run_cst test --driver tar --image image.tar -c tests/structure.yaml -o json
+	echo "$output"
+	[ "$(jq -r .Provenance.ImageID <<<"$output")" = "$IMAGE_ID" ]
+	[ "$(jq -r .Provenance.Driver <<<"$output")" = tar ]
+	[ "$(jq -r .Provenance.Image <<<"$output")" = image.tar ]
+}
