@@ -13,6 +13,9 @@
  * goes is noise.  Redraws are far enough apart to cost nothing. */
 #define SHOW_AFTER_MS 1000
 #define REDRAW_MS 200
+/* Phases that may run at once (reading the image beside command tests)
+ * share the one line. */
+#define MAX_ACTIVE 4
 
 struct cst_progress {
 	FILE *out;
@@ -20,14 +23,16 @@ struct cst_progress {
 	uint64_t total;
 	enum cst_progress_unit unit;
 	pthread_t tid;
-	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	uint64_t done;
+	bool visible; /* past SHOW_AFTER_MS */
 	bool stop;
-	bool drawn;
-	uint64_t shown; /* done as last drawn */
-	uint64_t shown_total;
 };
+
+/* One lock for every meter and the line they share. */
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static struct cst_progress *active[MAX_ACTIVE];
+static char shown[512]; /* the line as last drawn; "" when none is */
 
 FILE *cst_progress_stream(FILE *err, int quiet)
 {
@@ -54,12 +59,8 @@ static void size_text(uint64_t n, char *buf, size_t len)
 		snprintf(buf, len, "%" PRIu64 ".%" PRIu64 " %s", whole, tenths, units[u]);
 }
 
-/* Called with the lock held.  Only a change is drawn: a terminal log
- * (script, tmux's scrollback) keeps every redraw. */
-static void draw(struct cst_progress *p)
+static void meter_text(const struct cst_progress *p, char *buf, size_t len)
 {
-	if (p->drawn && p->shown == p->done && p->shown_total == p->total)
-		return;
 	char done[32], total[32];
 	if (p->unit == CST_PROGRESS_BYTES) {
 		size_text(p->done, done, sizeof(done));
@@ -68,20 +69,42 @@ static void draw(struct cst_progress *p)
 		snprintf(done, sizeof(done), "%" PRIu64, p->done);
 		snprintf(total, sizeof(total), "%" PRIu64, p->total);
 	}
-	/* \r and erase-line: the meter rewrites its own line only. */
-	fprintf(p->out, "\r\033[2Kcst: %s: %s", p->what, done);
 	if (p->total && p->unit == CST_PROGRESS_COUNT) {
-		fprintf(p->out, " of %s done", total);
+		snprintf(buf, len, "%s: %s of %s done", p->what, done, total);
 	} else if (p->total) {
 		/* An export is a little larger than the image's size, so the
 		 * figure stops short of 100 until the phase ends. */
 		uint64_t pct = p->done >= p->total ? 99 : p->done * 100 / p->total;
-		fprintf(p->out, " of about %s (%" PRIu64 "%%)", total, pct);
+		snprintf(buf, len, "%s: %s of about %s (%" PRIu64 "%%)", p->what, done, total, pct);
+	} else {
+		snprintf(buf, len, "%s: %s", p->what, done);
 	}
-	fflush(p->out);
-	p->drawn = true;
-	p->shown = p->done;
-	p->shown_total = p->total;
+}
+
+/* Draws the visible meters on one line, or erases the line when none is
+ * left; only a change is written, since a terminal log (script, tmux's
+ * scrollback) keeps every redraw.  Called with the lock held. */
+static void draw(FILE *out)
+{
+	char line[sizeof(shown)] = "";
+	size_t used = 0;
+	for (size_t i = 0; i < MAX_ACTIVE; i++) {
+		if (!active[i] || !active[i]->visible)
+			continue;
+		char part[256];
+		meter_text(active[i], part, sizeof(part));
+		int n = snprintf(line + used, sizeof(line) - used, "%s%s", used ? " \xC2\xB7 " : "cst: ", part);
+		if (n < 0 || (size_t)n >= sizeof(line) - used)
+			break;
+		used += (size_t)n;
+	}
+	if (strcmp(line, shown) == 0)
+		return;
+	/* \r and erase-line: the meter rewrites its own line only. */
+	fputs("\r\033[2K", out);
+	fputs(line, out);
+	fflush(out);
+	memcpy(shown, line, sizeof(shown));
 }
 
 static struct timespec deadline(int ms)
@@ -100,22 +123,19 @@ static struct timespec deadline(int ms)
 static void *meter_thread(void *ud)
 {
 	struct cst_progress *p = ud;
-	pthread_mutex_lock(&p->lock);
+	pthread_mutex_lock(&lock);
 	struct timespec at = deadline(SHOW_AFTER_MS);
 	while (!p->stop) {
-		int rc = pthread_cond_timedwait(&p->cond, &p->lock, &at);
+		int rc = pthread_cond_timedwait(&p->cond, &lock, &at);
 		if (p->stop)
 			break;
 		if (rc == ETIMEDOUT) {
-			draw(p);
+			p->visible = true;
+			draw(p->out);
 			at = deadline(REDRAW_MS);
 		}
 	}
-	if (p->drawn) {
-		fputs("\r\033[2K", p->out);
-		fflush(p->out);
-	}
-	pthread_mutex_unlock(&p->lock);
+	pthread_mutex_unlock(&lock);
 	return NULL;
 }
 
@@ -141,10 +161,19 @@ struct cst_progress *cst_progress_start(FILE *out, const char *what, uint64_t to
 		free(p);
 		return NULL;
 	}
-	pthread_mutex_init(&p->lock, NULL);
-	if (pthread_create(&p->tid, NULL, meter_thread, p) != 0) {
+	pthread_mutex_lock(&lock);
+	size_t slot = 0;
+	while (slot < MAX_ACTIVE && active[slot])
+		slot++;
+	if (slot < MAX_ACTIVE)
+		active[slot] = p;
+	pthread_mutex_unlock(&lock);
+	if (slot == MAX_ACTIVE || pthread_create(&p->tid, NULL, meter_thread, p) != 0) {
+		pthread_mutex_lock(&lock);
+		if (slot < MAX_ACTIVE)
+			active[slot] = NULL;
+		pthread_mutex_unlock(&lock);
 		pthread_cond_destroy(&p->cond);
-		pthread_mutex_destroy(&p->lock);
 		free(p->what);
 		free(p);
 		return NULL;
@@ -156,19 +185,19 @@ void cst_progress_add(struct cst_progress *p, uint64_t n)
 {
 	if (!p)
 		return;
-	pthread_mutex_lock(&p->lock);
+	pthread_mutex_lock(&lock);
 	p->done += n;
-	pthread_mutex_unlock(&p->lock);
+	pthread_mutex_unlock(&lock);
 }
 
 void cst_progress_set(struct cst_progress *p, uint64_t done, uint64_t total)
 {
 	if (!p)
 		return;
-	pthread_mutex_lock(&p->lock);
+	pthread_mutex_lock(&lock);
 	p->done = done;
 	p->total = total;
-	pthread_mutex_unlock(&p->lock);
+	pthread_mutex_unlock(&lock);
 }
 
 void cst_progress_line(struct cst_progress *p, FILE *out, const char *text)
@@ -178,29 +207,37 @@ void cst_progress_line(struct cst_progress *p, FILE *out, const char *text)
 			fprintf(out, "%s\n", text);
 		return;
 	}
-	pthread_mutex_lock(&p->lock);
-	if (p->drawn)
+	pthread_mutex_lock(&lock);
+	if (shown[0]) {
 		fputs("\r\033[2K", p->out);
-	fflush(p->out);
+		fflush(p->out);
+		shown[0] = '\0';
+	}
 	if (out) {
 		fprintf(out, "%s\n", text);
 		fflush(out);
 	}
-	p->drawn = false;
-	pthread_mutex_unlock(&p->lock);
+	pthread_mutex_unlock(&lock);
 }
 
 void cst_progress_stop(struct cst_progress *p)
 {
 	if (!p)
 		return;
-	pthread_mutex_lock(&p->lock);
+	pthread_mutex_lock(&lock);
 	p->stop = true;
 	pthread_cond_signal(&p->cond);
-	pthread_mutex_unlock(&p->lock);
+	pthread_mutex_unlock(&lock);
 	pthread_join(p->tid, NULL);
+	pthread_mutex_lock(&lock);
+	for (size_t i = 0; i < MAX_ACTIVE; i++)
+		if (active[i] == p)
+			active[i] = NULL;
+	/* The others still running keep the line; the last one erases it. */
+	if (shown[0])
+		draw(p->out);
+	pthread_mutex_unlock(&lock);
 	pthread_cond_destroy(&p->cond);
-	pthread_mutex_destroy(&p->lock);
 	free(p->what);
 	free(p);
 }

@@ -3,6 +3,8 @@
  * a phase lasts past a second, redraws a few times a second from a thread
  * of its own (so a phase stuck on one slow step still shows where it is),
  * and is erased when the phase ends, leaving nothing in the scrollback.
+ * Phases that run at once share the line ("cst: reading app:1: ... ·
+ * command tests: 3 of 10 done").
  *
  * Whether there is a terminal to draw on is the caller's decision (stderr
  * a TTY, no -q): cst_progress_start() with a NULL stream returns NULL, and

@@ -109,6 +109,31 @@ static void test_bytes(void **state)
 	close_out(f);
 }
 
+/* Reading the image beside command tests: one line for both, the one
+ * still running left on it when the other ends. */
+static void test_phases_share_the_line(void **state)
+{
+	(void)state;
+	FILE *f = open_out();
+	struct cst_progress *a = cst_progress_start(f, "reading app:1", 10, CST_PROGRESS_BYTES);
+	struct cst_progress *b = cst_progress_start(f, "command tests", 2, CST_PROGRESS_COUNT);
+	cst_progress_add(a, 5);
+	cst_progress_add(b, 1);
+	free(wait_for(f, "\r\033[2Kcst: reading app:1: 5 B of about 10 B (50%) \xC2\xB7 command tests: 1 of 2 done"));
+	cst_progress_stop(a);
+	size_t n;
+	char *s = contents(f, &n);
+	static const char left[] = "\r\033[2Kcst: command tests: 1 of 2 done";
+	assert_true(n >= sizeof(left) - 1);
+	assert_memory_equal(s + n - (sizeof(left) - 1), left, sizeof(left) - 1);
+	free(s);
+	cst_progress_stop(b);
+	s = contents(f, &n);
+	assert_memory_equal(s + n - 5, "\r\033[2K", 5);
+	free(s);
+	close_out(f);
+}
+
 static void test_no_terminal_no_meter(void **state)
 {
 	(void)state;
@@ -134,6 +159,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_counts_drawn_then_erased),
 		cmocka_unit_test(test_bytes),
+		cmocka_unit_test(test_phases_share_the_line),
 		cmocka_unit_test(test_no_terminal_no_meter),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
