@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cst/suggest.h"
+
 enum {
 	OPT_NO_COLOR = 256,
 	OPT_PULL,
@@ -125,6 +127,29 @@ static int parse_size(const char *s, size_t *ret)
 		return -1;
 	*ret = (size_t)n << shift;
 	return 0;
+}
+
+/* The error for an unknown long flag, with the nearest known one when the
+ * flag looks like a typo of it: "--confg" -> "did you mean --config?". */
+static int unknown_flag(const char *arg, const struct option *known, const char *cmd, struct cst_error *err)
+{
+	const char *names[64];
+	size_t n = 0;
+	for (; n < sizeof(names) / sizeof(names[0]) && known[n].name; n++)
+		names[n] = known[n].name;
+	char flag[64];
+	const char *name = arg + strspn(arg, "-");
+	size_t len = strcspn(name, "=");
+	const char *best = NULL;
+	if (len < sizeof(flag)) {
+		memcpy(flag, name, len);
+		flag[len] = '\0';
+		best = cst_suggest(flag, names, n);
+	}
+	if (best)
+		return cst_error_set(err, CST_E_USAGE, "unknown flag %.*s: did you mean --%s? (see 'cst %s --help')",
+				     (int)(name - arg + len), arg, best, cmd);
+	return cst_error_set(err, CST_E_USAGE, "unknown flag %s (see 'cst %s --help')", arg, cmd);
 }
 
 static int parse_test(int argc, char **argv, struct cst_options *o, struct cst_error *err)
@@ -298,8 +323,7 @@ static int parse_test(int argc, char **argv, struct cst_options *o, struct cst_e
 			if (optopt)
 				return cst_error_set(err, CST_E_USAGE, "unknown flag -%c (see 'cst test --help')",
 						     optopt);
-			return cst_error_set(err, CST_E_USAGE, "unknown flag %s (see 'cst test --help')",
-					     argv[optind - 1]);
+			return unknown_flag(argv[optind - 1], test_options, "test", err);
 		}
 	}
 	if (optind < argc)
@@ -352,9 +376,12 @@ static int parse_validate(int argc, char **argv, struct cst_options *o, struct c
 			o->command = CST_CMD_HELP;
 			o->help_topic = "validate";
 			return 0;
+		} else if (c == ':') {
+			return cst_error_set(err, CST_E_USAGE, "flag %s needs a value", argv[optind - 1]);
+		} else if (optopt) {
+			return cst_error_set(err, CST_E_USAGE, "unknown flag -%c (see 'cst validate --help')", optopt);
 		} else {
-			return cst_error_set(err, CST_E_USAGE, "bad flag %s (see 'cst validate --help')",
-					     argv[optind - 1]);
+			return unknown_flag(argv[optind - 1], vopts, "validate", err);
 		}
 	}
 	for (; optind < argc; optind++)
@@ -395,6 +422,11 @@ int cst_cli_parse(int argc, char **argv, struct cst_options *o, struct cst_error
 		o->command = CST_CMD_VALIDATE;
 		return parse_validate(argc - 1, argv + 1, o, err);
 	}
+	static const char *const commands[] = {"test", "validate", "version", "help"};
+	const char *best = cst_suggest(cmd, commands, sizeof(commands) / sizeof(commands[0]));
+	if (best)
+		return cst_error_set(err, CST_E_USAGE, "unknown command '%s': did you mean 'cst %s'? (see 'cst --help')",
+				     cmd, best);
 	return cst_error_set(err, CST_E_USAGE, "unknown command '%s' (see 'cst --help')", cmd);
 }
 

@@ -61,6 +61,8 @@ static int do_test(struct cst_options *o, struct cst_error *err)
 		.color = want_color(o) && !o->test_report,
 		.junit_suite_name = o->junit_suite_name,
 		.failures_only = o->quiet_pass,
+		.provenance_line = strcmp(o->verbosity, "info") == 0 || strcmp(o->verbosity, "debug") == 0 ||
+				   strcmp(o->verbosity, "trace") == 0,
 	};
 	int rc = 0;
 	/* -q silences stdout only: a requested report file is still written,

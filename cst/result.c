@@ -218,5 +218,23 @@ void cst_report_release(struct cst_report *rep)
 		free(s->config_path);
 	}
 	free(rep->suites);
+	struct cst_provenance *p = &rep->prov;
+	free(p->image);
+	free(p->image_id);
+	free(p->repo_digest);
+	free(p->platform);
+	free(p->driver);
+	free(p->version);
+	free(p->hostname);
 	memset(rep, 0, sizeof(*rep));
+}
+
+int cst_provenance_set(char **field, const char *value)
+{
+	char *copy = NULL;
+	if (value && !(copy = strdup(value)))
+		return -1;
+	free(*field);
+	*field = copy;
+	return 0;
 }

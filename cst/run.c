@@ -12,7 +12,9 @@
 #include "cst/config.h"
 #include "cst/docker.h"
 #include "cst/fs.h"
+#include "cst-version.h"
 #include "cst/image.h"
+#include "cst/progress.h"
 #include "cst/signals.h"
 
 #define DEFAULT_TIMEOUT 300.0
@@ -207,6 +209,7 @@ static int open_image(struct run *run, struct cst_error *err)
 		 * with 2 at once, 2.2 s with 4, no better with 8). */
 		.jobs = o->jobs > 0 ? o->jobs : (ncpu > 0 && ncpu < 128 ? 2 * (int)ncpu : 2),
 		.progress = run->diag,
+		.meter = cst_progress_stream(run->diag, o->quiet),
 	};
 	if (cst_docker_open(&dopts, &run->docker, err) < 0 || cst_docker_reap_stale(run->docker, err) < 0)
 		return -1;
@@ -541,9 +544,37 @@ static int run_all(struct run *run, struct cst_report *rep, struct cst_error *er
 	return rc;
 }
 
+/* What the reports say was tested.  Best effort: a report without a
+ * hostname is still a report. */
+static int fill_provenance(const struct run *run, struct cst_report *rep, int64_t start_unix_ns)
+{
+	const struct cst_options *o = run->opts;
+	struct cst_provenance *p = &rep->prov;
+	char host[256];
+	if (gethostname(host, sizeof(host)) < 0)
+		host[0] = '\0';
+	host[sizeof(host) - 1] = '\0';
+	char platform[128] = "";
+	if (run->have_meta && run->meta.os && *run->meta.os && run->meta.architecture && *run->meta.architecture)
+		snprintf(platform, sizeof(platform), "%s/%s%s%s", run->meta.os, run->meta.architecture,
+			 run->meta.variant ? "/" : "", run->meta.variant ? run->meta.variant : "");
+	p->start_unix_ns = start_unix_ns;
+	if (cst_provenance_set(&p->version, CST_VERSION) < 0 ||
+	    cst_provenance_set(&p->image, o->image ? o->image : o->image_from_oci_layout) < 0 ||
+	    cst_provenance_set(&p->driver, o->driver == CST_DRIVER_TAR ? "tar" : "docker") < 0 ||
+	    cst_provenance_set(&p->hostname, host[0] ? host : NULL) < 0 ||
+	    cst_provenance_set(&p->platform, platform[0] ? platform : NULL) < 0 ||
+	    cst_provenance_set(&p->image_id, run->have_meta ? run->meta.id : NULL) < 0 ||
+	    cst_provenance_set(&p->repo_digest, run->have_meta ? run->meta.repo_digest : NULL) < 0)
+		return -1;
+	return 0;
+}
+
 int cst_run_test(const struct cst_options *opts, FILE *diag, struct cst_report *rep, struct cst_error *err)
 {
 	struct run run = {.opts = opts, .diag = diag};
+	struct timespec wall;
+	clock_gettime(CLOCK_REALTIME, &wall);
 	int64_t t0 = now_ns();
 	int rc = load_configs(&run, diag, rep, err);
 	if (rc == 0) {
@@ -555,6 +586,8 @@ int cst_run_test(const struct cst_options *opts, FILE *diag, struct cst_report *
 		}
 	}
 	rep->duration_ns = now_ns() - t0;
+	if (fill_provenance(&run, rep, (int64_t)wall.tv_sec * 1000000000 + wall.tv_nsec) < 0 && rc == 0)
+		rc = cst_error_set(err, CST_E_NOMEM, "out of memory");
 
 	/* Cleanup runs on every way out; its own failure is reported only when
 	 * nothing worse happened first. */

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cst/suggest.h"
+
 /* The format attribute lets clang check callers instead of warning here. */
 CST_PRINTF(1, 0) static char *vformat(const char *fmt, va_list ap)
 {
@@ -210,7 +212,7 @@ static void unknown_key(struct build_ctx *ctx, const struct object_desc *desc, c
 		for (size_t i = 0; i < desc->n_fields && n < 64; i++)
 			if ((desc->fields[i].versions & ctx->version) && field_in_format(&desc->fields[i], ctx->json))
 				names[n++] = desc->fields[i].name;
-		const char *best = cfg_suggest(key->text, names, n);
+		const char *best = cst_suggest(key->text, names, n);
 		/* `env` and `unboundEnv` were never CST's keys, though cst once
 		 * took them: name the key they were taken for. */
 		char plus_vars[80];

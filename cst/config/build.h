@@ -105,10 +105,6 @@ const struct cfg_node *cfg_lookup(const struct build_ctx *ctx, const struct cfg_
  * them: ASCII case ignored, and U+017F and U+212A equal to s and k. */
 bool cfg_json_key_matches(const char *key, const char *name);
 
-/* The closest of `n` candidate names to `name` by edit distance (ignoring
- * case), or NULL when none is close enough to be a likely typo. */
-const char *cfg_suggest(const char *name, const char *const *candidates, size_t n);
-
 /* Whether s is a string Go's os.FileMode.String() can produce. */
 bool cfg_valid_filemode(const char *s);
 /* The Go FileMode string for s written in ls notation (-rwsr-xr-x,

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -210,6 +211,18 @@ bool dk_header_value(const char *line, size_t len, const char *name, char *ret, 
 	return true;
 }
 
+/* Some engines wrap an error in itself ("no such image: x:1: No such
+ * image: x:1"); a message says its cause once, so the repeat goes. */
+static void drop_repeat(char *msg)
+{
+	size_t n = strlen(msg);
+	if (n < 4 || (n - 2) % 2)
+		return;
+	size_t half = (n - 2) / 2;
+	if (msg[half] == ':' && msg[half + 1] == ' ' && strncasecmp(msg, msg + half + 2, half) == 0)
+		msg[half] = '\0';
+}
+
 char *dk_error_message(const char *body, size_t len, long status)
 {
 	char *msg = NULL;
@@ -225,8 +238,10 @@ char *dk_error_message(const char *body, size_t len, long status)
 			if (len)
 				msg = strndup(body, len);
 		}
-		if (msg)
+		if (msg) {
+			drop_repeat(msg);
 			return msg;
+		}
 	}
 	if (asprintf(&msg, "HTTP status %ld", status) < 0)
 		return NULL;
@@ -639,6 +654,7 @@ int cst_docker_open(const struct cst_docker_opts *opts, struct cst_docker **ret,
 		d->output_budget = &d->output_budget_store;
 	}
 	d->progress = opts ? opts->progress : NULL;
+	d->meter = opts ? opts->meter : NULL;
 	snprintf(d->pid, sizeof(d->pid), "%ld", (long)getpid());
 	host_identity(d->host, sizeof(d->host));
 	if ((opts && opts->runtime && !(d->runtime = strdup(opts->runtime))) ||

@@ -109,6 +109,7 @@ struct cst_docker {
 	atomic_bool commands_stopped; /* cst_docker_stop_commands(): start no more tests */
 	int jobs;
 	FILE *progress;
+	FILE *meter; /* progress meters of long phases; NULL: none */
 	/* The command output of the whole run, every test's streams drawing
 	 * on it; NULL: no budget, only the per-stream ceiling. */
 	struct cst_budget *output_budget;

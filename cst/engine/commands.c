@@ -30,6 +30,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "cst/progress.h"
 #include "cst/signals.h"
 
 static int64_t now_ns(void)
@@ -685,6 +686,7 @@ struct pool {
 	size_t next;
 	bool stop;
 	struct cst_error fatal;
+	struct cst_progress *meter; /* tests done of all */
 };
 
 static void pool_fail(struct pool *p, struct cst_error *e)
@@ -738,6 +740,7 @@ static void pool_work(struct pool *p, struct dk_conn *c)
 			pool_fail(p, &e);
 			break;
 		}
+		cst_progress_add(p->meter, 1);
 	}
 	remover_help(p->rm, c);
 	/* Other slots' test containers may still wait for the remover: a
@@ -874,6 +877,7 @@ static int run_commands_on(struct cst_docker *d, struct dk_conn *mc, const char 
 		.ss = ss,
 		.pause_image = pause_image,
 		.fatal = CST_ERROR_INIT,
+		.meter = cst_progress_start(d->meter, "command tests", n, CST_PROGRESS_COUNT),
 	};
 	pthread_mutex_init(&p.lock, NULL);
 	size_t nthreads = (size_t)(d->jobs > 0 ? d->jobs : 1);
@@ -898,6 +902,7 @@ static int run_commands_on(struct cst_docker *d, struct dk_conn *mc, const char 
 			pthread_join(tids[i], NULL);
 		free(tids);
 	}
+	cst_progress_stop(p.meter);
 	pthread_mutex_destroy(&p.lock);
 	dk_shared_free(d, mc, ss);
 	remover_finish(&rm);

@@ -31,7 +31,9 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
+#include "cst/progress.h"
 #include "cst/signals.h"
 
 /* Blocks handed to libarchive stay near this size; past it the transfer
@@ -42,6 +44,7 @@ struct engine_src {
 	struct cst_docker *d;
 	char *image;
 	char *container;
+	long long size; /* from inspect; 0 when unknown */
 };
 
 /* The image name in a request path: '/' and ':' are kept as the docker
@@ -68,6 +71,21 @@ static char *image_path(struct dk_conn *c, const char *prefix, const char *image
 	return cst_buf_detach(&b, NULL);
 }
 
+/* What the reports name the image by, and the size the export's progress
+ * is measured against. */
+static int inspect_extras(json_t *root, struct cst_image_meta *m, struct cst_error *err)
+{
+	const char *id = json_string_value(json_object_get(root, "Id"));
+	const char *digest = json_string_value(json_array_get(json_object_get(root, "RepoDigests"), 0));
+	const char *variant = json_string_value(json_object_get(root, "Variant"));
+	json_t *size = json_object_get(root, "Size");
+	m->size = json_is_integer(size) ? (long long)json_integer_value(size) : 0;
+	if ((id && !(m->id = strdup(id))) || (digest && !(m->repo_digest = strdup(digest))) ||
+	    (variant && *variant && !(m->variant = strdup(variant))))
+		return cst_error_set(err, CST_E_NOMEM, "out of memory");
+	return 0;
+}
+
 static int engine_read_meta(struct cst_image_source *src, struct cst_image_meta *ret, struct cst_error *err)
 {
 	struct engine_src *s = src->priv;
@@ -84,11 +102,24 @@ static int engine_read_meta(struct cst_image_source *src, struct cst_image_meta 
 			char *msg = err->msg ? strdup(err->msg) : NULL;
 			cst_error_set(err, CST_E_IMAGE, "%s (use --pull to pull it)", msg ? msg : "No such image");
 			free(msg);
+		} else if (status == 400 && err->msg) {
+			/* A malformed reference: the engine puts "no such image:
+			 * NAME: " before the reason, which is not what went wrong. */
+			char prefix[300];
+			snprintf(prefix, sizeof(prefix), "no such image: %s: ", s->image);
+			size_t n = strlen(prefix);
+			char *why = strdup(strncasecmp(err->msg, prefix, n) == 0 ? err->msg + n : err->msg);
+			cst_error_set(err, CST_E_USAGE, "image '%s': %s", s->image, why ? why : "invalid reference");
+			free(why);
 		}
 		return -1;
 	}
 	int rc = cst_image_meta_from_json(root, s->image, ret, err);
 	const char *id = json_string_value(json_object_get(root, "Id"));
+	if (rc == 0)
+		rc = inspect_extras(root, ret, err);
+	if (rc == 0)
+		s->size = ret->size;
 	if (rc == 0 && id && *id) {
 		char *name = strdup(s->image);
 		char *copy = strdup(id);
@@ -141,6 +172,7 @@ struct export_stream {
 	struct cst_error err;
 	bool failed;
 	long status;
+	struct cst_progress *meter;
 };
 
 static size_t export_write(char *p, size_t size, size_t nmemb, void *ud)
@@ -199,6 +231,7 @@ static la_ssize_t export_read(struct archive *a, void *ud, const void **buf)
 		archive_set_error(a, EIO, "%s", es->err.msg ? es->err.msg : "export failed");
 		return -1;
 	}
+	cst_progress_add(es->meter, es->block.len);
 	*buf = es->block.data;
 	return (la_ssize_t)es->block.len;
 }
@@ -208,7 +241,13 @@ static la_ssize_t export_read(struct archive *a, void *ud, const void **buf)
 static int read_stream(struct engine_src *s, const char *path, struct cst_fs *fs, struct cst_error *err)
 {
 	struct cst_docker *d = s->d;
-	struct export_stream es = {.conn = &d->conn, .err = CST_ERROR_INIT};
+	char what[256];
+	snprintf(what, sizeof(what), "reading %s", s->image);
+	struct export_stream es = {
+		.conn = &d->conn,
+		.err = CST_ERROR_INIT,
+		.meter = cst_progress_start(d->meter, what, s->size > 0 ? (uint64_t)s->size : 0, CST_PROGRESS_BYTES),
+	};
 	cst_buf_init(&es.block, 0);
 	struct dk_request r = {.path = path, .write_cb = export_write, .write_ud = &es};
 	struct archive *a = NULL;
@@ -266,6 +305,7 @@ out:
 		curl_multi_cleanup(es.multi);
 	cst_buf_release(&es.block);
 	cst_error_clear(&es.err);
+	cst_progress_stop(es.meter);
 	if (rc < 0 && err->code == CST_OK)
 		cst_error_set(err, CST_E_ENGINE, "reading the files of '%s' failed", s->image);
 	return rc;

@@ -10,13 +10,62 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cst/progress.h"
+
+/* Layers whose bytes the meter adds up; a pull of more shows the first. */
+#define PULL_LAYERS_MAX 128
+
+struct pull_layer {
+	char id[80];
+	uint64_t current;
+	uint64_t total;
+};
+
 struct pull_state {
 	struct cst_buf line;
 	FILE *progress;
 	char *error;
 	bool nomem;
 	char last[256]; /* the last status printed, to skip repeats */
+	struct cst_progress *meter; /* bytes downloaded of all layers */
+	struct pull_layer layers[PULL_LAYERS_MAX];
+	size_t n_layers;
 };
+
+/* A layer's "Downloading" lines carry its bytes so far; the meter shows
+ * the sum over every layer seen. */
+static void pull_bytes(struct pull_state *ps, const char *id, const char *status, json_t *detail)
+{
+	if (!ps->meter || !id)
+		return;
+	bool downloading = strcmp(status, "Downloading") == 0;
+	bool complete = strcmp(status, "Download complete") == 0;
+	if (!downloading && !complete)
+		return;
+	struct pull_layer *l = NULL;
+	for (size_t i = 0; i < ps->n_layers && !l; i++)
+		if (strcmp(ps->layers[i].id, id) == 0)
+			l = &ps->layers[i];
+	if (!l) {
+		if (ps->n_layers == PULL_LAYERS_MAX)
+			return;
+		l = &ps->layers[ps->n_layers++];
+		snprintf(l->id, sizeof(l->id), "%s", id);
+	}
+	json_t *cur = json_object_get(detail, "current"), *tot = json_object_get(detail, "total");
+	if (downloading && json_is_integer(cur) && json_integer_value(cur) >= 0)
+		l->current = (uint64_t)json_integer_value(cur);
+	if (downloading && json_is_integer(tot) && json_integer_value(tot) > 0)
+		l->total = (uint64_t)json_integer_value(tot);
+	if (complete && l->total)
+		l->current = l->total;
+	uint64_t done = 0, total = 0;
+	for (size_t i = 0; i < ps->n_layers; i++) {
+		done += ps->layers[i].current;
+		total += ps->layers[i].total;
+	}
+	cst_progress_set(ps->meter, done, total);
+}
 
 static void pull_line(struct pull_state *ps, const char *text, size_t len)
 {
@@ -32,12 +81,16 @@ static void pull_line(struct pull_state *ps, const char *text, size_t len)
 	}
 	const char *status = json_string_value(json_object_get(msg, "status"));
 	const char *id = json_string_value(json_object_get(msg, "id"));
-	/* Byte counts of each layer would flood a log; statuses do not. */
-	if (status && ps->progress && json_object_size(json_object_get(msg, "progressDetail")) == 0) {
+	json_t *bytes = json_object_get(msg, "progressDetail");
+	if (status)
+		pull_bytes(ps, id, status, bytes);
+	/* Byte counts of each layer would flood a log; statuses do not, and
+	 * on a terminal the meter adds the bytes up. */
+	if (status && ps->progress && json_object_size(bytes) == 0) {
 		char now[256];
 		snprintf(now, sizeof(now), "%s%s%s", id ? id : "", id ? ": " : "", status);
 		if (strcmp(now, ps->last) != 0) {
-			fprintf(ps->progress, "%s\n", now);
+			cst_progress_line(ps->meter, ps->progress, now);
 			memcpy(ps->last, now, sizeof(now));
 		}
 	}
@@ -141,6 +194,9 @@ int cst_docker_pull(struct cst_docker *d, const char *image, struct cst_error *e
 	}
 	if (d->progress)
 		fprintf(d->progress, "Pulling %s\n", image);
+	char what[256];
+	snprintf(what, sizeof(what), "pulling %s", image);
+	ps.meter = cst_progress_start(d->meter, what, 0, CST_PROGRESS_BYTES);
 	struct dk_request r = {
 		.method = "POST",
 		.path = path,
@@ -168,6 +224,7 @@ int cst_docker_pull(struct cst_docker *d, const char *image, struct cst_error *e
 nomem:
 	cst_error_set(err, CST_E_NOMEM, "out of memory");
 out:
+	cst_progress_stop(ps.meter);
 	curl_slist_free_all(headers);
 	cst_buf_release(&ps.line);
 	free(ps.error);

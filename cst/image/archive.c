@@ -28,10 +28,34 @@ struct archive_src {
 	struct image_plan plan;
 };
 
+/* An archive names the config by its digest ("blobs/sha256/HEX", or
+ * "HEX.json" in an older docker save), and that digest is the image ID the
+ * engine gives the image; the reports name it.  NULL when the name is not
+ * a digest (a rootfs tar's --metadata file). */
+static char *id_from_config_name(const struct archive_src *s)
+{
+	const char *what = s->plan.config_what;
+	size_t n = strlen(s->path);
+	if (s->kind == SRC_ROOTFS || !what || strncmp(what, s->path, n) != 0 || what[n] != ':')
+		return NULL;
+	const char *name = what + n + 1;
+	const char *slash = strrchr(name, '/');
+	const char *base = slash ? slash + 1 : name;
+	if (strspn(base, "0123456789abcdef") != 64 || (base[64] && strcmp(base + 64, ".json") != 0))
+		return NULL;
+	if (slash && (base - name < 7 || strncmp(base - 7, "sha256/", 7) != 0))
+		return NULL;
+	char *id;
+	return asprintf(&id, "sha256:%.64s", base) < 0 ? NULL : id;
+}
+
 static int archive_read_meta(struct cst_image_source *src, struct cst_image_meta *ret, struct cst_error *err)
 {
 	struct archive_src *s = src->priv;
-	return cst_image_meta_from_json(s->plan.config, s->plan.config_what, ret, err);
+	if (cst_image_meta_from_json(s->plan.config, s->plan.config_what, ret, err) < 0)
+		return -1;
+	ret->id = id_from_config_name(s);
+	return 0;
 }
 
 static int archive_read_fs(struct cst_image_source *src, struct cst_fs *fs, struct cst_error *err)

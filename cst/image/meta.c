@@ -215,5 +215,8 @@ void cst_image_meta_release(struct cst_image_meta *meta)
 	free(meta->user);
 	free(meta->os);
 	free(meta->architecture);
+	free(meta->id);
+	free(meta->repo_digest);
+	free(meta->variant);
 	memset(meta, 0, sizeof(*meta));
 }

@@ -41,7 +41,10 @@ static const char style[] =
 	".errors li{white-space:pre-wrap}\n"
 	"pre{margin:.25rem 0 .5rem;padding:.5rem;background:var(--code);border-radius:.25rem;"
 	"overflow-x:auto;white-space:pre-wrap;font:13px/1.4 ui-monospace,monospace}\n"
-	".label{font-size:.875rem;font-weight:700;margin:.5rem 0 0}\n";
+	".label{font-size:.875rem;font-weight:700;margin:.5rem 0 0}\n"
+	".provenance{display:grid;grid-template-columns:max-content 1fr;gap:0 1rem;margin:.5rem 0;"
+	"font-size:.875rem}\n"
+	".provenance dt{color:var(--muted)}.provenance dd{margin:0;font-family:ui-monospace,monospace}\n";
 
 /* Writes s for HTML text or a quoted attribute; both escapes are the same
  * here, so one function serves.  What HTML cannot show (invalid UTF-8,
@@ -187,7 +190,42 @@ static void pass(FILE *out, const struct cst_suite *s, const struct cst_result *
 	fputs("</details>\n", out);
 }
 
-static void summary(FILE *out, size_t npass, size_t nfail, int64_t duration_ns)
+/* What was tested: a definition list, each value also a data attribute
+ * of the list so that a query need not read prose. */
+static void provenance(FILE *out, const struct cst_report *rep)
+{
+	struct cst_prov_fields pf;
+	cst_provenance_fields(rep, &pf);
+	if (!pf.n)
+		return;
+	fputs("<dl class=\"provenance\" id=\"provenance\"", out);
+	for (size_t i = 0; i < pf.n; i++) {
+		if (!pf.f[i].json)
+			continue;
+		fputs(" data-", out);
+		for (const char *c = pf.f[i].name; *c; c++)
+			fputc(*c == '.' ? '-' : *c, out);
+		fputs("=\"", out);
+		html_str(out, pf.f[i].value);
+		fputc('"', out);
+	}
+	fputs(">\n", out);
+	for (size_t i = 0; i < pf.n; i++) {
+		if (!pf.f[i].json)
+			continue;
+		fputs("<dt>", out);
+		html_str(out, pf.f[i].label);
+		fputs("</dt><dd class=\"", out);
+		for (const char *c = pf.f[i].name; *c; c++)
+			fputc(*c == '.' ? '-' : *c, out);
+		fputs("\">", out);
+		html_str(out, pf.f[i].value);
+		fputs("</dd>\n", out);
+	}
+	fputs("</dl>\n", out);
+}
+
+static void summary(FILE *out, const struct cst_report *rep, size_t npass, size_t nfail, int64_t duration_ns)
 {
 	size_t total = npass + nfail;
 	bool ok = total > 0 && nfail == 0;
@@ -213,6 +251,7 @@ static void summary(FILE *out, size_t npass, size_t nfail, int64_t duration_ns)
 	fputs("<li>in <span class=\"duration\">", out);
 	html_duration(out, duration_ns);
 	fputs("</span></li></ul>\n", out);
+	provenance(out, rep);
 	if (total == 0)
 		fputs("<p class=\"no-tests\">No tests run! Check config file format.</p>\n", out);
 	fputs("</header>\n", out);
@@ -230,7 +269,7 @@ static int html_write(FILE *out, const struct cst_report *rep, const struct cst_
 	      out);
 	fprintf(out, "<title>%s: %zu passed, %zu failed</title>\n", ok ? "PASS" : "FAIL", npass, nfail);
 	fprintf(out, "<style>\n%s</style>\n</head>\n<body>\n", style);
-	summary(out, npass, nfail, rep->duration_ns);
+	summary(out, rep, npass, nfail, rep->duration_ns);
 
 	if (nfail) {
 		fprintf(out, "<section id=\"failures\">\n<h2>Failures (%zu)</h2>\n", nfail);

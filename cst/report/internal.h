@@ -39,6 +39,42 @@ const char *cst_path_base(const char *path, size_t *ret_len);
 /* Number of results in all suites. */
 size_t cst_report_total(const struct cst_report *rep);
 
+/* The report's provenance as name/value pairs, in the order every format
+ * writes them; unknown values are left out, and a report without
+ * provenance (prov.version NULL) has none.  name is the machine key (JUnit
+ * property "cst.NAME", TAP comment, HTML class), json the key of JSON's
+ * Provenance object (NULL: the format carries it elsewhere), label the
+ * words for people. */
+struct cst_prov_field {
+	const char *name;
+	const char *json;
+	const char *label;
+	const char *value;
+};
+
+#define CST_PROV_MAX 9
+
+struct cst_prov_fields {
+	struct cst_prov_field f[CST_PROV_MAX];
+	size_t n;
+	char start[32];    /* "2026-01-31T12:00:00Z" */
+	char duration[32]; /* seconds, "0.041252499" */
+};
+
+void cst_provenance_fields(const struct cst_report *rep, struct cst_prov_fields *ret);
+
+/* Seconds with at least three decimals and no float rounding: 1500000 ns is
+ * "0.0015", 2 s is "2.000". */
+void cst_report_seconds(int64_t ns, char buf[static 32]);
+
+/* A JUnit classname for a config path: the path relative to cwd when it
+ * lies below it (a relative path without "..": as given, "./" dropped),
+ * else its base name.  CI servers split a classname at its last dot into
+ * package and class, so every '.' of the path becomes '_' and every '/' a
+ * '.': "tests/structure.yaml" is class structure_yaml of package tests.
+ * malloc'd; NULL when out of memory. */
+char *cst_junit_classname(const char *path, const char *cwd);
+
 /* Flushes out and turns a stream error into CST_E_IO. */
 int cst_report_finish(FILE *out, struct cst_error *err);
 

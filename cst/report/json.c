@@ -110,6 +110,17 @@ static json_t *report_json(const struct cst_report *rep)
 				if (json_array_append_new(a, result_json(&rep->suites[i].results[j])) < 0)
 					goto fail;
 	}
+	/* After CST's keys, which stay as CST writes them. */
+	struct cst_prov_fields pf;
+	cst_provenance_fields(rep, &pf);
+	if (pf.n) {
+		json_t *p = json_object();
+		if (set(o, "Provenance", p) < 0)
+			goto fail;
+		for (size_t i = 0; i < pf.n; i++)
+			if (pf.f[i].json && set(p, pf.f[i].json, json_text(pf.f[i].value)) < 0)
+				goto fail;
+	}
 	return o;
 fail:
 	json_decref(o);

@@ -9,7 +9,9 @@
 #include "cst/report.h"
 
 #include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cst/report/internal.h"
 
@@ -68,18 +70,25 @@ static void xml_str(FILE *out, const char *s, bool attr)
 		xml_escape(out, s, strlen(s), attr);
 }
 
-/* Seconds with at least three decimals and no float rounding: 1500000 ns is
- * "0.0015", 2 s is "2.000".  JUnit readers parse time as a decimal. */
+/* JUnit readers parse time as a decimal. */
 static void xml_seconds(FILE *out, int64_t ns)
 {
-	if (ns < 0)
-		ns = 0;
-	char frac[10];
-	snprintf(frac, sizeof(frac), "%09" PRId64, ns % 1000000000);
-	int len = 9;
-	while (len > 3 && frac[len - 1] == '0')
-		len--;
-	fprintf(out, "%" PRId64 ".%.*s", ns / 1000000000, len, frac);
+	char buf[32];
+	cst_report_seconds(ns, buf);
+	fputs(buf, out);
+}
+
+/* Jenkins and GitLab read hostname and timestamp from the suite; the rest
+ * of what was tested goes into <properties>, which they show per suite. */
+static void provenance(FILE *out, const struct cst_prov_fields *pf)
+{
+	fputs("    <properties>\n", out);
+	for (size_t i = 0; i < pf->n; i++) {
+		fprintf(out, "      <property name=\"cst.%s\" value=\"", pf->f[i].name);
+		xml_str(out, pf->f[i].value, true);
+		fputs("\"/>\n", out);
+	}
+	fputs("    </properties>\n", out);
 }
 
 static void testcase(FILE *out, const struct cst_result *r, const char *classname)
@@ -140,15 +149,35 @@ static int junit_write(FILE *out, const struct cst_report *rep, const struct cst
 	fprintf(out, "\" tests=\"%zu\" failures=\"%zu\" errors=\"0\" skipped=\"0\" time=\"", pass + fail, fail);
 	xml_seconds(out, rep->duration_ns);
 	fputs("\"", out);
-	if (pass + fail == 0) {
+	struct cst_prov_fields pf;
+	cst_provenance_fields(rep, &pf);
+	if (rep->prov.hostname && *rep->prov.hostname) {
+		fputs(" hostname=\"", out);
+		xml_str(out, rep->prov.hostname, true);
+		fputs("\"", out);
+	}
+	if (pf.start[0]) {
+		/* UTC without the zone, which the Ant schema that JUnit
+		 * readers follow forbids; cst.start says it is UTC. */
+		fprintf(out, " timestamp=\"%.19s\"", pf.start);
+	}
+	if (pass + fail == 0 && pf.n == 0) {
 		fputs("/>\n", out);
 	} else {
 		fputs(">\n", out);
+		if (pf.n)
+			provenance(out, &pf);
+		char cwd[4096];
+		const char *here = getcwd(cwd, sizeof(cwd));
 		for (size_t i = 0; i < rep->n_suites; i++) {
 			const struct cst_suite *s = &rep->suites[i];
-			const char *classname = s->config_path && *s->config_path ? s->config_path : suite;
+			char *classname = s->config_path && *s->config_path ? cst_junit_classname(s->config_path, here)
+									    : NULL;
+			if (!classname && s->config_path && *s->config_path)
+				return cst_error_set(err, CST_E_NOMEM, "writing JUnit report: out of memory");
 			for (size_t j = 0; j < s->n_results; j++)
-				testcase(out, &s->results[j], classname);
+				testcase(out, &s->results[j], classname ? classname : suite);
+			free(classname);
 		}
 		fputs("  </testsuite>\n", out);
 	}

@@ -171,13 +171,10 @@ static void tap_description(FILE *out, const char *s)
 	fwrite(s + run, 1, n - run, out);
 }
 
-/* A comment line naming the config file; control characters would end the
- * line early, so they are replaced. */
-static void tap_comment_path(FILE *out, const char *path)
+/* Text for a comment line; control characters would end the line early,
+ * so they are replaced. */
+static void tap_comment_text(FILE *out, const char *base, size_t n)
 {
-	size_t n;
-	const char *base = cst_path_base(path, &n);
-	fputs("# Test file: ", out);
 	size_t run = 0;
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)base[i];
@@ -188,6 +185,15 @@ static void tap_comment_path(FILE *out, const char *path)
 		}
 	}
 	cst_utf8_write_valid(out, base + run, n - run);
+}
+
+/* A comment line naming the config file. */
+static void tap_comment_path(FILE *out, const char *path)
+{
+	size_t n;
+	const char *base = cst_path_base(path, &n);
+	fputs("# Test file: ", out);
+	tap_comment_text(out, base, n);
 	fputc('\n', out);
 }
 
@@ -223,6 +229,14 @@ static int tap_write(FILE *out, const struct cst_report *rep, const struct cst_r
 {
 	size_t total = cst_report_total(rep);
 	fputs("TAP version 13\n", out);
+	/* Comments before the plan: a harness shows them and counts nothing. */
+	struct cst_prov_fields pf;
+	cst_provenance_fields(rep, &pf);
+	for (size_t i = 0; i < pf.n; i++) {
+		fprintf(out, "# %s: ", pf.f[i].name);
+		tap_comment_text(out, pf.f[i].value, strlen(pf.f[i].value));
+		fputc('\n', out);
+	}
 	fprintf(out, "1..%zu\n", total);
 
 	size_t n = 0;

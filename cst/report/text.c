@@ -178,6 +178,25 @@ static void result(const struct text_out *t, const struct cst_result *r)
 		cprintf(t, C_YELLOW, "Error: %s\n", r->errors[i] ? r->errors[i] : "");
 }
 
+/* One plain line, "Tested: image app:1, image ID sha256:..., ...". */
+static void provenance_line(const struct text_out *t, const struct cst_report *rep)
+{
+	struct cst_prov_fields pf;
+	cst_provenance_fields(rep, &pf);
+	if (!pf.n)
+		return;
+	fputs("Tested:", t->f);
+	for (size_t i = 0; i < pf.n; i++) {
+		if (!pf.f[i].json)
+			continue;
+		fprintf(t->f, "%s %s ", i ? "," : "", pf.f[i].label);
+		/* A name may hold anything; the line stays one line. */
+		for (const char *c = pf.f[i].value; *c; c++)
+			fputc((unsigned char)*c < 0x20 || *c == 0x7F ? '?' : *c, t->f);
+	}
+	fputc('\n', t->f);
+}
+
 static int text_write(FILE *out, const struct cst_report *rep, const struct cst_report_opts *opts,
 		      struct cst_error *err)
 {
@@ -187,6 +206,8 @@ static int text_write(FILE *out, const struct cst_report *rep, const struct cst_
 	for (size_t i = 0; i < rep->n_suites; i++) {
 		const struct cst_suite *s = &rep->suites[i];
 		banner(&t, s->config_path, &banner_len);
+		if (i == 0 && opts && opts->provenance_line)
+			provenance_line(&t, rep);
 		for (size_t j = 0; j < s->n_results; j++)
 			if (!(opts && opts->failures_only && s->results[j].pass))
 				result(&t, &s->results[j]);
@@ -195,6 +216,8 @@ static int text_write(FILE *out, const struct cst_report *rep, const struct cst_
 	size_t pass, fail;
 	cst_report_counts(rep, &pass, &fail);
 	if (pass + fail == 0) {
+		if (rep->n_suites == 0 && opts && opts->provenance_line)
+			provenance_line(&t, rep);
 		cline(&t, C_RED, "No tests run! Check config file format.");
 		return cst_report_finish(out, err);
 	}

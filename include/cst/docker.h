@@ -40,6 +40,7 @@ struct cst_docker_opts {
 	size_t max_output;    /* --max-output: command output the whole run may
 			       * hold, all tests together; 0: no budget */
 	FILE *progress;       /* pull progress and notes (stderr); never the report */
+	FILE *meter;          /* progress meters (cst/progress.h); NULL: none */
 };
 
 /* Connects (DOCKER_HOST, DOCKER_TLS_VERIFY, DOCKER_CERT_PATH,

@@ -35,6 +35,11 @@ struct cst_image_meta {
 	char *user;                /* "" when unset */
 	char *os;                  /* "linux", "" when unknown */
 	char *architecture;        /* "amd64", "" when unknown */
+	/* Known for the engine only (inspect); NULL or 0 otherwise. */
+	char *id;                  /* "sha256:..." */
+	char *repo_digest;         /* RepoDigests[0] */
+	char *variant;             /* "v8" */
+	long long size;            /* bytes, what an export of it is about */
 };
 
 struct json_t;

@@ -13,6 +13,8 @@ struct cst_report_opts {
 	bool color;                    /* ANSI colour (text only) */
 	const char *junit_suite_name;  /* default "container-structure-test.test" */
 	bool failures_only;            /* text: passing tests are only counted */
+	bool provenance_line;          /* text: a line saying what was tested under
+					* the first banner (-v info; CST has none) */
 };
 
 struct cst_reporter {

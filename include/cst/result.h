@@ -33,11 +33,27 @@ struct cst_suite {
 	size_t cap;
 };
 
+/* What was tested, by what, and when: every report names it, so that a
+ * report read later can be told apart from the next one.  Strings are
+ * owned by the report; NULL (or 0) is "unknown" and is left out.  A report
+ * whose version is NULL carries no provenance at all. */
+struct cst_provenance {
+	char *image;       /* the reference or path as given */
+	char *image_id;    /* "sha256:..." */
+	char *repo_digest; /* "name@sha256:...", the first the engine knows */
+	char *platform;    /* "linux/amd64[/v8]" */
+	char *driver;      /* "docker", "tar" */
+	char *version;     /* cst's */
+	char *hostname;
+	int64_t start_unix_ns; /* wall clock at the start of the run */
+};
+
 struct cst_report {
 	struct cst_suite *suites;
 	size_t n_suites;
 	size_t cap;
 	int64_t duration_ns; /* the whole run */
+	struct cst_provenance prov;
 };
 
 /* Initializes r with name (copied) and pass = true. -1 on allocation failure. */
@@ -65,5 +81,7 @@ struct cst_suite *cst_report_add_suite(struct cst_report *rep, const char *confi
 int cst_suite_add(struct cst_suite *s, struct cst_result *r);
 void cst_report_counts(const struct cst_report *rep, size_t *ret_pass, size_t *ret_fail);
 void cst_report_release(struct cst_report *rep);
+/* Sets *field to a copy of value (NULL stays NULL). -1 on allocation failure. */
+int cst_provenance_set(char **field, const char *value);
 
 #endif

@@ -67,6 +67,7 @@ verdicts() {
 import json, sys
 d = json.load(sys.stdin)
 d.pop("Duration", None)
+d.get("Provenance", {}).pop("StartTime", None)
 for r in d["Results"]:
     r.pop("Duration", None)
 print(json.dumps(d, sort_keys=True))'

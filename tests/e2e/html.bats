@@ -99,7 +99,8 @@ dump_probed() {
 	run python3 "$CHECK" dom "$T/dom.html" --pass 4 --fail 2 \
 		--failure 'File Existence Test: <b>missing</b> & gone' \
 		--failure 'File Content Test: wrong greeting' \
-		--text 'not found in file content' --text 'greeting=<script>alert(1)</script>'
+		--text 'not found in file content' --text 'greeting=<script>alert(1)</script>' \
+		--provenance "image=$T/rootfs.tar" --provenance driver=tar --provenance "hostname=$(hostname)"
 	echo "$output"
 	[ "$status" -eq 0 ]
 }
@@ -125,7 +126,9 @@ dump_probed() {
 		--text "Command Test: echo <a> & \"b\" 'c'" \
 		--text 'error: <bad> & worse' \
 		--text $'a\u2401b\u241b[31mred' \
-		--text $'bad byte \ufffd and bell \u2407 in error'
+		--text $'bad byte \ufffd and bell \u2407 in error' \
+		--provenance $'image=images/app & <"new">\t\'x\'.tar' --provenance platform=linux/arm64/v8 \
+		--provenance start=2026-01-01T00:00:00Z
 	echo "$output"
 	[ "$status" -eq 0 ]
 }

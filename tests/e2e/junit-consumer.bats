@@ -61,7 +61,7 @@ run_cst() {
 	[ "$status" -eq 1 ]
 	run "$PY" "$CST_TESTS/ci/junit_matches_json.py" "$T/report.xml" "$T/report.json" \
 		container-structure-test.test \
-		"$T/files.yaml" "$T/files.yaml" "$T/files.yaml" "$T/files.yaml" "$T/meta.yaml" "$T/meta.yaml"
+		files_yaml files_yaml files_yaml files_yaml meta_yaml meta_yaml
 	echo "$output"
 	[ "$status" -eq 0 ]
 }
@@ -106,7 +106,7 @@ YAML
 	run "$CST" test --driver tar --image "$T/rootfs.tar" --metadata "$T/meta.json" --config "$T/pass.yaml" \
 		-o json --test-report "$T/pass.json"
 	[ "$status" -eq 0 ]
-	run "$PY" "$CST_TESTS/ci/junit_matches_json.py" "$T/pass.xml" "$T/pass.json" "release gate" "$T/pass.yaml"
+	run "$PY" "$CST_TESTS/ci/junit_matches_json.py" "$T/pass.xml" "$T/pass.json" "release gate" pass_yaml
 	echo "$output"
 	[ "$status" -eq 0 ]
 }

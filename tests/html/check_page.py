@@ -24,7 +24,7 @@ from html.parser import HTMLParser
 
 # The elements cst's page is made of, plus the probe's <script>.
 PAGE_TAGS = {"html", "head", "meta", "title", "style", "body", "header", "h1", "h2", "h3", "span", "div",
-             "ul", "li", "section", "article", "details", "summary", "p", "pre", "script"}
+             "ul", "li", "section", "article", "details", "summary", "p", "pre", "script", "dl", "dt", "dd"}
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
 
 
@@ -111,7 +111,21 @@ def check_static(path, problems):
         problems.append("no viewport meta: unusable on a phone")
 
 
-def check_dom(path, want_pass, want_fail, failures, texts, problems):
+def check_provenance(h, want, problems):
+    """want: {class: value} the header's provenance list must show."""
+    dls = h.find_all("dl", id_="provenance")
+    if len(dls) != 1:
+        problems.append(f"{len(dls)} dl#provenance in the summary header, want 1")
+        return
+    for key, value in want.items():
+        dd = dls[0].find_all("dd", cls={key})
+        if len(dd) != 1 or dd[0].all_text() != value:
+            problems.append(f"provenance {key}: {[d.all_text() for d in dd]!r}, want {value!r}")
+        if dls[0].attrs.get("data-" + key) != value:
+            problems.append(f"provenance data-{key}={dls[0].attrs.get('data-' + key)!r}, want {value!r}")
+
+
+def check_dom(path, want_pass, want_fail, failures, texts, problems, provenance=None):
     _, root = parse(path)
     hdr = root.find_all("header", id_="summary")
     if len(hdr) != 1:
@@ -164,6 +178,9 @@ def check_dom(path, want_pass, want_fail, failures, texts, problems):
         if not n.tag.startswith("#") and n.tag not in PAGE_TAGS:
             problems.append(f"unexpected <{n.tag}> element: text was taken for markup")
 
+    if provenance:
+        check_provenance(h, provenance, problems)
+
     probe = root.find_all("pre", id_="probe")
     if len(probe) != 1:
         problems.append("no probe result: the page did not render in the browser")
@@ -187,6 +204,10 @@ def check_dom(path, want_pass, want_fail, failures, texts, problems):
     want_verdict = "PASS" if want_fail == 0 and want_pass > 0 else "FAIL"
     if facts["verdict"] != want_verdict:
         problems.append(f"verdict {facts['verdict']!r}, want {want_verdict}")
+    for key, value in (provenance or {}).items():
+        shown = facts.get("provenance", {}).get(key)
+        if shown != value:
+            problems.append(f"browser shows provenance {key} as {shown!r}, want {value!r}")
 
 
 def png_pixels(path):
@@ -271,6 +292,7 @@ def main():
     d.add_argument("--fail", dest="nfail", type=int, required=True)
     d.add_argument("--failure", action="append", default=[])
     d.add_argument("--text", action="append", default=[])
+    d.add_argument("--provenance", action="append", default=[], metavar="KEY=VALUE")
     p = sub.add_parser("png")
     p.add_argument("png")
     p.add_argument("--width", type=int, required=True)
@@ -281,7 +303,8 @@ def main():
     if args.cmd == "static":
         check_static(args.report, problems)
     elif args.cmd == "dom":
-        check_dom(args.dump, args.npass, args.nfail, args.failure, args.text, problems)
+        prov = dict(kv.split("=", 1) for kv in args.provenance)
+        check_dom(args.dump, args.npass, args.nfail, args.failure, args.text, problems, prov)
     else:
         check_png(args.png, args.width, args.height, problems)
     for msg in problems:

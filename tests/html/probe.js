@@ -33,8 +33,15 @@
 		failsAbovePasses: !firstFail || !firstPass || firstFail.bottom <= firstPass.top,
 		barFailWidth: barFail ? barFail.offsetWidth : 0,
 		barPassWidth: barPass ? barPass.offsetWidth : 0,
-		verdict: (document.querySelector('.verdict') || {}).textContent || ''
+		verdict: (document.querySelector('.verdict') || {}).textContent || '',
+		provenance: {}
 	};
+	// What the header shows of what was tested: only values laid out with
+	// a size count as shown.
+	Array.prototype.forEach.call(document.querySelectorAll('#summary dl.provenance dd'), function (dd) {
+		if (dd.offsetHeight > 0 && dd.offsetWidth > 0)
+			facts.provenance[dd.className] = dd.textContent;
+	});
 	// Headless windows have a minimum width above a phone's, so the page is
 	// also laid out 360 CSS px wide, the narrowest common phone, and must
 	// not overflow there.

@@ -105,6 +105,21 @@ static char *long_output(bool control)
 	return p;
 }
 
+/* Fixed provenance, as a run fills it from the engine and the clock;
+ * "mixed" names an archive whose path needs escaping in every format. */
+static int case_provenance(struct cst_report *rep, const char *image, const char *id, const char *digest)
+{
+	struct cst_provenance *p = &rep->prov;
+	p->start_unix_ns = INT64_C(1767225600) * 1000000000 + 250000000; /* 2026-01-01T00:00:00.25Z */
+	if (cst_provenance_set(&p->image, image) < 0 || cst_provenance_set(&p->image_id, id) < 0 ||
+	    cst_provenance_set(&p->repo_digest, digest) < 0 ||
+	    cst_provenance_set(&p->platform, "linux/arm64/v8") < 0 ||
+	    cst_provenance_set(&p->driver, id ? "docker" : "tar") < 0 ||
+	    cst_provenance_set(&p->version, "1.2.3") < 0 || cst_provenance_set(&p->hostname, "ci-runner-7") < 0)
+		return -1;
+	return 0;
+}
+
 /* Builds the named case into rep (zeroed by the caller).  -1 on an unknown
  * name or allocation failure; rep must be released either way. */
 static int report_case_build(const char *name, struct cst_report *rep)
@@ -115,11 +130,18 @@ static int report_case_build(const char *name, struct cst_report *rep)
 	}
 	if (strcmp(name, "pass") == 0) {
 		rep->duration_ns = 41251500 + 999;
+		if (case_provenance(rep, "registry.example:5000/team/app:1.2.3",
+				    "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+				    "registry.example:5000/team/app@sha256:"
+				    "fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210") < 0)
+			return -1;
 		return case_suite(rep, "tests/pass.yaml", pass_results,
 				  sizeof(pass_results) / sizeof(pass_results[0]));
 	}
 	if (strcmp(name, "mixed") == 0) {
 		rep->duration_ns = 3815002250018;
+		if (case_provenance(rep, "images/app & <\"new\">\t'x'.tar", NULL, NULL) < 0)
+			return -1;
 		if (case_suite(rep, "configs/commands.yaml", mixed_commands,
 			       sizeof(mixed_commands) / sizeof(mixed_commands[0])) < 0)
 			return -1;

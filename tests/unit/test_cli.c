@@ -153,7 +153,13 @@ static void test_usage_errors(void **state)
 	USAGE("invalid platform", "test", "-i", "x", "-c", "c", "--platform", "amd64");
 	USAGE("needs a value", "test", "-i", "x", "-c");
 	USAGE("expected true or false", "test", "-i", "x", "-c", "c", "--pull=maybe");
-	USAGE("unknown command 'tset'", "tset");
+	USAGE("unknown command 'tset': did you mean 'cst test'?", "tset");
+	USAGE("unknown command 'vaildate': did you mean 'cst validate'?", "vaildate");
+	USAGE("unknown command 'frobnicate' (see 'cst --help')", "frobnicate");
+	USAGE("unknown flag --confg: did you mean --config?", "test", "-i", "x", "--confg", "c");
+	USAGE("unknown flag --imgae: did you mean --image?", "test", "--imgae=x", "-c", "c");
+	USAGE("unknown flag --bogus (see 'cst test --help')", "test", "-i", "x", "-c", "c", "--bogus");
+	USAGE("unknown flag --confg: did you mean --config? (see 'cst validate --help')", "validate", "--confg", "c");
 	USAGE("invalid verbosity", "test", "-i", "x", "-c", "c", "-v", "loud");
 }
 

@@ -14,6 +14,7 @@
 #include "cst/config.h"
 #include "cst/config/build.h"
 #include "cst/config/node.h"
+#include "cst/suggest.h"
 
 static char *fixture(const char *rel)
 {
@@ -1060,12 +1061,12 @@ static void test_suggestions(void **state)
 	(void)state;
 	const char *names[] = {"name", "path", "shouldExist", "permissions", "uid", "gid", "isExecutableBy"};
 	size_t n = sizeof(names) / sizeof(names[0]);
-	assert_string_equal(cfg_suggest("shouldExists", names, n), "shouldExist");
-	assert_string_equal(cfg_suggest("ShouldExist", names, n), "shouldExist");
-	assert_string_equal(cfg_suggest("isExecutable", names, n), "isExecutableBy");
-	assert_string_equal(cfg_suggest("pth", names, n), "path");
-	assert_null(cfg_suggest("expectedOutput", names, n));
-	assert_null(cfg_suggest("zzzzzz", names, n));
+	assert_string_equal(cst_suggest("shouldExists", names, n), "shouldExist");
+	assert_string_equal(cst_suggest("ShouldExist", names, n), "shouldExist");
+	assert_string_equal(cst_suggest("isExecutable", names, n), "isExecutableBy");
+	assert_string_equal(cst_suggest("pth", names, n), "path");
+	assert_null(cst_suggest("expectedOutput", names, n));
+	assert_null(cst_suggest("zzzzzz", names, n));
 }
 
 int main(void)

@@ -268,6 +268,14 @@ static void test_error_message(void **state)
 	char *m = dk_error_message(body, strlen(body), 404);
 	assert_string_equal(m, "No such image: cst-test/nope:1");
 	free(m);
+	body = "{\"message\":\"no such image: nosuch:1: No such image: nosuch:1\"}";
+	m = dk_error_message(body, strlen(body), 404);
+	assert_string_equal(m, "no such image: nosuch:1");
+	free(m);
+	body = "{\"message\":\"a: a: b\"}";
+	m = dk_error_message(body, strlen(body), 500);
+	assert_string_equal(m, "a: a: b");
+	free(m);
 	body = "page not found\n";
 	m = dk_error_message(body, strlen(body), 404);
 	assert_string_equal(m, "page not found");

@@ -315,7 +315,10 @@ static void test_image_source(void **state)
 	struct cst_image_meta meta = {0};
 	assert_int_equal(src->ops->read_meta(src, &meta, &err), -1);
 	assert_int_equal(err.code, CST_E_IMAGE);
-	assert_non_null(strstr(err.msg, "No such image: cst-test/no-such-image:0"));
+	/* Engines differ in case, and some say it twice; cst says it once. */
+	const char *cause = strcasestr(err.msg, "no such image: cst-test/no-such-image:0");
+	assert_non_null(cause);
+	assert_null(strcasestr(cause + 1, "no such image"));
 	assert_non_null(strstr(err.msg, "--pull"));
 	cst_error_clear(&err);
 	cst_image_meta_release(&meta);
@@ -327,6 +330,10 @@ static void test_image_source(void **state)
 		fail_msg("read_meta: %s", err.msg);
 	assert_string_equal(cst_env_get(&meta.env, "CST_IMAGE", 9), "busybox");
 	assert_string_equal(meta.workdir, "/srv");
+	/* What the reports name it by, and what the export is measured against. */
+	assert_non_null(meta.id);
+	assert_int_equal(strncmp(meta.id, "sha256:", 7), 0);
+	assert_true(meta.size > 0);
 	cst_image_meta_release(&meta);
 
 	struct cst_fs *fs = cst_fs_new();

@@ -161,6 +161,14 @@ static void check_layered_meta(struct cst_image_source *src)
 	assert_int_equal(m.n_volumes, 1);
 	assert_string_equal(m.volumes[0], "/data");
 	assert_int_equal(m.n_labels, 2);
+	/* Named by its config's digest, the same in every layout of it. */
+	static char first_id[80];
+	assert_non_null(m.id);
+	assert_int_equal(strlen(m.id), 71);
+	assert_int_equal(strncmp(m.id, "sha256:", 7), 0);
+	if (!first_id[0])
+		snprintf(first_id, sizeof(first_id), "%s", m.id);
+	assert_string_equal(m.id, first_id);
 	cst_image_meta_release(&m);
 }
 
@@ -354,6 +362,7 @@ static void test_rootfs(void **state)
 	assert_true(m.has_entrypoint);
 	assert_int_equal(m.n_entrypoint, 0);
 	assert_int_equal(m.n_cmd, 1);
+	assert_null(m.id); /* a --metadata file is no digest */
 	cst_image_meta_release(&m);
 	cst_fs_free(fs);
 	cst_image_close(src);

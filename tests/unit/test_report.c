@@ -17,6 +17,7 @@
 #include <jansson.h>
 
 #include "cst/report.h"
+#include "cst/report/internal.h"
 #include "report_cases.h"
 
 struct rendered {
@@ -157,6 +158,68 @@ static void test_golden_suite_name(void **state)
 {
 	const struct cst_report_opts named = {false, "my <suite> & co"};
 	golden_case("pass", "-suite-name", &cst_report_junit, &named, "xml");
+}
+
+static void test_golden_provenance_line(void **state)
+{
+	const struct cst_report_opts info = {.provenance_line = true};
+	golden_case("pass", "-provenance", &cst_report_text, &info, "txt");
+}
+
+/* Provenance is added beside CST's keys: the report without it is the
+ * same bytes up to the closing brace. */
+static void test_json_provenance_after_cst_keys(void **state)
+{
+	struct cst_report rep = {0};
+	assert_int_equal(report_case_build("pass", &rep), 0);
+	struct rendered with = render(&cst_report_json, &rep, &plain);
+	free(rep.prov.version);
+	rep.prov.version = NULL;
+	struct rendered without = render(&cst_report_json, &rep, &plain);
+	assert_true(without.len > 2 && with.len > without.len);
+	assert_memory_equal(with.data, without.data, without.len - 2);
+	const char *tail = with.data + without.len - 2;
+	assert_memory_equal(tail, ",\"Provenance\":{", strlen(",\"Provenance\":{"));
+
+	json_error_t jerr;
+	json_t *root = json_loadb(with.data, with.len, 0, &jerr);
+	assert_non_null(root);
+	json_t *p = json_object_get(root, "Provenance");
+	assert_string_equal(json_string_value(json_object_get(p, "Image")), "registry.example:5000/team/app:1.2.3");
+	assert_string_equal(json_string_value(json_object_get(p, "StartTime")), "2026-01-01T00:00:00Z");
+	assert_null(json_object_get(p, "Duration"));
+	json_decref(root);
+	free(with.data);
+	free(without.data);
+	cst_report_release(&rep);
+}
+
+static void test_junit_classname(void **state)
+{
+	static const struct {
+		const char *path, *cwd, *want;
+	} cases[] = {
+		{"structure-tests.yaml", "/src", "structure-tests_yaml"},
+		{"./tests/structure.yaml", "/src", "tests.structure_yaml"},
+		{"tests//./structure.yaml", "/src", "tests.structure_yaml"},
+		{"/builds/x/tests/structure.yaml", "/builds/x", "tests.structure_yaml"},
+		{"/builds/x/tests/structure.yaml", "/builds/x/", "tests.structure_yaml"},
+		{"/builds/x/tests/structure.yaml", "/builds/xy", "structure_yaml"},
+		{"/builds/x/tests/structure.yaml", "/elsewhere", "structure_yaml"},
+		{"/builds/x/tests/structure.yaml", NULL, "structure_yaml"},
+		{"/etc/cst.yaml", "/", "etc.cst_yaml"},
+		{"../shared/base.yaml", "/src", "base_yaml"},
+		{"/src/../etc/a.yaml", "/src", "a_yaml"},
+		{"v1.2/app.tests.yaml", "/src", "v1_2.app_tests_yaml"},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *got = cst_junit_classname(cases[i].path, cases[i].cwd);
+		assert_non_null(got);
+		if (strcmp(got, cases[i].want) != 0)
+			fail_msg("%s in %s: got '%s', want '%s'", cases[i].path, cases[i].cwd ? cases[i].cwd : "(none)",
+				 got, cases[i].want);
+		free(got);
+	}
 }
 
 static void test_color_only_when_asked(void **state)
@@ -478,6 +541,9 @@ int main(void)
 		cmocka_unit_test(test_golden_empty),
 		cmocka_unit_test(test_golden_color),
 		cmocka_unit_test(test_golden_suite_name),
+		cmocka_unit_test(test_golden_provenance_line),
+		cmocka_unit_test(test_json_provenance_after_cst_keys),
+		cmocka_unit_test(test_junit_classname),
 		cmocka_unit_test(test_color_only_when_asked),
 		cmocka_unit_test(test_json_round_trip),
 		cmocka_unit_test(test_long_output),

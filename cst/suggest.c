@@ -2,7 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "build.h"
+#include "cst/suggest.h"
 
 /* Keys are short, so the two-row Levenshtein table fits on the stack;
  * anything longer is not a typo of a known key. */
@@ -32,7 +32,7 @@ static size_t distance(const char *a, const char *b)
 	return prev[lb];
 }
 
-const char *cfg_suggest(const char *name, const char *const *candidates, size_t n)
+const char *cst_suggest(const char *name, const char *const *candidates, size_t n)
 {
 	/* Two edits catch most typos; longer names may drift a little more. */
 	size_t limit = strlen(name) / 3;
