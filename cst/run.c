@@ -130,7 +130,8 @@ static bool needs_fs(const struct run *run)
 {
 	for (size_t i = 0; i < run->n_configs; i++) {
 		const struct cst_config *c = run->configs[i];
-		if (c->n_file_existence_tests || c->n_file_content_tests || c->n_license_tests)
+		if (c->n_file_existence_tests || c->n_file_content_tests || c->n_license_tests ||
+		    c->n_file_system_tests)
 			return true;
 	}
 	return false;
@@ -415,7 +416,8 @@ static int report_tests(struct cst_suite *suite, const struct cst_check_ctx *ctx
 	struct cst_result r = {0};
 	int64_t t0;
 	/* CST's order within a file: command, file content, file existence,
-	 * license, metadata. */
+	 * license, metadata; cst's file system tests follow the file
+	 * existence tests, its layer tests come last. */
 	for (size_t i = 0; i < cfg->n_command_tests; i++, (*next)++) {
 		t0 = now_ns();
 		if (add(suite, &r, cst_check_command(&cfg->command_tests[i], &b->outs[*next], &r), t0, err) < 0)
@@ -429,6 +431,11 @@ static int report_tests(struct cst_suite *suite, const struct cst_check_ctx *ctx
 	for (size_t i = 0; i < cfg->n_file_existence_tests; i++) {
 		t0 = now_ns();
 		if (add(suite, &r, cst_check_file_existence(ctx, &cfg->file_existence_tests[i], &r), t0, err) < 0)
+			return -1;
+	}
+	for (size_t i = 0; i < cfg->n_file_system_tests; i++) {
+		t0 = now_ns();
+		if (add(suite, &r, cst_check_file_system(ctx, &cfg->file_system_tests[i], &r), t0, err) < 0)
 			return -1;
 	}
 	for (size_t i = 0; i < cfg->n_license_tests; i++) {
