@@ -11,7 +11,8 @@ enum tok_kind {
 	TOK_CLASS,     /* [...] */
 	TOK_STAR,      /* * within a component */
 	TOK_DSTAR,     /* ** */
-	TOK_DSTAR_DIR, /* ** followed by /: nothing, or anything ending in / */
+	TOK_DSTAR_DIR, /* ** followed by /: nothing, or anything ending in / ... */
+	TOK_DSTAR_IN,  /* ... past its first byte: no longer nothing */
 };
 
 struct tok {
@@ -94,7 +95,7 @@ struct cst_glob *cst_glob_compile(const char *pattern, struct cst_error *err)
 	/* A relative pattern matches at any depth: as if "/", "**", "/" came first. */
 	const char *prefix = pattern[0] == '/' ? "" : (pattern[0] == '*' && pattern[1] == '*') ? "/" : "/**/";
 	size_t len = strlen(prefix) + plen;
-	if (!g || !(g->pattern = strdup(pattern)) || !(g->toks = calloc(len, sizeof(*g->toks))) ||
+	if (!g || !(g->pattern = strdup(pattern)) || !(g->toks = calloc(len + 1, sizeof(*g->toks))) ||
 	    !(g->sets = calloc(len / 2 + 1, sizeof(*g->sets)))) {
 		cst_glob_free(g);
 		cst_error_set(err, CST_E_NOMEM, "out of memory");
@@ -119,7 +120,10 @@ struct cst_glob *cst_glob_compile(const char *pattern, struct cst_error *err)
 				p++;
 			if (*p == '/') {
 				p++;
+				/* Two states: matching nothing is possible only
+				 * before the first byte. */
 				t->kind = TOK_DSTAR_DIR;
+				g->toks[++g->n].kind = TOK_DSTAR_IN;
 			} else {
 				t->kind = TOK_DSTAR;
 			}
@@ -172,9 +176,14 @@ static void add_state(uint64_t *s, size_t i)
 /* Stars match nothing too: a state before one is also a state after it. */
 static void close_states(const struct cst_glob *g, uint64_t *s)
 {
-	for (size_t i = 0; i < g->n; i++)
-		if (has_state(s, i) && g->toks[i].kind >= TOK_STAR)
+	for (size_t i = 0; i < g->n; i++) {
+		if (!has_state(s, i))
+			continue;
+		if (g->toks[i].kind == TOK_STAR || g->toks[i].kind == TOK_DSTAR)
 			add_state(s, i + 1);
+		else if (g->toks[i].kind == TOK_DSTAR_DIR)
+			add_state(s, i + 2);
+	}
 }
 
 bool cst_glob_match(const struct cst_glob *g, const char *path, size_t len)
@@ -219,6 +228,11 @@ bool cst_glob_match(const struct cst_glob *g, const char *path, size_t len)
 					add_state(next, i);
 					break;
 				case TOK_DSTAR_DIR:
+					add_state(next, i + 1);
+					if (c == '/')
+						add_state(next, i + 2);
+					break;
+				case TOK_DSTAR_IN:
 					add_state(next, i);
 					if (c == '/')
 						add_state(next, i + 1);
