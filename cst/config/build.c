@@ -244,7 +244,7 @@ static void unknown_key(struct build_ctx *ctx, const struct object_desc *desc, c
 static void note_extension(struct build_ctx *ctx, const struct object_desc *desc, const struct cfg_node *key)
 {
 	if ((ctx->extensions.len && cst_buf_puts(&ctx->extensions, "\n") < 0) ||
-	    cst_buf_printf(&ctx->extensions, "%s:%d:%d: %s in %s", key->loc.file, key->loc.line, key->loc.col,
+	    cst_buf_printf(&ctx->extensions, "%s:%d:%d: cst extension: %s in %s", key->loc.file, key->loc.line, key->loc.col,
 			   key->text, desc->what) < 0)
 		ctx->oom = true;
 }

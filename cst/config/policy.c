@@ -241,7 +241,9 @@ void cfg_layer_test_release(void *obj)
 
 /* ---- tables ---- */
 
-#define EXT(n, setter, type, member) {.name = n, .set = setter, .off = offsetof(type, member), .versions = CFG_V2, .ext = true}
+/* Keys inside an extension's object: the object's own key is the one
+ * `validate --portable` names. */
+#define EXT(n, setter, type, member) {.name = n, .set = setter, .off = offsetof(type, member), .versions = CFG_V2}
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
 

@@ -419,6 +419,12 @@ static const struct invalid_case invalid_cases[] = {
 	{"syntax-error.json", "4:46: invalid JSON: "},
 	{"alias-bomb.yaml", "7:38: aliases expand to more than 1000000 nodes"},
 	{"deep-nesting.yaml", "2:78: nesting deeper than 64 levels"},
+	{"v1-file-system.yaml", "2:1: key 'fileSystemTests' is not part of schemaVersion 1.0.0"},
+	{"bad-glob.yaml", "4:20: mustNotExist: glob '/etc/[abc': '[' at byte 6 is not closed"},
+	{"file-system-no-assertion.yaml", "3:5: file system test 'nothing' asserts nothing"},
+	{"bad-sha256.yaml", "5:13: sha256: expected 64 hex digits, got 'abc'"},
+	{"bad-file-type.yaml", "5:11: type: expected one of file, directory, symlink, fifo, socket, char, block, got 'regular'"},
+	{"bad-base-layer.yaml", "4:16: baseLayers: expected a diff ID"},
 };
 
 static void test_invalid_fixtures(void **state)
