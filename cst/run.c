@@ -133,6 +133,12 @@ static bool needs_fs(const struct run *run)
 		if (c->n_file_existence_tests || c->n_file_content_tests || c->n_license_tests ||
 		    c->n_file_system_tests)
 			return true;
+		/* Layer sizes are measured while an archive's layers are
+		 * applied; the engine's flat export cannot tell them. */
+		const struct cst_layer_test *lt = &c->layer_test;
+		if (run->opts->driver == CST_DRIVER_TAR &&
+		    (lt->max_image_size.present || lt->max_layer_size.present || lt->max_wasted_bytes.present))
+			return true;
 	}
 	return false;
 }
@@ -446,6 +452,13 @@ static int report_tests(struct cst_suite *suite, const struct cst_check_ctx *ctx
 	if (!cst_metadata_test_is_empty(&cfg->metadata)) {
 		t0 = now_ns();
 		if (add(suite, &r, cst_check_metadata(ctx, &cfg->metadata, &r), t0, err) < 0)
+			return -1;
+	}
+	for (int a = 0; cfg->layer_test.present && a < CST_LAYER_N; a++) {
+		if (!cst_layer_test_has(&cfg->layer_test, (enum cst_layer_assertion)a))
+			continue;
+		t0 = now_ns();
+		if (add(suite, &r, cst_check_layer(ctx, &cfg->layer_test, (enum cst_layer_assertion)a, &r), t0, err) < 0)
 			return -1;
 	}
 	return 0;

@@ -31,7 +31,19 @@ int cst_check_command(const struct cst_command_test *t, struct cst_command_outco
  * path; path is expanded, shown as written). */
 int cst_check_file_system(const struct cst_check_ctx *ctx, const struct cst_file_system_test *t,
 			  struct cst_result *ret);
-int cst_check_layers(const struct cst_check_ctx *ctx, const struct cst_layer_test *t, struct cst_result *ret);
+enum cst_layer_assertion {
+	CST_LAYER_MAX_LAYERS,
+	CST_LAYER_MAX_IMAGE_SIZE,
+	CST_LAYER_MAX_LAYER_SIZE,
+	CST_LAYER_MAX_WASTED,
+	CST_LAYER_BASE,
+	CST_LAYER_N,
+};
+/* Whether layerTests asks for a (each assertion is a result of its own,
+ * "Layer Test: maxLayers"...). */
+bool cst_layer_test_has(const struct cst_layer_test *t, enum cst_layer_assertion a);
+int cst_check_layer(const struct cst_check_ctx *ctx, const struct cst_layer_test *t, enum cst_layer_assertion a,
+		    struct cst_result *ret);
 int cst_check_file_attrs(const struct cst_check_ctx *ctx, const struct cst_file_existence_test *t,
 			 const char *shown, const char *path, const struct cst_fs_info *info, struct cst_result *ret);
 /* The id of a user (group: of a group) by name as the image's own

@@ -102,6 +102,17 @@ int cst_fs_want_resolved(struct cst_fs *fs);
 
 size_t cst_fs_count(const struct cst_fs *fs);
 
+/* What each layer applied to the index held: the bytes of its regular
+ * files, and the bytes of files earlier layers added that it removed or
+ * replaced (wasted: they stay in the image).  Known only when layers were
+ * applied one by one (image archives); none after a flat read. */
+struct cst_fs_layer_stats {
+	int64_t bytes;
+	int64_t wasted;
+	size_t files;
+};
+size_t cst_fs_layer_stats(const struct cst_fs *fs, const struct cst_fs_layer_stats **ret);
+
 /* Snapshots (the index cache's files): the index as built, written to f
  * under key.  A regular file without kept contents takes them from extra
  * (may be NULL) when extra has that path with contents: a snapshot being

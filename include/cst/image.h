@@ -35,6 +35,9 @@ struct cst_image_meta {
 	char *user;                /* "" when unset */
 	char *os;                  /* "linux", "" when unknown */
 	char *architecture;        /* "amd64", "" when unknown */
+	char **diff_ids;           /* rootfs.diff_ids (inspect: RootFS.Layers), bottom first */
+	size_t n_diff_ids;
+	long long size;            /* inspect's Size; -1 when unknown */
 };
 
 struct json_t;

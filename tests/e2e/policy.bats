@@ -261,3 +261,94 @@ YAML
 		[[ "$output" == *"/srv/world.txt"* ]]
 	done
 }
+
+# The diff IDs of the image's layers, bottom first.
+diff_ids() {
+	docker image inspect -f '{{ range .RootFS.Layers }}{{ println . }}{{ end }}' "$POLICY_IMAGE" | grep .
+}
+
+@test "layer tests pass: layer count, sizes, wasted bytes under the bounds, built on the approved base" {
+	base=$(docker image inspect -f '{{ range .RootFS.Layers }}{{ println . }}{{ end }}' cst-test/busybox:1 | grep .)
+	{
+		echo "schemaVersion: 2.0.0"
+		echo "layerTests:"
+		echo "  maxLayers: $(diff_ids | wc -l)"
+		echo "  maxImageSize: 20000000"
+		echo "  maxLayerSize: 6000000"
+		echo "  maxWastedBytes: 6000000"
+		echo "  baseLayers:"
+		echo "$base" | sed 's/^/    - /'
+	} >"$T/c.yaml"
+	run "$CST" test --driver tar --image "$POLICY_TAR" -c "$T/c.yaml"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"Passes:      5"* ]]
+	# The engine knows the layers' list and the image's size, not what
+	# each layer removed.
+	printf 'schemaVersion: 2.0.0\nlayerTests:\n  maxLayers: %s\n  maxImageSize: 20000000\n  baseLayers:\n%s\n' \
+		"$(diff_ids | wc -l)" "$(echo "$base" | sed 's/^/    - /')" >"$T/c.yaml"
+	both 0
+	in_both "Layer Test: baseLayers"
+}
+
+@test "layer tests fail: a layer deletes a 5 MiB file an earlier layer added, too many layers, another base" {
+	cat >"$T/c.yaml" <<'YAML'
+schemaVersion: 2.0.0
+layerTests:
+  maxLayers: 2
+  maxImageSize: 1000000
+  maxLayerSize: 4000000
+  maxWastedBytes: 1048576
+  baseLayers: ["sha256:0000000000000000000000000000000000000000000000000000000000000000"]
+YAML
+	n=$(diff_ids | wc -l)
+	first=$(diff_ids | head -1)
+	big=$(diff_ids | sed -n "$((n - 1))p")
+	rm_layer=$(diff_ids | sed -n "${n}p")
+	run "$CST" test --driver tar --image "$POLICY_TAR" -c "$T/c.yaml"
+	echo "$output"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"Failures:    5"* ]]
+	[[ "$output" == *"maxLayers: the image has $n layers, more than 2"* ]]
+	[[ "$output" == *"maxImageSize: the image's layers hold "*" bytes, more than 1000000"* ]]
+	[[ "$output" == *"maxLayerSize: layer $((n - 1)) ($big) holds 5242880 bytes (1 regular files), more than 4000000"* ]]
+	[[ "$output" == *"maxWastedBytes: "*" bytes that layers added are removed or replaced by later ones, more than 1048576"* ]]
+	[[ "$output" == *"layer $n ($rm_layer) removes or replaces 52431"* ]]
+	[[ "$output" == *"baseLayers: layer 1 is $first, expected sha256:0000000000000000000000000000000000000000000000000000000000000000"* ]]
+	# With the docker driver, what needs the layers one by one says it
+	# cannot be measured, and fails.
+	run_cst test --image "$POLICY_IMAGE" -c "$T/c.yaml"
+	echo "$output"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"maxLayers: the image has $n layers, more than 2"* ]]
+	[[ "$output" == *"maxWastedBytes: cannot be measured: the image's layers were not read one by one"* ]]
+	[[ "$output" == *"maxLayerSize: cannot be measured"* ]]
+	[[ "$output" == *"baseLayers: layer 1 is $first"* ]]
+}
+
+@test "validate --portable lists each cst extension with its place; plain validate accepts them" {
+	cp "$CST_TESTDATA/configs/valid/v2-policy.yaml" "$T/c.yaml"
+	run "$CST" validate "$T/c.yaml"
+	[ "$status" -eq 0 ]
+	[ "$output" = "$T/c.yaml: ok" ]
+	run "$CST" validate --portable "$T/c.yaml"
+	echo "$output"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"$T/c.yaml:5:5: cst extension: owner in file existence test"* ]]
+	[[ "$output" == *"$T/c.yaml:12:5: cst extension: linkTarget in file existence test"* ]]
+	[[ "$output" == *"$T/c.yaml:18:1: cst extension: fileSystemTests in the config"* ]]
+	[[ "$output" == *"$T/c.yaml:37:1: cst extension: layerTests in the config"* ]]
+	[[ "$output" == *"$T/c.yaml: valid, but uses cst extensions that container-structure-test refuses"* ]]
+	run "$CST" validate --portable "$CST_TESTDATA/configs/valid/v2-minimal.yml"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"v2-minimal.yml: ok" ]]
+	# cst's older extension, a command test's timeout, is one too.
+	run "$CST" validate --portable "$CST_TESTDATA/configs/valid/v2-full.yaml"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"v2-full.yaml:38:5: cst extension: timeout in command test"* ]]
+	# A refused config is still exit status 2.
+	printf 'schemaVersion: 2.0.0\nfileSystemTests:\n  - name: x\n    paths: ["/[a"]\n    noWorldWritable: true\n' >"$T/bad.yaml"
+	run "$CST" validate --portable "$T/bad.yaml"
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"bad.yaml:4:13: paths: glob '/[a': '[' at byte 2 is not closed"* ]]
+}
