@@ -32,6 +32,15 @@ struct cst_glob {
 	struct byteset *sets;
 	size_t n_sets;
 	size_t words; /* of a state set: n + 1 states */
+	/* Most globs are mostly literal: the literal bytes they start and end
+	 * with reject most paths before the automaton runs, and a literal
+	 * prefix and a final ** decide alone. */
+	char *prefix;
+	size_t prefix_len;
+	char *suffix;
+	size_t suffix_len;
+	bool literal;      /* no wildcard at all: the prefix is the whole */
+	bool prefix_dstar; /* the prefix, then ** alone */
 };
 
 static bool set_has(const struct byteset *s, unsigned char c)
@@ -160,6 +169,24 @@ struct cst_glob *cst_glob_compile(const char *pattern, struct cst_error *err)
 	}
 	free(full);
 	g->words = (g->n + 1 + 63) / 64;
+	size_t np = 0, ns = 0;
+	while (np < g->n && g->toks[np].kind == TOK_BYTE)
+		np++;
+	while (ns < g->n - np && g->toks[g->n - 1 - ns].kind == TOK_BYTE)
+		ns++;
+	if (!(g->prefix = malloc(np + 1)) || !(g->suffix = malloc(ns + 1))) {
+		cst_glob_free(g);
+		cst_error_set(err, CST_E_NOMEM, "out of memory");
+		return NULL;
+	}
+	for (size_t i = 0; i < np; i++)
+		g->prefix[i] = (char)g->toks[i].byte;
+	for (size_t i = 0; i < ns; i++)
+		g->suffix[i] = (char)g->toks[g->n - ns + i].byte;
+	g->prefix_len = np;
+	g->suffix_len = ns;
+	g->literal = np == g->n;
+	g->prefix_dstar = np + 1 == g->n && g->toks[np].kind == TOK_DSTAR;
 	return g;
 }
 
@@ -188,16 +215,25 @@ static void close_states(const struct cst_glob *g, uint64_t *s)
 
 bool cst_glob_match(const struct cst_glob *g, const char *path, size_t len)
 {
+	if (len < g->prefix_len || memcmp(path, g->prefix, g->prefix_len) != 0)
+		return false;
+	if (g->literal)
+		return len == g->prefix_len;
+	if (g->prefix_dstar)
+		return true;
+	if (len < g->suffix_len || memcmp(path + len - g->suffix_len, g->suffix, g->suffix_len) != 0)
+		return false;
 	uint64_t small[2][4];
 	uint64_t *buf = g->words <= 4 ? &small[0][0] : calloc(2 * g->words, sizeof(uint64_t));
 	if (!buf)
 		return false;
 	uint64_t *cur = buf, *next = buf + g->words;
 	memset(cur, 0, g->words * sizeof(uint64_t));
-	add_state(cur, 0);
+	/* The prefix matched already: start past it. */
+	add_state(cur, g->prefix_len);
 	close_states(g, cur);
 	bool alive = true;
-	for (size_t k = 0; k < len && alive; k++) {
+	for (size_t k = g->prefix_len; k < len && alive; k++) {
 		unsigned char c = (unsigned char)path[k];
 		memset(next, 0, g->words * sizeof(uint64_t));
 		alive = false;
@@ -265,6 +301,8 @@ void cst_glob_free(struct cst_glob *g)
 	if (!g)
 		return;
 	free(g->pattern);
+	free(g->prefix);
+	free(g->suffix);
 	free(g->toks);
 	free(g->sets);
 	free(g);

@@ -86,9 +86,10 @@ static int visit(const char *path, size_t len, const struct cst_fs_info *info, v
 		return 0;
 	w->selected++;
 	bool special = info->type != CST_FT_DIR && info->type != CST_FT_SYMLINK;
-	/* A link's mode is always 0777 and means nothing; a sticky directory
-	 * (/tmp) is world-writable by design unless asked. */
-	if (t->no_world_writable && info->type != CST_FT_SYMLINK && (info->mode & 0002) &&
+	/* A link's mode is always 0777 and means nothing; character devices
+	 * (/dev/null, /dev/tty) and sticky directories (/tmp) are
+	 * world-writable by design, the latter checked when asked. */
+	if (t->no_world_writable && info->type != CST_FT_SYMLINK && info->type != CST_FT_CHR && (info->mode & 0002) &&
 	    (t->sticky_world_writable || info->type != CST_FT_DIR || !(info->mode & 01000)) &&
 	    offend(&w->o[O_WORLD_WRITABLE], path, info) < 0)
 		return -1;

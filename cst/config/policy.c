@@ -140,11 +140,9 @@ void cfg_file_existence_ext_check(struct build_ctx *ctx, const struct cfg_node *
 	if (t->link_target.s && t->file_type && t->file_type != CST_FT_SYMLINK)
 		cfg_error(ctx, t->link_target.loc, "linkTarget: only a symlink has one, and type is %s",
 			  cfg_file_type_name(t->file_type));
-	if ((t->owner.s || t->group.s || t->file_type || t->link_target.s || t->size.present ||
-	     t->max_size.present || t->sha256.s) &&
-	    !t->should_exist)
-		cfg_error(ctx, map->loc, "file existence test: owner, group, type, linkTarget, size, maxSize and "
-				       "sha256 need shouldExist: true");
+	/* With shouldExist: false nothing else is checked, as CST ignores
+	 * permissions then; a JSON config written for CST may carry such a key
+	 * (which CST ignores) on such a test. */
 	if (t->owner.s && !t->owner.len)
 		cfg_error(ctx, t->owner.loc, "owner: must not be empty");
 	if (t->group.s && !t->group.len)
