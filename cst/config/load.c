@@ -170,7 +170,9 @@ bool cst_metadata_test_is_empty(const struct cst_metadata_test *mt)
 
 bool cst_config_needs_whole_tree(const struct cst_config *cfg)
 {
-	if (cfg->n_file_system_tests)
+	const struct cst_layer_test *lt = &cfg->layer_test;
+	if (cfg->n_file_system_tests || lt->max_image_size.present || lt->max_layer_size.present ||
+	    lt->max_wasted_bytes.present)
 		return true;
 	for (size_t i = 0; i < cfg->n_file_existence_tests; i++)
 		if (cfg->file_existence_tests[i].owner.s || cfg->file_existence_tests[i].group.s)

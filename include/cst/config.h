@@ -247,8 +247,10 @@ void cst_config_free(struct cst_config *cfg);
 bool cst_metadata_test_is_empty(const struct cst_metadata_test *mt);
 
 /* Whether the config's tests need the image's whole file system (every
- * entry's header) rather than a few named paths: fileSystemTests, owner or
- * group given by name (which reads /etc/passwd and /etc/group). */
+ * entry's header) rather than a few named paths: fileSystemTests, layer
+ * sizes (measured while an archive's layers are applied), owner or group
+ * given by name (which read /etc/passwd and /etc/group, declared wanted by
+ * cst_checks_want). */
 bool cst_config_needs_whole_tree(const struct cst_config *cfg);
 
 #endif
