@@ -565,8 +565,12 @@ int cst_run_validate(const struct cst_options *opts, FILE *out, FILE *diag, stru
 				fprintf(out, "%.*s\n", (int)n, line);
 				line += n + (line[n] == '\n');
 			}
-			fprintf(out, "%s: valid, but uses cst extensions that container-structure-test refuses\n",
-				opts->configs[i]);
+			/* CST's YAML decoding is strict; its JSON decoding drops
+			 * keys it does not know, and the tests run without them. */
+			size_t n = strlen(opts->configs[i]);
+			bool json = n > 5 && !strcmp(opts->configs[i] + n - 5, ".json");
+			fprintf(out, "%s: valid, but uses cst extensions that container-structure-test %s\n",
+				opts->configs[i], json ? "ignores" : "refuses");
 		} else {
 			fprintf(out, "%s: ok\n", opts->configs[i]);
 		}
