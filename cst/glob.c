@@ -21,6 +21,11 @@ struct tok {
 	uint16_t set; /* TOK_CLASS: index into sets */
 };
 
+/* Words of a state set: the tokens of the longest pattern (a relative
+ * one gets 4 bytes before it, "**" + "/" is 2 tokens for 3 bytes), plus
+ * the final state. */
+#define STATE_WORDS ((CST_GLOB_MAX + 4 + 1 + 63) / 64)
+
 struct byteset {
 	uint64_t bits[4];
 };
@@ -223,11 +228,9 @@ bool cst_glob_match(const struct cst_glob *g, const char *path, size_t len)
 		return true;
 	if (len < g->suffix_len || memcmp(path + len - g->suffix_len, g->suffix, g->suffix_len) != 0)
 		return false;
-	uint64_t small[2][4];
-	uint64_t *buf = g->words <= 4 ? &small[0][0] : calloc(2 * g->words, sizeof(uint64_t));
-	if (!buf)
-		return false;
-	uint64_t *cur = buf, *next = buf + g->words;
+	/* The pattern's length is capped, so its state sets fit here. */
+	uint64_t buf[2][STATE_WORDS];
+	uint64_t *cur = buf[0], *next = buf[1];
 	memset(cur, 0, g->words * sizeof(uint64_t));
 	/* The prefix matched already: start past it. */
 	add_state(cur, g->prefix_len);
@@ -285,10 +288,7 @@ bool cst_glob_match(const struct cst_glob *g, const char *path, size_t len)
 		cur = next;
 		next = tmp;
 	}
-	bool matched = alive && has_state(cur, g->n);
-	if (buf != &small[0][0])
-		free(buf);
-	return matched;
+	return alive && has_state(cur, g->n);
 }
 
 const char *cst_glob_pattern(const struct cst_glob *g)

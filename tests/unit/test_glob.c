@@ -77,6 +77,22 @@ static void test_hostile(void **state)
 	memset(path + 1, 'a', 300);
 	path[301] = '\0';
 	assert_false(matches(pattern, path));
+	/* The longest pattern accepted, a relative one: its states span
+	 * many words. */
+	char longest[CST_GLOB_MAX + 1];
+	for (size_t i = 0; i < CST_GLOB_MAX; i += 2) {
+		longest[i] = 'a';
+		longest[i + 1] = '*';
+	}
+	longest[CST_GLOB_MAX] = '\0';
+	char apath[CST_GLOB_MAX + 64];
+	memcpy(apath, "/x/", 3);
+	memset(apath + 3, 'a', CST_GLOB_MAX);
+	apath[CST_GLOB_MAX + 3] = '\0';
+	assert_true(matches(longest, apath));
+	/* Too few bytes in the last component now: "*" stays in one. */
+	apath[CST_GLOB_MAX - 100] = '/';
+	assert_false(matches(longest, apath));
 	char deep[] = "/**/**/**/**/**/**/**/**/**/**/**/**/**/x";
 	assert_false(matches(deep, "/a/a/a/a/a/a/a/a/a/a/a/a/a/a/a/a/a/a/a/a/a/a/a/a/y"));
 	assert_true(matches(deep, "/a/a/a/a/a/a/a/a/a/a/a/a/a/a/a/a/a/a/a/a/a/a/a/a/x"));
