@@ -110,7 +110,7 @@ _cst() {
 			;;
 		validate)
 			if [[ $cur == -* ]]; then
-				COMPREPLY=($(compgen -W "--config --help" -- "$cur"))
+				COMPREPLY=($(compgen -W "--config --portable --help" -- "$cur"))
 			else
 				_cst_config_files "$cur"
 			fi

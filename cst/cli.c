@@ -363,13 +363,16 @@ static int parse_validate(int argc, char **argv, struct cst_options *o, struct c
 	static const struct option vopts[] = {
 		{"config", required_argument, NULL, 'c'},
 		{"help", no_argument, NULL, 'h'},
+		{"portable", no_argument, NULL, 'P'},
 		{NULL, 0, NULL, 0},
 	};
 	optind = 1;
 	opterr = 0;
 	int c;
 	while ((c = getopt_long(argc, argv, ":c:h", vopts, NULL)) != -1) {
-		if (c == 'c') {
+		if (c == 'P') {
+			o->portable = true;
+		} else if (c == 'c') {
 			if (add_config(o, optarg, err) < 0)
 				return -1;
 		} else if (c == 'h') {

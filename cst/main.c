@@ -116,7 +116,8 @@ int main(int argc, char **argv)
 		code = EXIT_PASS;
 		break;
 	case CST_CMD_VALIDATE:
-		code = cst_run_validate(&opts, stdout, stderr, &err) < 0 ? exit_code_for(&err) : EXIT_PASS;
+		code = cst_run_validate(&opts, stdout, stderr, &err);
+		code = code < 0 ? exit_code_for(&err) : code > 0 ? EXIT_TEST_FAILED : EXIT_PASS;
 		break;
 	case CST_CMD_TEST:
 		code = do_test(&opts, &err);

@@ -8,7 +8,7 @@ void cst_cli_usage(FILE *out)
 	      "\n"
 	      "Usage:\n"
 	      "  cst test --image IMAGE --config FILE [--config FILE ...] [flags]\n"
-	      "  cst validate [--config] FILE [FILE ...]\n"
+	      "  cst validate [--portable] [--config] FILE [FILE ...]\n"
 	      "  cst version\n"
 	      "  cst help [test|validate]\n"
 	      "\n"
@@ -82,10 +82,14 @@ void cst_cli_test_usage(FILE *out)
 
 void cst_cli_validate_usage(FILE *out)
 {
-	fputs("Usage: cst validate [--config] FILE [FILE ...]\n"
+	fputs("Usage: cst validate [--portable] [--config] FILE [FILE ...]\n"
 	      "\n"
 	      "Loads each config file as 'cst test' would, without any image or engine, and\n"
 	      "prints every problem as FILE:LINE:COLUMN: message.  Exit status 0 when all files\n"
-	      "are valid, 2 otherwise.\n",
+	      "are valid, 2 otherwise.\n"
+	      "\n"
+	      "  --portable   also list, as FILE:LINE:COLUMN, every cst extension a file uses\n"
+	      "               (keys container-structure-test refuses: fileSystemTests,\n"
+	      "               layerTests, owner, type, sha256...); exit status 1 when any does\n",
 	      out);
 }

@@ -98,6 +98,8 @@ int cst_check_file_existence(const struct cst_check_ctx *ctx, const struct cst_f
 	    cst_result_fail(r, "%s has incorrect group ownership. Expected: %lld, Actual: %lld", shown,
 			    (long long)t->gid, (long long)info.gid) < 0)
 		rc = -1;
+	if (rc == 0 && cst_check_file_attrs(ctx, t, shown, path, &info, r) < 0)
+		rc = -1;
 out:
 	cst_error_clear(&err);
 	free(path);

@@ -243,6 +243,14 @@ static void unknown_key(struct build_ctx *ctx, const struct object_desc *desc, c
 		cfg_error(ctx, key->loc, "%s", msg);
 }
 
+static void note_extension(struct build_ctx *ctx, const struct object_desc *desc, const struct cfg_node *key)
+{
+	if ((ctx->extensions.len && cst_buf_puts(&ctx->extensions, "\n") < 0) ||
+	    cst_buf_printf(&ctx->extensions, "%s:%d:%d: cst extension: %s in %s", key->loc.file, key->loc.line, key->loc.col,
+			   key->text, desc->what) < 0)
+		ctx->oom = true;
+}
+
 static void merge_from(struct build_ctx *ctx, const struct cfg_node *src, const struct object_desc *desc, void *obj)
 {
 	if (src->kind == CFG_MAP) {
@@ -307,6 +315,8 @@ void cfg_object(struct build_ctx *ctx, const struct cfg_node *map, const struct 
 			unknown_key(ctx, desc, key);
 			continue;
 		}
+		if (f->ext)
+			note_extension(ctx, desc, key);
 		f->set(ctx, f, key, value, obj);
 	}
 }

@@ -48,6 +48,7 @@ struct build_ctx {
 	size_t n_kept;
 	struct cst_buf warnings; /* lines joined by '\n' */
 	size_t n_warnings;
+	struct cst_buf extensions; /* where cst extensions are used: lines joined by '\n' */
 	bool oom;
 };
 
@@ -65,6 +66,7 @@ struct field {
 	unsigned versions;
 	const struct object_desc *desc; /* element type, for object setters */
 	unsigned formats;               /* CFG_IN_YAML, CFG_IN_JSON; 0: both */
+	bool ext;                       /* a cst extension: CST does not know the key */
 };
 
 /* A key only one format knows: CST's JSON decoder matches Go field names,
@@ -126,6 +128,26 @@ void cfg_license_test_release(void *obj);
 void cfg_metadata_release(void *obj);
 void cfg_run_options_release(void *obj);
 void cfg_objects_release(char **arr, size_t *n, size_t size, void (*release)(void *));
+
+/* The cst extensions (policy.c). */
+extern const struct object_desc cfg_file_system_desc;
+extern const struct object_desc cfg_layer_test_desc;
+void cfg_set_limit(struct build_ctx *ctx, const struct field *f, const struct cfg_node *key,
+		   const struct cfg_node *v, void *obj);
+void cfg_set_range(struct build_ctx *ctx, const struct field *f, const struct cfg_node *key,
+		   const struct cfg_node *v, void *obj);
+void cfg_set_file_type(struct build_ctx *ctx, const struct field *f, const struct cfg_node *key,
+		       const struct cfg_node *v, void *obj);
+void cfg_set_sha256(struct build_ctx *ctx, const struct field *f, const struct cfg_node *key,
+		    const struct cfg_node *v, void *obj);
+/* The checks of the extension keys of a file existence test. */
+void cfg_file_existence_ext_check(struct build_ctx *ctx, const struct cfg_node *map,
+				  struct cst_file_existence_test *t);
+/* "file", "directory"... for an enum cst_ftype. */
+const char *cfg_file_type_name(int type);
+void cfg_globv_release_compiled(struct cst_globv *gv);
+void cfg_file_system_test_release(void *obj);
+void cfg_layer_test_release(void *obj);
 
 /* Fills cfg from doc's root; errors are collected in ctx. */
 void cfg_build(struct build_ctx *ctx, const struct cfg_doc *doc, struct cst_config *cfg);

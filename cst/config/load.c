@@ -114,7 +114,11 @@ int cst_config_load(const char *path, struct cst_config **ret, char **ret_warnin
 	struct cst_error problems = CST_ERROR_INIT;
 	struct build_ctx ctx = {.file = cfg->path, .json = doc.json};
 	cst_buf_init(&ctx.warnings, 0);
+	cst_buf_init(&ctx.extensions, 0);
 	cfg_build(&ctx, &doc, cfg);
+	if (ctx.extensions.len)
+		cfg->extensions = cst_buf_detach(&ctx.extensions, NULL);
+	cst_buf_release(&ctx.extensions);
 	cfg_doc_release(&doc);
 	hand_over_warnings(&ctx.warnings, ret_warnings);
 
@@ -147,6 +151,10 @@ void cst_config_free(struct cst_config *cfg)
 	cfg_objects_release((char **)&cfg->license_tests, &cfg->n_license_tests, sizeof(*cfg->license_tests),
 			    cfg_license_test_release);
 	cfg_metadata_release(&cfg->metadata);
+	cfg_objects_release((char **)&cfg->file_system_tests, &cfg->n_file_system_tests,
+			    sizeof(*cfg->file_system_tests), cfg_file_system_test_release);
+	cfg_layer_test_release(&cfg->layer_test);
+	free(cfg->extensions);
 	free(cfg->schema_version);
 	free(cfg->path);
 	free(cfg);
@@ -158,4 +166,16 @@ bool cst_metadata_test_is_empty(const struct cst_metadata_test *mt)
 	       mt->unexposed_ports.n == 0 && !mt->entrypoint.present && !mt->cmd.present &&
 	       (!mt->workdir.s || !*mt->workdir.s) && (!mt->user.s || !*mt->user.s) && mt->volumes.n == 0 &&
 	       mt->unmounted_volumes.n == 0 && mt->labels.n == 0;
+}
+
+bool cst_config_needs_whole_tree(const struct cst_config *cfg)
+{
+	const struct cst_layer_test *lt = &cfg->layer_test;
+	if (cfg->n_file_system_tests || lt->max_image_size.present || lt->max_layer_size.present ||
+	    lt->max_wasted_bytes.present)
+		return true;
+	for (size_t i = 0; i < cfg->n_file_existence_tests; i++)
+		if (cfg->file_existence_tests[i].owner.s || cfg->file_existence_tests[i].group.s)
+			return true;
+	return false;
 }

@@ -85,6 +85,12 @@ void cfg_file_existence_test_release(void *obj)
 	cfg_str_release(&t->name);
 	cfg_str_release(&t->path);
 	cfg_str_release(&t->permissions);
+	cfg_str_release(&t->owner);
+	cfg_str_release(&t->group);
+	cfg_str_release(&t->link_target);
+	cst_regex_free(t->link_re);
+	t->link_re = NULL;
+	cfg_str_release(&t->sha256);
 }
 
 void cfg_file_content_test_release(void *obj)

@@ -263,6 +263,7 @@ static void file_existence_check(struct build_ctx *ctx, const struct cfg_node *m
 		return;
 	}
 	require(ctx, map, "file existence test", "path", &t->path);
+	cfg_file_existence_ext_check(ctx, map, t);
 }
 
 static void file_content_check(struct build_ctx *ctx, const struct cfg_node *map, void *obj)
@@ -343,6 +344,9 @@ static void run_options_init(void *obj, struct cst_loc loc)
 	{.name = n, .set = setter, .off = offsetof(type, member), .off2 = offsetof(type, count), .versions = ver,  \
 	 .desc = d}
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
+/* A cst extension key, schema 2.0.0 only. */
+#define EXT(n, setter, type, member)                                                                              \
+	{.name = n, .set = setter, .off = offsetof(type, member), .versions = CFG_V2, .ext = true}
 
 static const struct field env_fields[] = {
 	{.name = "key", .set = cfg_set_cstr, .off = offsetof(struct cst_kv, key),
@@ -379,7 +383,7 @@ static const struct field command_fields[] = {
 	FIELD("expectedError", cfg_set_patterns, CT, expected_error, CFG_VALL),
 	FIELD("excludedError", cfg_set_patterns, CT, excluded_error, CFG_VALL),
 	FIELD("exitCode", cfg_set_int, CT, exit_code, CFG_VALL),
-	FIELD("timeout", cfg_set_timeout, CT, timeout, CFG_VALL),
+	{.name = "timeout", .set = cfg_set_timeout, .off = offsetof(CT, timeout), .versions = CFG_VALL, .ext = true},
 };
 #undef CT
 
@@ -396,6 +400,14 @@ static const struct field file_existence_fields[] = {
 	FIELD("uid", set_uid, FE, uid, CFG_V2),
 	FIELD("gid", set_uid, FE, gid, CFG_V2),
 	FIELD("isExecutableBy", set_exec_by, FE, is_executable_by, CFG_V2),
+	EXT("owner", cfg_set_str, FE, owner),
+	EXT("group", cfg_set_str, FE, group),
+	EXT("type", cfg_set_file_type, FE, file_type),
+	EXT("linkTarget", cfg_set_str, FE, link_target),
+	EXT("linkTargetIsRegex", cfg_set_bool, FE, link_target_is_regex),
+	EXT("size", cfg_set_limit, FE, size),
+	EXT("maxSize", cfg_set_limit, FE, max_size),
+	EXT("sha256", cfg_set_sha256, FE, sha256),
 };
 #undef FE
 
@@ -482,6 +494,10 @@ static const struct field root_fields[] = {
 	 .desc = &metadata_desc},
 	{.name = "containerRunOptions", .set = cfg_set_object, .off = offsetof(CF, run_opts), .versions = CFG_V2,
 	 .desc = &run_options_desc},
+	{.name = "fileSystemTests", .set = cfg_set_objects, .off = offsetof(CF, file_system_tests),
+	 .off2 = offsetof(CF, n_file_system_tests), .versions = CFG_V2, .desc = &cfg_file_system_desc, .ext = true},
+	{.name = "layerTests", .set = cfg_set_object, .off = offsetof(CF, layer_test), .versions = CFG_V2,
+	 .desc = &cfg_layer_test_desc, .ext = true},
 };
 #undef CF
 

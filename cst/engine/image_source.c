@@ -44,7 +44,7 @@ struct engine_src {
 	struct cst_docker *d;
 	char *image;
 	char *container;
-	long long size; /* from inspect; 0 when unknown */
+	long long size; /* from inspect; -1 when unknown */
 };
 
 /* The image name in a request path: '/' and ':' are kept as the docker
@@ -79,7 +79,7 @@ static int inspect_extras(json_t *root, struct cst_image_meta *m, struct cst_err
 	const char *digest = json_string_value(json_array_get(json_object_get(root, "RepoDigests"), 0));
 	const char *variant = json_string_value(json_object_get(root, "Variant"));
 	json_t *size = json_object_get(root, "Size");
-	m->size = json_is_integer(size) ? (long long)json_integer_value(size) : 0;
+	m->size = json_is_integer(size) ? (long long)json_integer_value(size) : -1;
 	if ((id && !(m->id = strdup(id))) || (digest && !(m->repo_digest = strdup(digest))) ||
 	    (variant && *variant && !(m->variant = strdup(variant))))
 		return cst_error_set(err, CST_E_NOMEM, "out of memory");

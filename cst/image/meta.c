@@ -153,6 +153,33 @@ static int get_env(json_t *obj, const char *what, struct cst_image_meta *meta, s
 	return 0;
 }
 
+/* The layers' diff IDs: an image config's rootfs.diff_ids or an inspect
+ * reply's RootFS.Layers.  Only layerTests read them, so a config without
+ * them (or with something else there) is no error: its layers are unknown. */
+static int get_diff_ids(json_t *root, struct cst_image_meta *meta, struct cst_error *err)
+{
+	json_t *rootfs = json_object_get(root, "rootfs");
+	json_t *ids = json_is_object(rootfs) ? json_object_get(rootfs, "diff_ids") : NULL;
+	if (!ids) {
+		rootfs = json_object_get(root, "RootFS");
+		ids = json_is_object(rootfs) ? json_object_get(rootfs, "Layers") : NULL;
+	}
+	if (!json_is_array(ids) || !json_array_size(ids))
+		return 0;
+	size_t n = json_array_size(ids);
+	if (!(meta->diff_ids = calloc(n, sizeof(*meta->diff_ids))))
+		return nomem(err);
+	for (size_t i = 0; i < n; i++) {
+		const char *s = json_string_value(json_array_get(ids, i));
+		if (!s)
+			continue;
+		if (!(meta->diff_ids[meta->n_diff_ids] = strdup(s)))
+			return nomem(err);
+		meta->n_diff_ids++;
+	}
+	return 0;
+}
+
 int cst_image_meta_from_json(const struct json_t *root_in, const char *what, struct cst_image_meta *meta,
 			     struct cst_error *err)
 {
@@ -190,8 +217,10 @@ int cst_image_meta_from_json(const struct json_t *root_in, const char *what, str
 	    get_string(cfg, "WorkingDir", what, &meta->workdir, err) < 0 ||
 	    get_string(cfg, "User", what, &meta->user, err) < 0 ||
 	    get_string(root, os_key, what, &meta->os, err) < 0 ||
-	    get_string(root, arch_key, what, &meta->architecture, err) < 0)
+	    get_string(root, arch_key, what, &meta->architecture, err) < 0 || get_diff_ids(root, meta, err) < 0)
 		goto out;
+	json_t *size = json_object_get(root, "Size");
+	meta->size = json_is_integer(size) ? (long long)json_integer_value(size) : -1;
 	r = 0;
 out:
 	json_decref(empty);
@@ -218,5 +247,6 @@ void cst_image_meta_release(struct cst_image_meta *meta)
 	free(meta->id);
 	free(meta->repo_digest);
 	free(meta->variant);
+	free_strv(meta->diff_ids, meta->n_diff_ids);
 	memset(meta, 0, sizeof(*meta));
 }

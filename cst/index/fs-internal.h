@@ -87,6 +87,11 @@ struct cst_fs {
 	struct fs_strset wants;
 	char **globs;
 	size_t n_globs;
+
+	/* Per-layer figures, kept while layers are applied one by one. */
+	struct cst_fs_layer_stats *lstats;
+	size_t n_lstats;
+	int acct_layer; /* the layer being applied; -1 outside apply */
 };
 
 /* One entry of a staged layer. */

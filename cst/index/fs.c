@@ -51,6 +51,7 @@ struct cst_fs *cst_fs_new(void)
 		return NULL;
 	}
 	init_root(fs);
+	fs->acct_layer = -1;
 	return fs;
 }
 
@@ -79,6 +80,9 @@ static void drop_nodes(struct cst_fs *fs)
 	fs->table_mask = 0;
 	fs->table_used = 0;
 	cst_arena_release(&fs->names);
+	free(fs->lstats);
+	fs->lstats = NULL;
+	fs->n_lstats = 0;
 }
 
 void cst_fs_free(struct cst_fs *fs)
@@ -103,6 +107,12 @@ void cst_fs_clear(struct cst_fs *fs)
 size_t cst_fs_count(const struct cst_fs *fs)
 {
 	return fs->count;
+}
+
+size_t cst_fs_layer_stats(const struct cst_fs *fs, const struct cst_fs_layer_stats **ret)
+{
+	*ret = fs->lstats;
+	return fs->n_lstats;
 }
 
 /* --- the (parent, name) table ------------------------------------------ */
@@ -230,9 +240,19 @@ static void drop_content(struct cst_fs *fs, struct fs_node *n)
 	}
 }
 
+/* A file an earlier layer added, now removed or replaced: its bytes are
+ * still in that layer, wasted (dive's measure). */
+static void account_loss(struct cst_fs *fs, const struct fs_node *n)
+{
+	if (fs->acct_layer >= 0 && n->type == CST_FT_REG && !(n->flags & NODE_HARDLINK) &&
+	    n->layer < fs->acct_layer && (size_t)fs->acct_layer < fs->n_lstats)
+		fs->lstats[fs->acct_layer].wasted += n->size;
+}
+
 void fs_reset_node(struct cst_fs *fs, uint32_t id)
 {
 	struct fs_node *n = &fs->nodes[id];
+	account_loss(fs, n);
 	drop_content(fs, n);
 	n->link = NULL;
 	n->flags = 0;
@@ -254,6 +274,7 @@ static void free_node(struct cst_fs *fs, uint32_t id)
 {
 	table_remove(fs, id);
 	struct fs_node *n = &fs->nodes[id];
+	account_loss(fs, n);
 	drop_content(fs, n);
 	n->type = 0;
 	n->first_child = 0;

@@ -549,17 +549,33 @@ static int apply(struct cst_fs *fs, struct cst_layer *layer, int index, bool con
 {
 	if (index < 0 || index > UINT16_MAX)
 		return cst_error_set(err, CST_E_IMAGE, "layer %d: too many layers", index);
+	if ((size_t)index >= fs->n_lstats) {
+		struct cst_fs_layer_stats *grown = realloc(fs->lstats, ((size_t)index + 1) * sizeof(*grown));
+		if (!grown)
+			return cst_error_set(err, CST_E_NOMEM, "out of memory");
+		memset(grown + fs->n_lstats, 0, ((size_t)index + 1 - fs->n_lstats) * sizeof(*grown));
+		fs->lstats = grown;
+		fs->n_lstats = (size_t)index + 1;
+	}
+	struct cst_fs_layer_stats *st = &fs->lstats[index];
+	for (struct stage_entry *e = layer->head; e; e = e->next)
+		if (e->kind == STAGE_ENTRY && e->type == CST_FT_REG) {
+			st->bytes += e->size;
+			st->files++;
+		}
+	fs->acct_layer = index;
 	for (struct stage_entry *e = layer->head; e; e = e->next) {
 		if (e->kind == STAGE_WHITEOUT || e->kind == STAGE_OPAQUE)
 			cst_whiteout_apply(fs, e);
 	}
-	for (struct stage_entry *e = layer->head; e; e = e->next) {
+	int r = 0;
+	for (struct stage_entry *e = layer->head; e && r == 0; e = e->next) {
 		if (e->kind != STAGE_ENTRY && e->kind != STAGE_HARDLINK)
 			continue;
-		if (apply_entry(fs, e, (uint16_t)index, consume, err) < 0)
-			return -1;
+		r = apply_entry(fs, e, (uint16_t)index, consume, err);
 	}
-	return 0;
+	fs->acct_layer = -1;
+	return r;
 }
 
 int cst_fs_apply_layer(struct cst_fs *fs, struct cst_layer *layer, int index, struct cst_error *err)

@@ -26,6 +26,34 @@ int cst_check_metadata(const struct cst_check_ctx *ctx, const struct cst_metadat
 /* Moves o's output into ret (o's buffers are left empty). */
 int cst_check_command(const struct cst_command_test *t, struct cst_command_outcome *o, struct cst_result *ret);
 
+/* cst extensions: fileSystemTests, layerTests, and the extension keys
+ * of a file existence test (called by cst_check_file_existence on a found
+ * path; path is expanded, shown as written). */
+int cst_check_file_system(const struct cst_check_ctx *ctx, const struct cst_file_system_test *t,
+			  struct cst_result *ret);
+enum cst_layer_assertion {
+	CST_LAYER_MAX_LAYERS,
+	CST_LAYER_MAX_IMAGE_SIZE,
+	CST_LAYER_MAX_LAYER_SIZE,
+	CST_LAYER_MAX_WASTED,
+	CST_LAYER_BASE,
+	CST_LAYER_N,
+};
+/* Whether layerTests asks for a (each assertion is a result of its own,
+ * "Layer Test: maxLayers"...). */
+bool cst_layer_test_has(const struct cst_layer_test *t, enum cst_layer_assertion a);
+int cst_check_layer(const struct cst_check_ctx *ctx, const struct cst_layer_test *t, enum cst_layer_assertion a,
+		    struct cst_result *ret);
+int cst_check_file_attrs(const struct cst_check_ctx *ctx, const struct cst_file_existence_test *t,
+			 const char *shown, const char *path, const struct cst_fs_info *info, struct cst_result *ret);
+/* The id of a user (group: of a group) by name as the image's own
+ * /etc/passwd (/etc/group) defines it; a number names itself.  1 with
+ * *ret set, 0 with why saying why not. */
+int cst_image_account(const struct cst_fs *fs, bool group, const char *name, int64_t *ret, char *why,
+		      size_t why_size);
+/* "file", "directory", "symlink", "char", "block", "fifo", "socket". */
+const char *cst_ftype_name(enum cst_ftype t);
+
 /* Declares to fs every path whose contents the config's tests need. */
 int cst_checks_want(const struct cst_config *cfg, const struct cst_env_list *env, struct cst_fs *fs);
 

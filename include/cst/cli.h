@@ -49,6 +49,7 @@ struct cst_options {
 	const char *image_from_oci_layout;
 	const char *default_image_tag;
 	bool ignore_ref_annotation;
+	bool portable;               /* validate --portable: list the cst extensions a config uses */
 	const char *junit_suite_name;
 	const char *verbosity;       /* panic|fatal|error|warning|info|debug|trace */
 	int jobs;                    /* --jobs; 0 = twice the number of CPUs */

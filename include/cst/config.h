@@ -86,6 +86,29 @@ struct cst_command_test {
 	struct cst_loc loc;
 };
 
+/* A number a cst extension key bounds something by. */
+struct cst_limit {
+	bool present;
+	int64_t value;
+	struct cst_loc loc;
+};
+
+/* [min, max], both included. */
+struct cst_range {
+	bool present;
+	int64_t min;
+	int64_t max;
+	struct cst_loc loc;
+};
+
+struct cst_glob;
+
+/* Globs as written and compiled (cst/glob.h). */
+struct cst_globv {
+	struct cst_strv src;
+	struct cst_glob **g; /* src.n of them once loaded */
+};
+
 enum cst_exec_by {
 	CST_EXEC_UNSET = 0,
 	CST_EXEC_ANY,
@@ -104,6 +127,46 @@ struct cst_file_existence_test {
 	bool has_gid;
 	int64_t gid;
 	enum cst_exec_by is_executable_by;
+	/* cst extensions: */
+	struct cst_str owner;       /* user name (the image's /etc/passwd) or number */
+	struct cst_str group;       /* group name (the image's /etc/group) or number */
+	int file_type;              /* enum cst_ftype; 0: unchecked */
+	struct cst_str link_target; /* exact, or a regex when link_target_is_regex */
+	bool link_target_is_regex;
+	struct cst_regex *link_re;
+	struct cst_limit size;      /* exact size in bytes */
+	struct cst_limit max_size;
+	struct cst_str sha256;      /* 64 lowercase hex digits */
+	struct cst_loc loc;
+};
+
+/* fileSystemTests (cst extension): assertions over every entry of the
+ * image whose path matches `paths` and no `exclude`. */
+struct cst_file_system_test {
+	struct cst_str name;
+	struct cst_globv paths;   /* absent: every entry */
+	struct cst_globv exclude;
+	bool no_world_writable;
+	bool sticky_world_writable; /* noWorldWritable also fails sticky directories */
+	struct cst_globv setuid_allowed; /* present: setuid files beyond it fail */
+	struct cst_globv setgid_allowed;
+	struct cst_globv must_not_exist;
+	struct cst_range uid_range;
+	struct cst_range gid_range;
+	struct cst_str owner;
+	struct cst_str group;
+	struct cst_limit max_total_size;
+	struct cst_loc loc;
+};
+
+/* layerTests (cst extension): one object per config. */
+struct cst_layer_test {
+	bool present;
+	struct cst_limit max_layers;
+	struct cst_limit max_image_size;
+	struct cst_limit max_layer_size;
+	struct cst_limit max_wasted_bytes;
+	struct cst_strv base_layers; /* diff IDs, bottom first */
 	struct cst_loc loc;
 };
 
@@ -163,6 +226,12 @@ struct cst_config {
 	struct cst_license_test *license_tests;
 	size_t n_license_tests;
 	struct cst_metadata_test metadata;
+	struct cst_file_system_test *file_system_tests;
+	size_t n_file_system_tests;
+	struct cst_layer_test layer_test;
+	/* cst extensions used, one "FILE:LINE:COL: KEY in WHAT" line each;
+	 * NULL when the config is CST's schema only. */
+	char *extensions;
 };
 
 /* Loads and validates one config file.  On failure returns -1 with err
@@ -176,5 +245,12 @@ void cst_config_free(struct cst_config *cfg);
 /* Whether a metadataTest has anything to check (CST yields no result for an
  * empty one). */
 bool cst_metadata_test_is_empty(const struct cst_metadata_test *mt);
+
+/* Whether the config's tests need the image's whole file system (every
+ * entry's header) rather than a few named paths: fileSystemTests, layer
+ * sizes (measured while an archive's layers are applied), owner or group
+ * given by name (which read /etc/passwd and /etc/group, declared wanted by
+ * cst_checks_want). */
+bool cst_config_needs_whole_tree(const struct cst_config *cfg);
 
 #endif

@@ -87,6 +87,13 @@ int cst_fs_lookup(const struct cst_fs *fs, const char *path, bool follow_final, 
 int cst_fs_glob(const struct cst_fs *fs, const char *pattern,
 		int (*fn)(const char *path, const struct cst_fs_info *info, void *ud), void *ud);
 
+/* Calls fn for every node but the root, a directory before its children,
+ * siblings in no particular order; path ("/a/b", len bytes) is valid
+ * during the call only.  fn returns 0 to go on; the walk returns what
+ * else it returned, or -1 on allocation failure. */
+int cst_fs_walk(const struct cst_fs *fs,
+		int (*fn)(const char *path, size_t len, const struct cst_fs_info *info, void *ud), void *ud);
+
 /* After a read pass: adds to the wanted set the resolved targets of wanted
  * paths that are symlinks or hardlinks whose contents were not kept.
  * Returns the number added (the source must then be read again after
@@ -94,6 +101,17 @@ int cst_fs_glob(const struct cst_fs *fs, const char *pattern,
 int cst_fs_want_resolved(struct cst_fs *fs);
 
 size_t cst_fs_count(const struct cst_fs *fs);
+
+/* What each layer applied to the index held: the bytes of its regular
+ * files, and the bytes of files earlier layers added that it removed or
+ * replaced (wasted: they stay in the image).  Known only when layers were
+ * applied one by one (image archives); none after a flat read. */
+struct cst_fs_layer_stats {
+	int64_t bytes;
+	int64_t wasted;
+	size_t files;
+};
+size_t cst_fs_layer_stats(const struct cst_fs *fs, const struct cst_fs_layer_stats **ret);
 
 /* Snapshots (the index cache's files): the index as built, written to f
  * under key.  A regular file without kept contents takes them from extra

@@ -35,11 +35,13 @@ struct cst_image_meta {
 	char *user;                /* "" when unset */
 	char *os;                  /* "linux", "" when unknown */
 	char *architecture;        /* "amd64", "" when unknown */
-	/* Known for the engine only (inspect); NULL or 0 otherwise. */
+	/* Known for the engine only (inspect); NULL otherwise. */
 	char *id;                  /* "sha256:..." */
 	char *repo_digest;         /* RepoDigests[0] */
 	char *variant;             /* "v8" */
-	long long size;            /* bytes, what an export of it is about */
+	char **diff_ids;           /* rootfs.diff_ids (inspect: RootFS.Layers), bottom first */
+	size_t n_diff_ids;
+	long long size;            /* inspect's Size; -1 when unknown */
 };
 
 struct json_t;

@@ -17,7 +17,8 @@
 int cst_run_test(const struct cst_options *opts, FILE *diag, struct cst_report *rep, struct cst_error *err);
 
 /* Loads every config; prints "FILE: ok" lines to out.  -1 with every
- * problem of every file in err. */
+ * problem of every file in err.  With --portable, also prints where each
+ * file uses a cst extension and returns 1 when any does. */
 int cst_run_validate(const struct cst_options *opts, FILE *out, FILE *diag, struct cst_error *err);
 
 #endif

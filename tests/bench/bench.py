@@ -44,8 +44,8 @@ import urllib.parse
 BASE = 'cst-bench/debian:12'
 LAYERS = 'cst-bench/debian-layers:12'
 LABEL = 'dev.cst.bench.source'  # set on both images by testdata/images/debian/build.sh
-SUITES = ['files', 'commands', 'mixed', 'dir', 'big']
-FILE_SUITES = ['files', 'dir', 'big']  # what the tar driver can run: no commands
+SUITES = ['files', 'commands', 'mixed', 'dir', 'big', 'policy']
+FILE_SUITES = ['files', 'dir', 'big', 'policy']  # what the tar driver can run: no commands
 COMMAND_SUITES = ['commands', 'mixed']
 
 PEER = 'docker CLI'
@@ -354,16 +354,20 @@ def build_rows(args, suites_dir, tars, engine):
             continue
         y = os.path.join(suites_dir, suite + '.yaml')
         plan = os.path.join(suites_dir, suite + '.plan')
-        if suite != 'big' or os.environ.get('BENCH_PEER_BIG') == '1':
+        if suite == 'policy':
+            rows.append(Row(suite, PEER, BASE, [], 0,
+                            'skipped: the docker CLI has no query over the whole file system'))
+        elif suite != 'big' or os.environ.get('BENCH_PEER_BIG') == '1':
             rows.append(Row(suite, PEER, BASE, ['bash', peer, BASE, plan],
                             1 if suite == 'big' else peer_runs))
         else:
             rows.append(Row(suite, PEER, BASE, [], 0,
                             'skipped: one container per file test, minutes per run (BENCH_PEER_BIG=1 runs it once)'))
-        if upstream:
+        # CST refuses cst's extensions.
+        if upstream and suite != 'policy':
             rows.append(Row(suite, 'CST', BASE, [upstream, 'test', '--image', BASE, '--config', y, '-q'],
                             1 if suite == 'big' else runs))
-        images = (BASE, LAYERS) if suite in ('files', 'big') else (BASE,)
+        images = (BASE, LAYERS) if suite in ('files', 'big', 'policy') else (BASE,)
         for image in images:
             argv = [args.cst, 'test', '--image', image, '--config', y, '-q']
             rows.append(Row(suite, COLD, image, argv, runs, cache='cold'))

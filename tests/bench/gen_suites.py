@@ -266,6 +266,39 @@ def write_suite(outdir, name, exist=(), content=(), commands=(), metadata=False)
             'tests': len(exist) + len(content) + len(commands) + (1 if metadata else 0)}
 
 
+# cst's policy extensions: whole-tree assertions, one pass over the index
+# each; the figures to read are the tests' own durations in the report.
+POLICY = '''schemaVersion: "2.0.0"
+
+fileSystemTests:
+  - name: no setuid beyond the usual
+    paths: ["/**"]
+    exclude: ["/proc/**", "/sys/**"]
+    setuidAllowed: ["/usr/bin/passwd", "/usr/bin/su", "/usr/bin/chfn", "/usr/bin/chsh", "/usr/bin/gpasswd",
+                    "/usr/bin/newgrp", "/usr/bin/mount", "/usr/bin/umount"]
+  - name: nothing world-writable
+    paths: ["/**"]
+    noWorldWritable: true
+  - name: no secrets
+    paths: ["/**"]
+    mustNotExist: ["**/*.pem", "**/id_rsa", "**/.git"]
+  - name: system trees in root's ids
+    paths: ["/usr/**", "/bin/**", "/sbin/**", "/lib/**"]
+    uidRange: [0, 0]
+    maxTotalSize: 1000000000
+layerTests:
+  maxLayers: 20
+'''
+
+
+def write_policy(outdir):
+    with open(os.path.join(outdir, 'policy.yaml'), 'w') as f:
+        f.write(POLICY)
+    with open(os.path.join(outdir, 'policy.plan'), 'w') as f:
+        f.write('')
+    return {'fileSystemTests': 4, 'layerTests': 1, 'tests': 5}
+
+
 def main(argv):
     if len(argv) < 3:
         print(__doc__.strip().split('\n\n')[1], file=sys.stderr)
@@ -291,6 +324,7 @@ def main(argv):
         'mixed': write_suite(outdir, 'mixed', files_exist, files_content, commands, metadata=True),
         'dir': write_suite(outdir, 'dir', dirs),
         'big': write_suite(outdir, 'big', big_exist, big_content),
+        'policy': write_policy(outdir),
     }
     with open(os.path.join(outdir, 'suites.json'), 'w') as f:
         json.dump({'images': images, 'entries': dict(zip(images, sizes)), 'common_entries': len(common),

@@ -19,7 +19,7 @@ cd "$(dirname "$0")/../.."
 seconds=${FUZZ_SECONDS:-30}
 build=${FUZZ_BUILD:-build-fuzz}
 out=${FUZZ_OUT:-$build/fuzz-out}
-all=(fuzz_config_yaml fuzz_config_json fuzz_docker_save fuzz_oci fuzz_layer fuzz_engine fuzz_regex fuzz_snapshot)
+all=(fuzz_config_yaml fuzz_config_json fuzz_docker_save fuzz_oci fuzz_layer fuzz_engine fuzz_regex fuzz_snapshot fuzz_glob)
 harnesses=("${@:-${all[@]}}")
 
 if [ ! -f "$build/build.ninja" ]; then

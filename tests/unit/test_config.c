@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "cst/config.h"
+#include "cst/fs.h"
 #include "cst/config/build.h"
 #include "cst/config/node.h"
 #include "cst/suggest.h"
@@ -420,7 +421,73 @@ static const struct invalid_case invalid_cases[] = {
 	{"syntax-error.json", "4:46: invalid JSON: "},
 	{"alias-bomb.yaml", "7:38: aliases expand to more than 1000000 nodes"},
 	{"deep-nesting.yaml", "2:78: nesting deeper than 64 levels"},
+	{"v1-file-system.yaml", "2:1: key 'fileSystemTests' is not part of schemaVersion 1.0.0"},
+	{"bad-glob.yaml", "4:20: mustNotExist: glob '/etc/[abc': '[' at byte 6 is not closed"},
+	{"file-system-no-assertion.yaml", "3:5: file system test 'nothing' asserts nothing"},
+	{"bad-sha256.yaml", "5:13: sha256: expected 64 hex digits, got 'abc'"},
+	{"bad-file-type.yaml", "5:11: type: expected one of file, directory, symlink, fifo, socket, char, block, got 'regular'"},
+	{"bad-base-layer.yaml", "4:16: baseLayers: expected a diff ID"},
 };
+
+/* The cst extensions: every key read, and each use recorded for
+ * `validate --portable`. */
+static void test_policy_extensions(void **state)
+{
+	(void)state;
+	struct cst_config *cfg = load_fixture("valid/v2-policy.yaml");
+	assert_int_equal(cfg->n_file_existence_tests, 3);
+	const struct cst_file_existence_test *fe = &cfg->file_existence_tests[0];
+	assert_string_equal(fe->owner.s, "root");
+	assert_string_equal(fe->group.s, "root");
+	assert_int_equal(fe->file_type, CST_FT_REG);
+	assert_true(fe->max_size.present);
+	assert_int_equal(fe->max_size.value, 20000000);
+	assert_false(fe->size.present);
+	fe = &cfg->file_existence_tests[1];
+	assert_int_equal(fe->file_type, CST_FT_SYMLINK);
+	assert_true(fe->link_target_is_regex);
+	assert_non_null(fe->link_re);
+	fe = &cfg->file_existence_tests[2];
+	assert_int_equal(fe->size.value, 120);
+	/* The "sha256:" form is kept bare. */
+	assert_string_equal(fe->sha256.s, "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08");
+
+	assert_int_equal(cfg->n_file_system_tests, 4);
+	const struct cst_file_system_test *fs = &cfg->file_system_tests[0];
+	assert_string_equal(fs->name.s, "no setuid beyond the usual");
+	assert_int_equal(fs->paths.src.n, 1);
+	assert_non_null(fs->paths.g[0]);
+	assert_int_equal(fs->exclude.src.n, 2);
+	assert_true(fs->setuid_allowed.src.present);
+	assert_true(fs->setgid_allowed.src.present);
+	assert_int_equal(fs->setgid_allowed.src.n, 0);
+	assert_true(cfg->file_system_tests[1].no_world_writable);
+	assert_int_equal(cfg->file_system_tests[2].must_not_exist.src.n, 4);
+	fs = &cfg->file_system_tests[3];
+	assert_true(fs->uid_range.present);
+	assert_int_equal(fs->uid_range.min, 1000);
+	assert_int_equal(fs->uid_range.max, 1999);
+	assert_string_equal(fs->owner.s, "app");
+	assert_int_equal(fs->max_total_size.value, 50000000);
+
+	const struct cst_layer_test *lt = &cfg->layer_test;
+	assert_true(lt->present);
+	assert_int_equal(lt->max_layers.value, 20);
+	assert_int_equal(lt->max_wasted_bytes.value, 1048576);
+	assert_int_equal(lt->base_layers.n, 1);
+	assert_true(cst_config_needs_whole_tree(cfg));
+
+	assert_non_null(cfg->extensions);
+	assert_non_null(strstr(cfg->extensions, "v2-policy.yaml:5:5: cst extension: owner in file existence test\n"));
+	assert_non_null(strstr(cfg->extensions, "v2-policy.yaml:18:1: cst extension: fileSystemTests in the config\n"));
+	assert_non_null(strstr(cfg->extensions, "v2-policy.yaml:37:1: cst extension: layerTests in the config"));
+	cst_config_free(cfg);
+
+	cfg = load_fixture("valid/v2-minimal.yml");
+	assert_null(cfg->extensions);
+	assert_false(cst_config_needs_whole_tree(cfg));
+	cst_config_free(cfg);
+}
 
 static void test_invalid_fixtures(void **state)
 {
@@ -1078,6 +1145,7 @@ int main(void)
 		cmocka_unit_test(test_v1_validation),
 		cmocka_unit_test(test_yml_extension_and_defaults),
 		cmocka_unit_test(test_anchors_and_merge),
+		cmocka_unit_test(test_policy_extensions),
 		cmocka_unit_test(test_invalid_fixtures),
 		cmocka_unit_test(test_json_wrong_types),
 		cmocka_unit_test(test_all_errors_reported_in_file_order),

@@ -277,6 +277,67 @@ static void test_whiteouts(void **state)
 	cst_fs_free(fs);
 }
 
+/* layerTests' figures: what each layer's files hold, and what a layer
+ * removes or replaces of what earlier layers added. */
+static void test_layer_stats(void **state)
+{
+	(void)state;
+	struct cst_fs *fs = cst_fs_new();
+	const struct spec l0[] = {
+		{"big", 'f', 0, "0123456789"}, {"dir/a", 'f', 0, "aaaa"}, {"dir/b", 'f', 0, "bb"},
+		{"kept", 'f', 0, "k"}, {"link", 'l', 0, "kept"},
+	};
+	const struct spec l1[] = {
+		{".wh.big", 'f'},                 /* 10 bytes wasted */
+		{"dir/.wh..wh..opq", 'f'},        /* 6 more */
+		{"kept", 'f', 0, "new"},          /* 1 more: replaced */
+		{"fresh", 'f', 0, "xyz"},
+		{"fresh", 'f', 0, "xyz!"},        /* the same layer twice: not waste */
+	};
+	APPLY(fs, l0, 0);
+	APPLY(fs, l1, 1);
+	const struct cst_fs_layer_stats *st = NULL;
+	assert_int_equal(cst_fs_layer_stats(fs, &st), 2);
+	assert_int_equal(st[0].bytes, 17);
+	assert_int_equal(st[0].files, 4);
+	assert_int_equal(st[0].wasted, 0);
+	assert_int_equal(st[1].bytes, 10);
+	assert_int_equal(st[1].wasted, 17);
+	cst_fs_clear(fs);
+	assert_int_equal(cst_fs_layer_stats(fs, &st), 0);
+	cst_fs_free(fs);
+}
+
+static int count_walk(const char *path, size_t len, const struct cst_fs_info *info, void *ud)
+{
+	assert_int_equal(strlen(path), len);
+	if (info->type == CST_FT_REG)
+		(*(size_t *)ud)++;
+	return strcmp(path, "/stop/here") == 0 ? 7 : 0;
+}
+
+/* The walk visits every node once, however deep, and stops when asked. */
+static void test_walk(void **state)
+{
+	(void)state;
+	struct cst_fs *fs = cst_fs_new();
+	static char deep[4200];
+	size_t n = 0;
+	for (int i = 0; i < 1000; i++)
+		n += (size_t)snprintf(deep + n, sizeof(deep) - n, "d/");
+	snprintf(deep + n, sizeof(deep) - n, "leaf");
+	const struct spec l0[] = {{"a/b/c", 'f'}, {"a/d", 'f'}, {"e", 'f'}, {"a/b/f", 'f'}, {deep, 'f'}};
+	APPLY(fs, l0, 0);
+	size_t files = 0;
+	assert_int_equal(cst_fs_walk(fs, count_walk, &files), 0);
+	assert_int_equal(files, 5);
+	const struct spec l1[] = {{"stop/here", 'f'}};
+	APPLY(fs, l1, 1);
+	files = 0;
+	assert_int_equal(cst_fs_walk(fs, count_walk, &files), 7);
+	cst_fs_free(fs);
+}
+
 static void test_lookup(void **state)
 {
 	(void)state;
@@ -948,6 +1009,8 @@ int main(void)
 		cmocka_unit_test(test_types_modes_owners),
 		cmocka_unit_test(test_layers_and_replacement),
 		cmocka_unit_test(test_whiteouts),
+		cmocka_unit_test(test_layer_stats),
+		cmocka_unit_test(test_walk),
 		cmocka_unit_test(test_lookup),
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_wanted_contents),
