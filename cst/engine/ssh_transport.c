@@ -1,10 +1,9 @@
 /* The Engine API over ssh, as the docker CLI does it: every connection
  * libcurl opens becomes `ssh [-l USER] [-p PORT] -- HOST docker system
  * dial-stdio` with the connection as its stdin and stdout.  libcurl
- * connects to a listening unix socket of this process (abstract, so
- * nothing is left on disk; only this process may connect, which the
- * listener checks), and a thread hands each accepted connection to an ssh
- * of its own.  So each dk_conn (one per job slot, plus a second for
+ * connects to a listening unix socket of this process (in a directory of
+ * its own, and only this process may connect, which the listener checks),
+ * and a thread hands each accepted connection to an ssh of its own.  So each dk_conn (one per job slot, plus a second for
  * streams) keeps one ssh for as long as libcurl keeps the connection, and
  * closing the connection ends that ssh: it reads the end of its input.
  *
@@ -20,6 +19,8 @@
 #include "cst/engine/ssh_transport.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
 #include <stddef.h>
 #include <pthread.h>
 #include <signal.h>
@@ -28,12 +29,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/random.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <time.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include "cst/signals.h"
 
 extern char **environ;
 
@@ -43,8 +46,14 @@ struct ssh_child {
 };
 
 struct dk_ssh {
-	char *argv[20];
-	char name[64];  /* the listener's abstract socket name */
+	char *argv[24];        /* one connection: a session over the master's */
+	char *master_argv[24];
+	char dir[128];         /* private, for the master's control socket */
+	char control[160];
+	pid_t master;
+	int master_in;         /* the master's stdin: its end is cst's end */
+	int master_err;
+	char name[160]; /* the listener's socket */
 	int listener;
 	pthread_t acceptor;
 	bool acceptor_running;
@@ -99,15 +108,14 @@ static size_t reap_ended(struct dk_ssh *s)
 	return failed;
 }
 
-static int spawn(struct dk_ssh *s, int conn)
+static int spawn_ssh(char **argv, int in, int out, int errfd, pid_t *ret_pid)
 {
-	int errfd = memfd_create("cst-ssh-stderr", MFD_CLOEXEC);
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t at;
 	posix_spawn_file_actions_init(&fa);
 	posix_spawnattr_init(&at);
-	posix_spawn_file_actions_adddup2(&fa, conn, 0);
-	posix_spawn_file_actions_adddup2(&fa, conn, 1);
+	posix_spawn_file_actions_adddup2(&fa, in, 0);
+	posix_spawn_file_actions_adddup2(&fa, out, 1);
 	if (errfd >= 0)
 		posix_spawn_file_actions_adddup2(&fa, errfd, 2);
 	sigset_t none, dfl;
@@ -120,10 +128,17 @@ static int spawn(struct dk_ssh *s, int conn)
 	posix_spawnattr_setsigdefault(&at, &dfl);
 	posix_spawnattr_setpgroup(&at, 0);
 	posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP);
-	pid_t pid = -1;
-	int rc = posix_spawnp(&pid, "ssh", &fa, &at, s->argv, environ);
+	int rc = posix_spawnp(ret_pid, "ssh", &fa, &at, argv, environ);
 	posix_spawn_file_actions_destroy(&fa);
 	posix_spawnattr_destroy(&at);
+	return rc;
+}
+
+static int spawn(struct dk_ssh *s, int conn)
+{
+	int errfd = memfd_create("cst-ssh-stderr", MFD_CLOEXEC);
+	pid_t pid = -1;
+	int rc = spawn_ssh(s->argv, conn, conn, errfd, &pid);
 	pthread_mutex_lock(&s->lock);
 	reap_ended(s);
 	if (rc == 0 && s->n_kids == s->cap_kids) {
@@ -161,8 +176,8 @@ static void *acceptor(void *ud)
 				continue;
 			return NULL; /* shut down by dk_ssh_free() */
 		}
-		/* An abstract socket has no permissions: anyone on the host
-		 * could ask it for an ssh with this user's keys. */
+		/* The socket's directory is this user's alone; the check keeps
+		 * even this user's other processes from an ssh of cst's. */
 		struct ucred cred;
 		socklen_t len = sizeof(cred);
 		if (getsockopt(conn, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0 && cred.pid == getpid())
@@ -170,6 +185,86 @@ static void *acceptor(void *ud)
 		/* ssh holds its own copies: closing ours leaves the
 		 * connection to ssh and libcurl. */
 		close(conn);
+	}
+}
+
+/* ConnectTimeout as the docker CLI sets it: a host that never answers
+ * ends the connection, not the run's patience.  Every connection is a
+ * session multiplexed over one master connection, so that only the
+ * master pays for the handshake. */
+static int build_argv(char **argv, const struct dk_endpoint *ep, const char *master, const char *control)
+{
+	const char *fixed[] = {"ssh", "-o", "BatchMode=yes", "-o", "ConnectTimeout=30", "-T",
+			       "-o", master, "-o", control, "-o", "ControlPersist=no"};
+	size_t n = 0;
+	bool ok = true;
+	for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
+		ok = ok && (argv[n++] = strdup(fixed[i]));
+	if (ep->ssh_user) {
+		ok = ok && (argv[n++] = strdup("-l"));
+		ok = ok && (argv[n++] = strdup(ep->ssh_user));
+	}
+	if (ep->ssh_port) {
+		ok = ok && (argv[n++] = strdup("-p"));
+		ok = ok && (argv[n++] = strdup(ep->ssh_port));
+	}
+	const char *tail[] = {"--", ep->ssh_host, "docker", "system", "dial-stdio"};
+	for (size_t i = 0; i < sizeof(tail) / sizeof(tail[0]); i++)
+		ok = ok && (argv[n++] = strdup(tail[i]));
+	return ok ? 0 : -1;
+}
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The master runs `docker system dial-stdio` like every connection, with
+ * a pipe of cst's as its stdin: it ends when cst does, however cst ends,
+ * and a host that refuses or wants a password fails here, at the start. */
+static int start_master(struct dk_ssh *s, const char *url, struct cst_error *err)
+{
+	int in[2];
+	if (pipe2(in, O_CLOEXEC) < 0)
+		return cst_error_set(err, CST_E_IO, "ssh transport: pipe: %s", strerror(errno));
+	int out = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	s->master_err = memfd_create("cst-ssh-master-stderr", MFD_CLOEXEC);
+	int rc = out < 0 ? errno : spawn_ssh(s->master_argv, in[0], out, s->master_err, &s->master);
+	close(in[0]);
+	if (out >= 0)
+		close(out);
+	s->master_in = in[1];
+	if (rc != 0) {
+		s->master = -1;
+		return cst_error_set(err, CST_E_ENGINE, "cannot reach the Docker engine at %s: cannot run ssh: %s", url,
+				     strerror(rc));
+	}
+	char sock[200];
+	snprintf(sock, sizeof(sock), "%s/m", s->dir);
+	/* Past ssh's own ConnectTimeout plus the remote login. */
+	int64_t deadline = mono_ms() + 90000;
+	for (;;) {
+		struct stat st;
+		if (stat(sock, &st) == 0 && S_ISSOCK(st.st_mode))
+			return 0;
+		int status = 0;
+		if (waitpid(s->master, &status, WNOHANG) == s->master) {
+			s->master = -1;
+			note_words(s, s->master_err, status);
+			rc = cst_error_set(err, CST_E_ENGINE, "cannot reach the Docker engine at %s: %s", url, s->last_words);
+			s->last_words[0] = '\0';
+			return rc;
+		}
+		if (cst_signal_check(err) < 0)
+			return -1;
+		if (mono_ms() > deadline)
+			return cst_error_set(err, CST_E_ENGINE, "cannot reach the Docker engine at %s: no ssh connection within 90 s",
+					     url);
+		/* ssh tells nothing when the socket is there: look again soon. */
+		struct timespec ts = {0, 10 * 1000 * 1000};
+		nanosleep(&ts, NULL);
 	}
 }
 
@@ -181,41 +276,29 @@ int dk_ssh_new(const struct dk_endpoint *ep, struct dk_ssh **ret, struct cst_err
 	s->listener = -1;
 	pthread_mutex_init(&s->lock, NULL);
 	*ret = s;
-	/* ConnectTimeout as the docker CLI sets it: a host that never
-	 * answers ends the connection, not the run's patience. */
-	const char *fixed[] = {"ssh", "-o", "BatchMode=yes", "-o", "ConnectTimeout=30", "-T"};
-	size_t n = 0;
-	bool ok = true;
-	for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
-		ok = ok && (s->argv[n++] = strdup(fixed[i]));
-	if (ep->ssh_user) {
-		ok = ok && (s->argv[n++] = strdup("-l"));
-		ok = ok && (s->argv[n++] = strdup(ep->ssh_user));
+	s->master = -1;
+	s->master_in = s->master_err = -1;
+	const char *tmp = getenv("TMPDIR");
+	snprintf(s->dir, sizeof(s->dir), "%s/cst-ssh-XXXXXX", tmp && *tmp && strlen(tmp) < 60 ? tmp : "/tmp");
+	if (!mkdtemp(s->dir)) {
+		int e = errno;
+		s->dir[0] = '\0';
+		return cst_error_set(err, CST_E_IO, "ssh transport: cannot make a directory for ssh's control socket: %s",
+				     strerror(e));
 	}
-	if (ep->ssh_port) {
-		ok = ok && (s->argv[n++] = strdup("-p"));
-		ok = ok && (s->argv[n++] = strdup(ep->ssh_port));
-	}
-	const char *tail[] = {"--", ep->ssh_host, "docker", "system", "dial-stdio"};
-	for (size_t i = 0; i < sizeof(tail) / sizeof(tail[0]); i++)
-		ok = ok && (s->argv[n++] = strdup(tail[i]));
-	if (!ok)
+	snprintf(s->control, sizeof(s->control), "ControlPath=%s/m", s->dir);
+	if (build_argv(s->argv, ep, "ControlMaster=no", s->control) < 0 ||
+	    build_argv(s->master_argv, ep, "ControlMaster=yes", s->control) < 0)
 		return cst_error_set(err, CST_E_NOMEM, "out of memory");
 
-	unsigned char raw[8];
-	if (getrandom(raw, sizeof(raw), 0) != (ssize_t)sizeof(raw))
-		return cst_error_set(err, CST_E_INTERNAL, "getrandom: %s", strerror(errno));
-	int w = snprintf(s->name, sizeof(s->name), "cst-ssh-%ld-", (long)getpid());
-	for (size_t i = 0; i < sizeof(raw); i++)
-		w += snprintf(s->name + w, sizeof(s->name) - (size_t)w, "%02x", raw[i]);
-
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	size_t nlen = strlen(s->name);
-	memcpy(sa.sun_path + 1, s->name, nlen);
-	socklen_t salen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + nlen);
+	snprintf(s->name, sizeof(s->name), "%s/c", s->dir);
+	if (strlen(s->name) >= sizeof(sa.sun_path))
+		return cst_error_set(err, CST_E_IO, "ssh transport: the socket path %s is too long", s->name);
+	memcpy(sa.sun_path, s->name, strlen(s->name) + 1);
 	s->listener = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (s->listener < 0 || bind(s->listener, (struct sockaddr *)&sa, salen) < 0 || listen(s->listener, 64) < 0)
-		return cst_error_set(err, CST_E_IO, "ssh transport: cannot listen on a unix socket: %s", strerror(errno));
+	if (s->listener < 0 || bind(s->listener, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(s->listener, 64) < 0)
+		return cst_error_set(err, CST_E_IO, "ssh transport: cannot listen on %s: %s", s->name, strerror(errno));
 
 	/* Signals are for the threads that can act on them. */
 	sigset_t all, old;
@@ -226,12 +309,12 @@ int dk_ssh_new(const struct dk_endpoint *ep, struct dk_ssh **ret, struct cst_err
 	if (rc != 0)
 		return cst_error_set(err, CST_E_INTERNAL, "ssh transport: cannot start a thread: %s", strerror(rc));
 	s->acceptor_running = true;
-	return 0;
+	return start_master(s, ep->ssh_url, err);
 }
 
 void dk_ssh_setopt(struct dk_ssh *s, CURL *h)
 {
-	curl_easy_setopt(h, CURLOPT_ABSTRACT_UNIX_SOCKET, s->name);
+	curl_easy_setopt(h, CURLOPT_UNIX_SOCKET_PATH, s->name);
 }
 
 bool dk_ssh_take_words(struct dk_ssh *s, char *ret, size_t size)
@@ -281,8 +364,26 @@ void dk_ssh_free(struct dk_ssh *s)
 			close(s->kids[i].errfd);
 	}
 	free(s->kids);
-	for (size_t i = 0; i < sizeof(s->argv) / sizeof(s->argv[0]); i++)
+	if (s->master_in >= 0)
+		close(s->master_in);
+	if (s->master > 0) {
+		kill(s->master, SIGTERM);
+		while (waitpid(s->master, NULL, 0) < 0 && errno == EINTR)
+			;
+	}
+	if (s->master_err >= 0)
+		close(s->master_err);
+	if (s->dir[0]) {
+		char sock[200];
+		snprintf(sock, sizeof(sock), "%s/m", s->dir);
+		unlink(sock);
+		unlink(s->name);
+		rmdir(s->dir);
+	}
+	for (size_t i = 0; i < sizeof(s->argv) / sizeof(s->argv[0]); i++) {
 		free(s->argv[i]);
+		free(s->master_argv[i]);
+	}
 	pthread_mutex_destroy(&s->lock);
 	free(s);
 }
