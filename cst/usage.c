@@ -69,7 +69,9 @@ void cst_cli_test_usage(FILE *out)
 	      "  -j, --json                     same as --output json (deprecated in CST)\n"
 	      "  -h, --help                     this help\n"
 	      "\n"
-	      "Environment: DOCKER_HOST, DOCKER_TLS_VERIFY, DOCKER_CERT_PATH, DOCKER_API_VERSION.\n",
+	      "Environment: DOCKER_HOST (unix://, tcp://, ssh://), DOCKER_TLS_VERIFY, DOCKER_CERT_PATH,\n"
+	      "DOCKER_CONTEXT, DOCKER_CONFIG (a context's currentContext), DOCKER_API_VERSION:\n"
+	      "the engine is found as the docker CLI finds it; -v info says which and why.\n",
 	      out);
 }
 
