@@ -43,10 +43,17 @@ extern char **environ;
 struct ssh_child {
 	pid_t pid;
 	int errfd; /* ssh's stderr */
+	bool mux;  /* a session over the master */
 };
+
+/* sshd's MaxSessions is 10 by default, the master's own session one of
+ * them: connections beyond that many at once (large --jobs) make their
+ * own ssh connection instead of being refused. */
+#define MUX_SESSIONS_MAX 9
 
 struct dk_ssh {
 	char *argv[24];        /* one connection: a session over the master's */
+	char *direct_argv[24]; /* one connection of its own */
 	char *master_argv[24];
 	char dir[128];         /* private, for the master's control socket */
 	char control[160];
@@ -138,9 +145,15 @@ static int spawn(struct dk_ssh *s, int conn)
 {
 	int errfd = memfd_create("cst-ssh-stderr", MFD_CLOEXEC);
 	pid_t pid = -1;
-	int rc = spawn_ssh(s->argv, conn, conn, errfd, &pid);
 	pthread_mutex_lock(&s->lock);
 	reap_ended(s);
+	size_t sessions = 0;
+	for (size_t i = 0; i < s->n_kids; i++)
+		sessions += s->kids[i].mux;
+	bool mux = sessions < MUX_SESSIONS_MAX;
+	pthread_mutex_unlock(&s->lock);
+	int rc = spawn_ssh(mux ? s->argv : s->direct_argv, conn, conn, errfd, &pid);
+	pthread_mutex_lock(&s->lock);
 	if (rc == 0 && s->n_kids == s->cap_kids) {
 		size_t cap = s->cap_kids ? 2 * s->cap_kids : 8;
 		struct ssh_child *k = realloc(s->kids, cap * sizeof(*k));
@@ -155,7 +168,7 @@ static int spawn(struct dk_ssh *s, int conn)
 		}
 	}
 	if (rc == 0) {
-		s->kids[s->n_kids++] = (struct ssh_child){.pid = pid, .errfd = errfd};
+		s->kids[s->n_kids++] = (struct ssh_child){.pid = pid, .errfd = errfd, .mux = mux};
 		s->spawned++;
 	} else {
 		snprintf(s->last_words, sizeof(s->last_words), "cannot run ssh: %s", strerror(rc));
@@ -288,6 +301,7 @@ int dk_ssh_new(const struct dk_endpoint *ep, struct dk_ssh **ret, struct cst_err
 	}
 	snprintf(s->control, sizeof(s->control), "ControlPath=%s/m", s->dir);
 	if (build_argv(s->argv, ep, "ControlMaster=no", s->control) < 0 ||
+	    build_argv(s->direct_argv, ep, "ControlMaster=no", "ControlPath=none") < 0 ||
 	    build_argv(s->master_argv, ep, "ControlMaster=yes", s->control) < 0)
 		return cst_error_set(err, CST_E_NOMEM, "out of memory");
 
@@ -382,6 +396,7 @@ void dk_ssh_free(struct dk_ssh *s)
 	}
 	for (size_t i = 0; i < sizeof(s->argv) / sizeof(s->argv[0]); i++) {
 		free(s->argv[i]);
+		free(s->direct_argv[i]);
 		free(s->master_argv[i]);
 	}
 	pthread_mutex_destroy(&s->lock);
