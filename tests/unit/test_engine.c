@@ -7,6 +7,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -281,6 +285,26 @@ static void test_context_resolution(void **state)
 	assert_string_equal(ep.socket_path, "/nonexistent/docker.sock");
 	assert_string_equal(ep.source, "default");
 	dk_endpoint_release(&ep);
+
+	/* A rootless engine's socket when the default one is absent. */
+	char xdg[64];
+	snprintf(xdg, sizeof(xdg), "%s/run", dir);
+	assert_int_equal(mkdir(xdg, 0700), 0);
+	env.xdg_runtime_dir = xdg;
+	assert_int_equal(dk_endpoint_resolve(&env, &ep, &err), 0);
+	assert_string_equal(ep.socket_path, "/nonexistent/docker.sock"); /* no socket there yet */
+	dk_endpoint_release(&ep);
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/docker.sock", xdg);
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	assert_true(fd >= 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(dk_endpoint_resolve(&env, &ep, &err), 0);
+	assert_string_equal(ep.socket_path, sa.sun_path);
+	assert_non_null(strstr(ep.source, "rootless"));
+	dk_endpoint_release(&ep);
+	close(fd);
+	env.xdg_runtime_dir = NULL;
 
 	/* A context by DOCKER_CONTEXT: SkipTLSVerify alone is TLS unverified. */
 	env.docker_context = "remote";
