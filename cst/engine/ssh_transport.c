@@ -3,9 +3,12 @@
  * dial-stdio` with the connection as its stdin and stdout.  libcurl
  * connects to a listening unix socket of this process (in a directory of
  * its own, and only this process may connect, which the listener checks),
- * and a thread hands each accepted connection to an ssh of its own.  So each dk_conn (one per job slot, plus a second for
- * streams) keeps one ssh for as long as libcurl keeps the connection, and
- * closing the connection ends that ssh: it reads the end of its input.
+ * and a thread hands each accepted connection to an ssh of its own.  So
+ * each dk_conn (one per job slot, plus a second for streams) keeps one ssh
+ * for as long as libcurl keeps the connection, and closing the connection
+ * ends that ssh: it reads the end of its input.  Those ssh are sessions
+ * over one master connection opened at the start, so that only the master
+ * pays for the handshake and a host that refuses fails the run at once.
  *
  * (Handing libcurl one end of a socketpair as an already connected socket
  * would spare the listener, but libcurl 7.88 calls connect() on such a
@@ -20,9 +23,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <stdint.h>
-#include <stddef.h>
 #include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -32,8 +35,8 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
-#include <time.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cst/signals.h"
@@ -68,9 +71,9 @@ struct dk_ssh {
 	struct ssh_child *kids;
 	size_t n_kids;
 	size_t cap_kids;
-	unsigned long spawned;
 	char last_words[512];
 };
+
 static void note_words(struct dk_ssh *s, int errfd, int status)
 {
 	char buf[sizeof(s->last_words)];
@@ -169,7 +172,6 @@ static int spawn(struct dk_ssh *s, int conn)
 	}
 	if (rc == 0) {
 		s->kids[s->n_kids++] = (struct ssh_child){.pid = pid, .errfd = errfd, .mux = mux};
-		s->spawned++;
 	} else {
 		snprintf(s->last_words, sizeof(s->last_words), "cannot run ssh: %s", strerror(rc));
 		if (errfd >= 0)
@@ -347,14 +349,6 @@ bool dk_ssh_take_words(struct dk_ssh *s, char *ret, size_t size)
 	s->last_words[0] = '\0';
 	pthread_mutex_unlock(&s->lock);
 	return any;
-}
-
-unsigned long dk_ssh_spawned(struct dk_ssh *s)
-{
-	pthread_mutex_lock(&s->lock);
-	unsigned long n = s->spawned;
-	pthread_mutex_unlock(&s->lock);
-	return n;
 }
 
 void dk_ssh_free(struct dk_ssh *s)

@@ -21,8 +21,6 @@ void dk_ssh_setopt(struct dk_ssh *s, CURL *h);
 /* What the last ssh that failed said (its last stderr line, else its
  * status), once; false when none failed since the last call. */
 bool dk_ssh_take_words(struct dk_ssh *s, char *ret, size_t size);
-/* How many ssh processes were started so far. */
-unsigned long dk_ssh_spawned(struct dk_ssh *s);
 /* Ends and reaps every ssh still running.  After every handle that used
  * s is cleaned up. */
 void dk_ssh_free(struct dk_ssh *s);
