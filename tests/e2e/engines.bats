@@ -117,6 +117,7 @@ start_sshd() {
 	export PATH="$d/bin:$PATH"
 	setsid /usr/sbin/sshd -D -e -f "$d/sshd_config" -p "$SSH_PORT" 2>"$T/sshd.log" 3>&- &
 	echo $! > "$T/sshd.pid"
+	disown
 	wait_for 30 grep -q "Server listening on 127.0.0.1 port $SSH_PORT" "$T/sshd.log" || {
 		cat "$T/sshd.log"
 		return 1
@@ -164,6 +165,7 @@ no_ssh_left() {
 	setsid socat "OPENSSL-LISTEN:$port,bind=127.0.0.1,reuseaddr,fork,cert=$d/server.pem,key=$d/server-key.pem,verify=0" \
 		UNIX-CONNECT:/var/run/docker.sock 2>"$T/socat.log" 3>&- &
 	echo $! > "$T/socat.pid"
+	disown
 	wait_for 30 bash -c "exec 3<>/dev/tcp/127.0.0.1/$port" 2>/dev/null || { cat "$T/socat.log"; false; }
 
 	docker context create cst-tls --docker "host=tcp://127.0.0.1:$port,ca=$d/ca.pem,cert=$d/cert.pem,key=$d/key.pem" >/dev/null
