@@ -120,8 +120,11 @@ static int parse_ssh(const char *host, const char *what, struct dk_endpoint *ep,
 		name++;
 		namelen -= 2;
 	}
-	/* A host starting with '-' would be read by ssh as an option, even
-	 * after "--" on some versions' -l/-p handling: refuse it outright. */
+	/* As the docker CLI: no password in the URL (ssh asks for none in
+	 * batch mode anyway), and nothing ssh could take for an option. */
+	if (at && memchr(rest, ':', (size_t)(at - rest)))
+		return cst_error_set(err, CST_E_ENGINE, "%s '%s': a password in the URL is not supported (use a key)", what,
+				     host);
 	if (name[0] == '-' || (at && rest[0] == '-'))
 		return cst_error_set(err, CST_E_ENGINE, "%s '%s': a user or host may not start with '-'", what, host);
 	if (!(ep->ssh_host = strndup(name, namelen)) || (at && !(ep->ssh_user = strndup(rest, (size_t)(at - rest)))) ||

@@ -220,6 +220,9 @@ static void test_endpoint_errors(void **state)
 	cst_error_clear(&err);
 	assert_int_equal(dk_endpoint_parse("ssh://-oProxyCommand=x", NULL, NULL, NULL, &ep, &err), -1);
 	cst_error_clear(&err);
+	assert_int_equal(dk_endpoint_parse("ssh://me:secret@host", NULL, NULL, NULL, &ep, &err), -1);
+	assert_non_null(strstr(err.msg, "password"));
+	cst_error_clear(&err);
 	assert_int_equal(dk_endpoint_parse("tcp://host:", NULL, NULL, NULL, &ep, &err), -1);
 	cst_error_clear(&err);
 	assert_int_equal(dk_endpoint_parse("tcp://host:12ab", NULL, NULL, NULL, &ep, &err), -1);
