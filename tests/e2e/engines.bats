@@ -58,14 +58,18 @@ teardown() {
 	return 0
 }
 
-# A process with every descendant: sshd's session processes leave its
-# process group (setsid), so only the tree finds them all.  Stopped
-# first, so that nothing forks in between.
+# A process with every descendant named like it: sshd's per-connection
+# processes leave its process group (setsid), so only the tree finds them
+# all.  Stopped first, so that nothing forks in between.  The sessions'
+# own processes (the login shell, docker system dial-stdio) are left to
+# see their connection end, as when a host goes away: killed, a login
+# shell could leave its rc files' locks behind.
 kill_tree() { # pid
-	local c
+	local c name
+	name=$(ps -o comm= -p "$1") || return 0
 	kill -STOP "$1" 2>/dev/null || return 0
 	for c in $(pgrep -P "$1"); do
-		kill_tree "$c"
+		[ "$(ps -o comm= -p "$c")" = "$name" ] && kill_tree "$c"
 	done
 	kill -KILL "$1" 2>/dev/null || true
 }
