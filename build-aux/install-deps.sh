@@ -10,6 +10,7 @@ packages=(
 	docker.io busybox-static curl stress-ng jq time libc6-dev
 	chromium python3-junitparser docker-registry man-db make
 	clang-14 clang libclang-rt-14-dev valgrind cppcheck
+	openssh-server openssh-client socat openssl procps
 )
 
 missing=()

@@ -76,7 +76,9 @@ void cst_cli_test_usage(FILE *out)
 	      "(else its file name) with '.' as '_' and '/' as '.': tests.structure_yaml.\n"
 	      "On a terminal, long phases show a progress line on stderr (not with -q).\n"
 	      "\n"
-	      "Environment: DOCKER_HOST, DOCKER_TLS_VERIFY, DOCKER_CERT_PATH, DOCKER_API_VERSION.\n",
+	      "Environment: DOCKER_HOST (unix://, tcp://, ssh://), DOCKER_TLS_VERIFY, DOCKER_CERT_PATH,\n"
+	      "DOCKER_CONTEXT, DOCKER_CONFIG (a context's currentContext), DOCKER_API_VERSION:\n"
+	      "the engine is found as the docker CLI finds it; -v info says which and why.\n",
 	      out);
 }
 

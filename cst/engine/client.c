@@ -13,6 +13,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cst/engine/context.h"
+#include "cst/engine/ssh_transport.h"
 #include "cst/signals.h"
 
 void dk_endpoint_release(struct dk_endpoint *ep)
@@ -22,6 +24,11 @@ void dk_endpoint_release(struct dk_endpoint *ep)
 	free(ep->ca);
 	free(ep->cert);
 	free(ep->key);
+	free(ep->ssh_host);
+	free(ep->ssh_user);
+	free(ep->ssh_port);
+	free(ep->ssh_url);
+	free(ep->source);
 	memset(ep, 0, sizeof(*ep));
 }
 
@@ -33,15 +40,18 @@ static char *path_join(const char *dir, const char *name)
 	return p;
 }
 
-static int endpoint_tls(struct dk_endpoint *ep, const char *tls_verify, const char *cert_path, const char *home,
-			struct cst_error *err)
+/* DOCKER_TLS_VERIFY / DOCKER_CERT_PATH as the docker CLI reads them. */
+static int env_tls(const char *tls_verify, const char *cert_path, const char *home, struct dk_tls_files *ret,
+		   char **ret_dir, struct cst_error *err)
 {
 	bool verify = tls_verify && *tls_verify;
 	bool certs = cert_path && *cert_path;
+	*ret_dir = NULL;
+	memset(ret, 0, sizeof(*ret));
 	if (!verify && !certs)
 		return 0;
-	ep->tls = true;
-	ep->verify = verify;
+	ret->on = true;
+	ret->verify = verify;
 	char *dir = NULL;
 	if (certs)
 		dir = strdup(cert_path);
@@ -49,10 +59,22 @@ static int endpoint_tls(struct dk_endpoint *ep, const char *tls_verify, const ch
 		dir = NULL;
 	if (!dir)
 		return cst_error_set(err, CST_E_NOMEM, "out of memory");
+	*ret_dir = dir;
+	return 0;
+}
+
+static int endpoint_tls(struct dk_endpoint *ep, const struct dk_tls_files *tls, const char *dir,
+			struct cst_error *err)
+{
+	if (!tls->on)
+		return 0;
+	ep->tls = true;
+	ep->verify = tls->verify;
+	if (!dir)
+		return 0;
 	ep->ca = path_join(dir, "ca.pem");
 	ep->cert = path_join(dir, "cert.pem");
 	ep->key = path_join(dir, "key.pem");
-	free(dir);
 	if (!ep->ca || !ep->cert || !ep->key)
 		return cst_error_set(err, CST_E_NOMEM, "out of memory");
 	/* A client certificate is optional (engines may only check the
@@ -63,15 +85,61 @@ static int endpoint_tls(struct dk_endpoint *ep, const char *tls_verify, const ch
 		free(ep->key);
 		ep->cert = ep->key = NULL;
 	}
-	if (access(ep->ca, R_OK) < 0 && !verify) {
+	if (access(ep->ca, R_OK) < 0 && !tls->verify) {
 		free(ep->ca);
 		ep->ca = NULL;
 	}
 	return 0;
 }
 
-int dk_endpoint_parse(const char *docker_host, const char *tls_verify, const char *cert_path, const char *home,
-		      struct dk_endpoint *ret, struct cst_error *err)
+/* ssh://[user@]host[:port][/path]: the path is not used, as by the CLI. */
+static int parse_ssh(const char *host, const char *what, struct dk_endpoint *ep, struct cst_error *err)
+{
+	const char *rest = host + 6;
+	size_t len = strcspn(rest, "/?#");
+	const char *at = memchr(rest, '@', len);
+	const char *h = at ? at + 1 : rest;
+	size_t hlen = (size_t)(rest + len - h);
+	const char *close = memchr(h, ']', hlen);
+	const char *colon = memchr(close ? close : h, ':', (size_t)(h + hlen - (close ? close : h)));
+	size_t namelen = colon ? (size_t)(colon - h) : hlen;
+	if (at && at == rest)
+		return cst_error_set(err, CST_E_ENGINE, "%s '%s': empty user name", what, host);
+	if (!namelen)
+		return cst_error_set(err, CST_E_ENGINE, "%s '%s': no host", what, host);
+	if (colon) {
+		const char *p = colon + 1;
+		if (p == h + hlen)
+			return cst_error_set(err, CST_E_ENGINE, "%s '%s': empty port", what, host);
+		for (; p < h + hlen; p++)
+			if (!isdigit((unsigned char)*p))
+				return cst_error_set(err, CST_E_ENGINE, "%s '%s': bad port", what, host);
+	}
+	/* Brackets only delimit an IPv6 literal in the URL; ssh wants it bare. */
+	const char *name = h;
+	if (namelen > 2 && name[0] == '[' && name[namelen - 1] == ']') {
+		name++;
+		namelen -= 2;
+	}
+	/* As the docker CLI: no password in the URL (ssh asks for none in
+	 * batch mode anyway), and nothing ssh could take for an option. */
+	if (at && memchr(rest, ':', (size_t)(at - rest)))
+		return cst_error_set(err, CST_E_ENGINE, "%s '%s': a password in the URL is not supported (use a key)", what,
+				     host);
+	if (name[0] == '-' || (at && rest[0] == '-'))
+		return cst_error_set(err, CST_E_ENGINE, "%s '%s': a user or host may not start with '-'", what, host);
+	if (!(ep->ssh_host = strndup(name, namelen)) || (at && !(ep->ssh_user = strndup(rest, (size_t)(at - rest)))) ||
+	    (colon && !(ep->ssh_port = strndup(colon + 1, (size_t)(h + hlen - colon - 1)))) ||
+	    !(ep->ssh_url = strndup(host, (size_t)(rest + len - host))) ||
+	    /* The host part of the URL only fills the Host header: the
+	     * connection is a unix socket of ssh_transport.c. */
+	    !(ep->base_url = strdup("http://localhost")))
+		return cst_error_set(err, CST_E_NOMEM, "out of memory");
+	return 0;
+}
+
+int dk_endpoint_parse_as(const char *docker_host, const char *what, const struct dk_tls_files *tls,
+			 const char *tls_dir, struct dk_endpoint *ret, struct cst_error *err)
 {
 	struct dk_endpoint ep = {0};
 	const char *host = docker_host && *docker_host ? docker_host : "unix://" DK_DEFAULT_SOCKET;
@@ -85,6 +153,14 @@ int dk_endpoint_parse(const char *docker_host, const char *tls_verify, const cha
 		ep.base_url = strdup("http://localhost");
 		if (!ep.socket_path || !ep.base_url)
 			goto nomem;
+		*ret = ep;
+		return 0;
+	}
+	if (strncmp(host, "ssh://", 6) == 0) {
+		if (parse_ssh(host, what, &ep, err) < 0) {
+			dk_endpoint_release(&ep);
+			return -1;
+		}
 		*ret = ep;
 		return 0;
 	}
@@ -102,15 +178,17 @@ int dk_endpoint_parse(const char *docker_host, const char *tls_verify, const cha
 	if (!rest) {
 		const char *colon = strstr(host, "://");
 		if (colon)
-			return cst_error_set(err, CST_E_ENGINE, "DOCKER_HOST '%s': the %.*s:// scheme is not supported (use unix:// or tcp://)",
-					     host, (int)(colon - host), host);
-		return cst_error_set(err, CST_E_ENGINE, "DOCKER_HOST '%s': expected unix://PATH or tcp://HOST:PORT", host);
+			return cst_error_set(err, CST_E_ENGINE,
+					     "%s '%s': the %.*s:// scheme is not supported (use unix://, tcp:// or ssh://)",
+					     what, host, (int)(colon - host), host);
+		return cst_error_set(err, CST_E_ENGINE, "%s '%s': expected unix://PATH, tcp://HOST:PORT or ssh://[USER@]HOST",
+				     what, host);
 	}
 
 	size_t hostlen = strcspn(rest, "/");
 	const char *path = rest + hostlen;
 	if (hostlen == 0)
-		return cst_error_set(err, CST_E_ENGINE, "DOCKER_HOST '%s': no host", host);
+		return cst_error_set(err, CST_E_ENGINE, "%s '%s': no host", what, host);
 	/* A port is the part after the last ':' unless that ':' is inside
 	 * an IPv6 literal. */
 	const char *close = memchr(rest, ']', hostlen);
@@ -119,13 +197,13 @@ int dk_endpoint_parse(const char *docker_host, const char *tls_verify, const cha
 		if (*p == ':')
 			colon = p;
 	if (colon && colon + 1 == rest + hostlen)
-		return cst_error_set(err, CST_E_ENGINE, "DOCKER_HOST '%s': empty port", host);
+		return cst_error_set(err, CST_E_ENGINE, "%s '%s': empty port", what, host);
 	if (colon)
 		for (const char *p = colon + 1; p < rest + hostlen; p++)
 			if (!isdigit((unsigned char)*p))
-				return cst_error_set(err, CST_E_ENGINE, "DOCKER_HOST '%s': bad port", host);
+				return cst_error_set(err, CST_E_ENGINE, "%s '%s': bad port", what, host);
 
-	if (endpoint_tls(&ep, tls_verify, cert_path, home, err) < 0) {
+	if (endpoint_tls(&ep, tls, tls_dir, err) < 0) {
 		dk_endpoint_release(&ep);
 		return -1;
 	}
@@ -145,6 +223,18 @@ int dk_endpoint_parse(const char *docker_host, const char *tls_verify, const cha
 nomem:
 	dk_endpoint_release(&ep);
 	return cst_error_set(err, CST_E_NOMEM, "out of memory");
+}
+
+int dk_endpoint_parse(const char *docker_host, const char *tls_verify, const char *cert_path, const char *home,
+		      struct dk_endpoint *ret, struct cst_error *err)
+{
+	struct dk_tls_files tls;
+	char *dir = NULL;
+	if (env_tls(tls_verify, cert_path, home, &tls, &dir, err) < 0)
+		return -1;
+	int rc = dk_endpoint_parse_as(docker_host, "DOCKER_HOST", &tls, dir, ret, err);
+	free(dir);
+	return rc;
 }
 
 static bool parse_version(const char *s, long *major, long *minor)
@@ -344,6 +434,8 @@ int dk_xfer_prepare(struct cst_docker *d, struct dk_conn *c, const struct dk_req
 		curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, r->timeout_ms);
 	if (d->ep.socket_path)
 		curl_easy_setopt(h, CURLOPT_UNIX_SOCKET_PATH, d->ep.socket_path);
+	if (d->ssh)
+		dk_ssh_setopt(d->ssh, h);
 	if (d->ep.tls) {
 		if (d->ep.ca)
 			curl_easy_setopt(h, CURLOPT_CAINFO, d->ep.ca);
@@ -430,11 +522,13 @@ static int descriptors_exhausted(void)
 	return errno == EMFILE || errno == ENFILE ? errno : 0;
 }
 
-/* The engine as DOCKER_HOST names it. */
+/* The engine as DOCKER_HOST or the context names it. */
 static const char *where(const struct cst_docker *d, char *buf, size_t size)
 {
 	const char *url = d->ep.base_url;
-	if (d->ep.socket_path)
+	if (d->ep.ssh_url)
+		snprintf(buf, size, "%s", d->ep.ssh_url);
+	else if (d->ep.socket_path)
 		snprintf(buf, size, "unix://%s", d->ep.socket_path);
 	else if (strncmp(url, "http://", 7) == 0)
 		snprintf(buf, size, "tcp://%s", url + 7);
@@ -476,6 +570,13 @@ long dk_xfer_finish(struct dk_conn *c, struct dk_xfer *x, CURLcode rc, long *ret
 	}
 	if (rc != CURLE_OK) {
 		const char *why = c->errbuf[0] ? c->errbuf : curl_easy_strerror(rc);
+		/* Over ssh, libcurl only sees the connection close; ssh knows why. */
+		char words[512];
+		if (x->d->ssh && dk_ssh_take_words(x->d->ssh, words, sizeof(words))) {
+			cst_error_set(err, CST_E_ENGINE, "cannot reach the Docker engine at %s: %s (%s %s: %s)",
+				      where(x->d, w, sizeof(w)), words, method, r->path, why);
+			goto out;
+		}
 		long oserr = 0;
 		curl_easy_getinfo(c->curl, CURLINFO_OS_ERRNO, &oserr);
 		int nofd = oserr == EMFILE || oserr == ENFILE ? (int)oserr : 0;
@@ -666,9 +767,23 @@ int cst_docker_open(const struct cst_docker_opts *opts, struct cst_docker **ret,
 	}
 	if (make_run_id(d->run_id, err) < 0 || dk_conn_init(&d->conn, err) < 0)
 		goto fail;
-	if (dk_endpoint_parse(getenv("DOCKER_HOST"), getenv("DOCKER_TLS_VERIFY"), getenv("DOCKER_CERT_PATH"),
-			      getenv("HOME"), &d->ep, err) < 0)
+	struct dk_resolve_env env = {
+		.docker_host = getenv("DOCKER_HOST"),
+		.docker_context = getenv("DOCKER_CONTEXT"),
+		.docker_config = getenv("DOCKER_CONFIG"),
+		.home = getenv("HOME"),
+		.tls_verify = getenv("DOCKER_TLS_VERIFY"),
+		.cert_path = getenv("DOCKER_CERT_PATH"),
+		.xdg_runtime_dir = getenv("XDG_RUNTIME_DIR"),
+	};
+	if (dk_endpoint_resolve(&env, &d->ep, err) < 0)
 		goto fail;
+	if (d->ep.ssh_host && dk_ssh_new(&d->ep, &d->ssh, err) < 0)
+		goto fail;
+	if (d->info && d->progress) {
+		char w[300];
+		fprintf(d->progress, "cst: engine %s (%s)\n", where(d, w, sizeof(w)), d->ep.source ? d->ep.source : "");
+	}
 	if (ping(d, err) < 0)
 		goto fail;
 	*ret = d;
@@ -683,6 +798,7 @@ void cst_docker_close(struct cst_docker *d)
 	if (!d)
 		return;
 	dk_conn_release(&d->conn);
+	dk_ssh_free(d->ssh);
 	dk_endpoint_release(&d->ep);
 	for (size_t i = 0; i < d->n_objs; i++)
 		free(d->objs[i].id);

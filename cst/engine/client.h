@@ -56,6 +56,22 @@ struct dk_endpoint {
 	char *ca;          /* PEM files, NULL when absent */
 	char *cert;
 	char *key;
+	/* ssh://[user@]host[:port]: the Engine API through `ssh ... docker
+	 * system dial-stdio`, one ssh per connection (ssh_transport.c). */
+	char *ssh_host;   /* NULL: not ssh */
+	char *ssh_user;   /* NULL: ssh's own choice */
+	char *ssh_port;
+	char *ssh_url;    /* as given, for messages */
+	/* Why this engine, for -v info: "DOCKER_HOST", "context NAME
+	 * (DOCKER_CONTEXT)"...; NULL when not resolved by context.c. */
+	char *source;
+};
+
+/* TLS for a tcp:// host: on, checking the engine's certificate or not;
+ * the PEM files (ca.pem, cert.pem, key.pem) are looked for in a directory. */
+struct dk_tls_files {
+	bool on;
+	bool verify;
 };
 
 /* docker_host NULL or "" means the default socket.  tls_verify and
@@ -64,6 +80,10 @@ struct dk_endpoint {
  * turns TLS on, and only TLS_VERIFY checks the engine's certificate. */
 int dk_endpoint_parse(const char *docker_host, const char *tls_verify, const char *cert_path, const char *home,
 		      struct dk_endpoint *ret, struct cst_error *err);
+/* host as above, what names its origin in messages ("DOCKER_HOST",
+ * "context 'x'"); tls_dir holds the PEM files (NULL: none). */
+int dk_endpoint_parse_as(const char *host, const char *what, const struct dk_tls_files *tls, const char *tls_dir,
+			 struct dk_endpoint *ret, struct cst_error *err);
 void dk_endpoint_release(struct dk_endpoint *ep);
 
 /* -1, 0, 1 comparing "MAJOR.MINOR" versions numerically. */
@@ -90,8 +110,11 @@ struct dk_object {
 	bool gone;
 };
 
+struct dk_ssh;
+
 struct cst_docker {
 	struct dk_endpoint ep;
+	struct dk_ssh *ssh; /* ssh:// endpoints only */
 	char api[16];
 	char run_id[33];
 	char pid[24];

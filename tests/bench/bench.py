@@ -56,6 +56,10 @@ WARM = 'cst docker (warm)'
 SHARED_FLAGS = ['--shared-container', '--network', 'none']
 SHARED = 'cst docker ' + ' '.join(SHARED_FLAGS) + ' (opt-in, warm)'
 TAR = 'cst tar'
+# The same warm run through DOCKER_HOST=ssh:// to an sshd of the bench's own
+# on 127.0.0.1, against the same engine: what ssh adds.
+SSH = 'cst docker over ssh (warm)'
+SSH_SUITES = ['commands']
 TIME = '/usr/bin/time'  # GNU time: see run_once()
 ENGINE_META = 'engine metadata'
 ENGINE_EXPORT = 'engine export'
@@ -186,7 +190,7 @@ class Events:
                    if since_ns <= ns <= until_ns and who in ('', '<no value>', str(pid)))
 
 
-def run_once(argv):
+def run_once(argv, env=None):
     """One measured run.  CPU time comes from wait4(); peak RSS from GNU
     time (/usr/bin/time -f %M) run between here and the command: a child's
     ru_maxrss never starts below its parent's own peak (fork copies it, and
@@ -201,7 +205,7 @@ def run_once(argv):
         since = time.time_ns()
         t0 = time.perf_counter()
         p = subprocess.Popen([TIME, '-f', '%M', '-o', rep.name, 'sh', '-c', 'echo $$ >"$0" && exec "$@"',
-                              pidf.name, *argv], stdout=subprocess.DEVNULL, stderr=err)
+                              pidf.name, *argv], stdout=subprocess.DEVNULL, stderr=err, env=env)
         _, status, ru = os.wait4(p.pid, 0)
         wall = time.perf_counter() - t0
         until = time.time_ns()
@@ -239,10 +243,10 @@ def run_api(fn):
     return r
 
 
-def failing_tests(argv):
+def failing_tests(argv, env=None):
     """Names of the failing tests of a cst or CST run, from its JSON report."""
     argv = [a for a in argv if a != '-q'] + ['-o', 'json']
-    p = subprocess.run(argv, capture_output=True, text=True)
+    p = subprocess.run(argv, capture_output=True, text=True, env=env)
     try:
         report = json.loads(p.stdout)
     except json.JSONDecodeError:
@@ -258,8 +262,9 @@ class Row:
     --cache-dir (CST_CACHE_DIR is empty: no cache).  measure, when given,
     is timed here instead of running argv."""
 
-    def __init__(self, suite, tool, image, argv, runs, note=None, cache=None, measure=None):
+    def __init__(self, suite, tool, image, argv, runs, note=None, cache=None, measure=None, env=None):
         self.suite, self.tool, self.image, self.argv = suite, tool, image, argv
+        self.env = env
         self.want_runs, self.runs, self.note = runs, [], note
         self.cache, self.measure = cache, measure
         self.cache_dir = None
@@ -272,9 +277,9 @@ class Row:
             return
         self.cache_dir = tempfile.mkdtemp(prefix='warm-', dir=cache_root)
         argv = self.argv + ['--cache-dir', self.cache_dir]
-        self.prime = run_once(argv)
+        self.prime = run_once(argv, self.env)
         if self.prime['exit'] != 0:
-            self.failures = failing_tests(argv)
+            self.failures = failing_tests(argv, self.env)
 
     def run(self, cache_root):
         if self.measure:
@@ -286,9 +291,9 @@ class Row:
         cold = tempfile.mkdtemp(prefix='cold-', dir=cache_root) if self.cache == 'cold' else None
         argv = self.argv + (['--cache-dir', cold or self.cache_dir] if self.cache else [])
         try:
-            res = run_once(argv)
+            res = run_once(argv, self.env)
             if res['exit'] != 0 and not self.failures:
-                self.failures = (failing_tests(argv) if self.tool.lower().startswith('cst')
+                self.failures = (failing_tests(argv, self.env) if self.tool.lower().startswith('cst')
                                  else res.get('stderr', []))
         finally:
             if cold:
@@ -342,7 +347,61 @@ def save_image(ref, path):
         f.write(image_id + '\n')
 
 
-def build_rows(args, suites_dir, tars, engine):
+class SshHost:
+    """Debian's sshd on a free port of 127.0.0.1 with keys made here, and an
+    `ssh` first on PATH that uses them: the environment of the ssh rows.
+    Root only (sshd's privilege separation); None with a reason otherwise."""
+
+    def __init__(self, work):
+        self.dir = tempfile.mkdtemp(prefix='ssh-', dir=work)
+        self.proc = None
+        self.env = None
+        self.why_not = None
+        if os.geteuid() != 0 or not os.access('/usr/sbin/sshd', os.X_OK) or not shutil.which('ssh-keygen'):
+            self.why_not = 'skipped: needs root and openssh-server (build-aux/install-deps.sh)'
+            return
+        d = self.dir
+        for k in ('host_key', 'client_key'):
+            subprocess.run(['ssh-keygen', '-q', '-t', 'ed25519', '-N', '', '-f', os.path.join(d, k)], check=True)
+        shutil.copy(os.path.join(d, 'client_key.pub'), os.path.join(d, 'authorized_keys'))
+        with socket.socket() as s:
+            s.bind(('127.0.0.1', 0))
+            port = s.getsockname()[1]
+        with open(os.path.join(d, 'sshd_config'), 'w') as f:
+            f.write(f'ListenAddress 127.0.0.1\nHostKey {d}/host_key\nAuthorizedKeysFile {d}/authorized_keys\n'
+                    'PermitRootLogin prohibit-password\nPasswordAuthentication no\nUsePAM no\nStrictModes no\n'
+                    'PidFile none\n')
+        with open(os.path.join(d, 'ssh_config'), 'w') as f:
+            f.write(f'Host *\n  IdentityFile {d}/client_key\n  IdentitiesOnly yes\n'
+                    f'  UserKnownHostsFile {d}/known_hosts\n  StrictHostKeyChecking accept-new\n')
+        os.makedirs(os.path.join(d, 'bin'))
+        wrapper = os.path.join(d, 'bin', 'ssh')
+        with open(wrapper, 'w') as f:
+            f.write(f'#!/bin/sh\nexec /usr/bin/ssh -F {d}/ssh_config "$@"\n')
+        os.chmod(wrapper, 0o755)
+        os.makedirs('/run/sshd', exist_ok=True)
+        log_path = os.path.join(d, 'sshd.log')
+        self.proc = subprocess.Popen(['/usr/sbin/sshd', '-D', '-e', '-f', os.path.join(d, 'sshd_config'),
+                                      '-p', str(port)], stderr=open(log_path, 'w'))
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and self.proc.poll() is None:
+            if f'port {port}' in open(log_path).read():
+                break
+            time.sleep(0.05)
+        else:
+            self.why_not = 'skipped: sshd did not start: ' + open(log_path).read().strip()[-200:]
+            return
+        self.env = dict(os.environ, PATH=os.path.join(d, 'bin') + ':' + os.environ.get('PATH', ''),
+                        DOCKER_HOST=f'ssh://root@127.0.0.1:{port}')
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def build_rows(args, suites_dir, tars, engine, ssh=None):
     runs = args.runs
     peer_runs = int(os.environ.get('BENCH_PEER_RUNS', runs))
     peer = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'docker-cli-peer.sh')
@@ -374,6 +433,11 @@ def build_rows(args, suites_dir, tars, engine):
             rows.append(Row(suite, WARM, image, argv, runs, cache='warm'))
             if suite in COMMAND_SUITES:
                 rows.append(Row(suite, SHARED, image, argv + SHARED_FLAGS, runs, cache='warm'))
+            if suite in SSH_SUITES and image == BASE:
+                if ssh and ssh.env:
+                    rows.append(Row(suite, SSH, image, argv, runs, cache='warm', env=ssh.env))
+                else:
+                    rows.append(Row(suite, SSH, image, argv, 0, ssh.why_not if ssh else 'skipped'))
             if suite in FILE_SUITES:
                 rows.append(Row(suite, TAR, image,
                                 [args.cst, 'test', '--driver', 'tar', '--image', tars[image], '--config', y, '-q'],
@@ -547,6 +611,8 @@ def table(results, reference_rows, tgts, upstream, runs, images, suites):
     p('  primed by an untimed run (every later run of the same image ID); "cst tar": no cache')
     p(f'"{SHARED}": flags a user must ask for,')
     p('  command tests without setup as execs in one container; not what cst test does by default')
+    p(f'"{SSH}": the warm run through DOCKER_HOST=ssh:// to an sshd of the bench\'s on 127.0.0.1,')
+    p('  against the same engine')
     p(f'"{ENGINE_META}", "{ENGINE_EXPORT}": the engine\'s own time over its API, no client start-up:')
     p('  image inspect; container create + export read to the end + remove (what a cold run waits for)')
     p('')
@@ -573,6 +639,9 @@ def table(results, reference_rows, tgts, upstream, runs, images, suites):
             p('  here the peer is slower per container than the CST reference was, so "faster than docker CLI"')
             p('  ratios flatter cst compared with CST on a machine like this one.')
         p('')
+    for suite, v in ssh_overhead(results, suites['suites']).items():
+        p(f'ssh per command test, over the unix socket\'s ({suite}, warm): {fmt_s(v)}')
+        p('')
     p('Targets (ratios against the docker CLI peer of this run):')
     thead = ['result', 'target', 'measured', 'limit', 'computed from', 'rows']
     tlines = []
@@ -594,6 +663,20 @@ def table(results, reference_rows, tgts, upstream, runs, images, suites):
         p('  n/a: a row it needs is missing or failed (rows whose runs failed have no ratios)')
     for r in failed:
         p(f'note: {r["tool"]} on {r["suite"]} ({r["image"]}) failed: ' + ' | '.join(r.get('failures') or ['?']))
+
+
+def ssh_overhead(results, suites):
+    """What ssh adds per command test: the ssh row's median less the warm
+    unix-socket row's, over the suite's command tests."""
+    out = {}
+    for suite in SSH_SUITES:
+        a = next((x for x in results if x['suite'] == suite and x['tool'] == SSH and x.get('ok')), None)
+        b = next((x for x in results if x['suite'] == suite and x['tool'] == WARM and x['image'] == BASE
+                  and x.get('ok')), None)
+        n = (suites.get(suite) or {}).get('commandTests')
+        if a and b and n:
+            out[suite] = round((a['median_wall_s'] - b['median_wall_s']) / n, 4)
+    return out
 
 
 def peer_per_container(results):
@@ -635,7 +718,8 @@ def main():
         images[ref] = {'id': info['Id'], 'size_bytes': info['Size'], 'layers': len(info['RootFS']['Layers']),
                        'entries': suites['entries'].get(ref)}
     engine_version = docker_out('version', '-f', '{{.Server.Version}}')
-    rows, upstream = build_rows(args, args.suites, tars, Engine())
+    ssh = SshHost(args.work)
+    rows, upstream = build_rows(args, args.suites, tars, Engine(), ssh)
     started = time.time()
     load_before = os.getloadavg()
     events = Events()
@@ -643,6 +727,7 @@ def main():
         run_rows(rows, cache_root)
     finally:
         events.stop()
+        ssh.stop()
         shutil.rmtree(cache_root, ignore_errors=True)
     for r in rows:
         for run in ([r.prime] if r.prime else []) + r.runs:
@@ -670,6 +755,7 @@ def main():
         'images': images, 'suites': suites['suites'],
         'rows': {COLD: 'a new empty --cache-dir each run', WARM: 'one --cache-dir primed by an untimed run',
                  SHARED: 'opt-in flags, warm cache', TAR: 'tar driver, no cache',
+                 SSH: 'warm cache, DOCKER_HOST=ssh:// to an sshd on 127.0.0.1, same engine',
                  ENGINE_META: 'engine API, timed from here', ENGINE_EXPORT: 'engine API, timed from here'},
         'results': results,
         'cst_reference': None if upstream else {
@@ -678,6 +764,7 @@ def main():
             'per_command_test_s': REFERENCE_PER_COMMAND_TEST_S},
         'upstream_cst': upstream,
         'docker_cli_peer_per_container': peer_per_container(results),
+        'ssh_overhead_per_command_test_s': ssh_overhead(results, suites['suites']),
         'targets': tgts,
     }
     tmp = args.json + '.tmp'

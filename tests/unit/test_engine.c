@@ -7,10 +7,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
 #include "cst/engine/client.h"
+#include "cst/engine/context.h"
 
 /* One frame: header for stream, then payload. */
 static void frame(struct cst_buf *b, int stream, const void *p, size_t n)
@@ -205,9 +210,18 @@ static void test_endpoint_errors(void **state)
 	(void)state;
 	struct dk_endpoint ep;
 	struct cst_error err = CST_ERROR_INIT;
-	assert_int_equal(dk_endpoint_parse("ssh://me@host", NULL, NULL, NULL, &ep, &err), -1);
+	assert_int_equal(dk_endpoint_parse("npipe:////./pipe/docker_engine", NULL, NULL, NULL, &ep, &err), -1);
 	assert_int_equal(err.code, CST_E_ENGINE);
-	assert_non_null(strstr(err.msg, "ssh://"));
+	assert_non_null(strstr(err.msg, "npipe://"));
+	cst_error_clear(&err);
+	assert_int_equal(dk_endpoint_parse("ssh://host:", NULL, NULL, NULL, &ep, &err), -1);
+	cst_error_clear(&err);
+	assert_int_equal(dk_endpoint_parse("ssh://@host", NULL, NULL, NULL, &ep, &err), -1);
+	cst_error_clear(&err);
+	assert_int_equal(dk_endpoint_parse("ssh://-oProxyCommand=x", NULL, NULL, NULL, &ep, &err), -1);
+	cst_error_clear(&err);
+	assert_int_equal(dk_endpoint_parse("ssh://me:secret@host", NULL, NULL, NULL, &ep, &err), -1);
+	assert_non_null(strstr(err.msg, "password"));
 	cst_error_clear(&err);
 	assert_int_equal(dk_endpoint_parse("tcp://host:", NULL, NULL, NULL, &ep, &err), -1);
 	cst_error_clear(&err);
@@ -215,6 +229,142 @@ static void test_endpoint_errors(void **state)
 	cst_error_clear(&err);
 	assert_int_equal(dk_endpoint_parse("localhost:2375", NULL, NULL, NULL, &ep, &err), -1);
 	cst_error_clear(&err);
+}
+
+static void test_endpoint_ssh(void **state)
+{
+	(void)state;
+	struct dk_endpoint ep;
+	struct cst_error err = CST_ERROR_INIT;
+	assert_int_equal(dk_endpoint_parse("ssh://me@build-1:2222/ignored", "1", NULL, NULL, &ep, &err), 0);
+	assert_string_equal(ep.ssh_host, "build-1");
+	assert_string_equal(ep.ssh_user, "me");
+	assert_string_equal(ep.ssh_port, "2222");
+	assert_string_equal(ep.ssh_url, "ssh://me@build-1:2222");
+	assert_null(ep.socket_path);
+	assert_false(ep.tls);
+	dk_endpoint_release(&ep);
+	assert_int_equal(dk_endpoint_parse("ssh://[::1]", NULL, NULL, NULL, &ep, &err), 0);
+	assert_string_equal(ep.ssh_host, "::1");
+	assert_null(ep.ssh_user);
+	assert_null(ep.ssh_port);
+	dk_endpoint_release(&ep);
+}
+
+static void write_text(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+static void test_context_resolution(void **state)
+{
+	(void)state;
+	char hex[65];
+	dk_sha256_hex("reachctx", 8, hex);
+	assert_string_equal(hex, "c865534f68eacf83d2bdf6e9b0f76f5a74d2291bb48c45eb0e069a5a86e3b5e2");
+	dk_sha256_hex("", 0, hex);
+	assert_string_equal(hex, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+
+	char dir[] = "/tmp/cst-ctx-XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	char path[512], cmd[600];
+	dk_sha256_hex("remote", 6, hex);
+	snprintf(path, sizeof(path), "%s/contexts/meta/%s", dir, hex);
+	snprintf(cmd, sizeof(cmd), "mkdir -p %s", path);
+	assert_int_equal(system(cmd), 0);
+	strcat(path, "/meta.json");
+	write_text(path, "{\"Name\":\"remote\",\"Endpoints\":{\"docker\":{\"Host\":\"tcp://engine:2376\","
+			 "\"SkipTLSVerify\":true}}}");
+
+	struct dk_resolve_env env = {.docker_config = dir, .default_socket = "/nonexistent/docker.sock"};
+	struct dk_endpoint ep;
+	struct cst_error err = CST_ERROR_INIT;
+
+	/* Nothing set: the default socket, even when absent and no rootless one. */
+	assert_int_equal(dk_endpoint_resolve(&env, &ep, &err), 0);
+	assert_string_equal(ep.socket_path, "/nonexistent/docker.sock");
+	assert_string_equal(ep.source, "default");
+	dk_endpoint_release(&ep);
+
+	/* A rootless engine's socket when the default one is absent. */
+	char xdg[64];
+	snprintf(xdg, sizeof(xdg), "%s/run", dir);
+	assert_int_equal(mkdir(xdg, 0700), 0);
+	env.xdg_runtime_dir = xdg;
+	assert_int_equal(dk_endpoint_resolve(&env, &ep, &err), 0);
+	assert_string_equal(ep.socket_path, "/nonexistent/docker.sock"); /* no socket there yet */
+	dk_endpoint_release(&ep);
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/docker.sock", xdg);
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	assert_true(fd >= 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(dk_endpoint_resolve(&env, &ep, &err), 0);
+	assert_string_equal(ep.socket_path, sa.sun_path);
+	assert_non_null(strstr(ep.source, "rootless"));
+	dk_endpoint_release(&ep);
+	close(fd);
+	env.xdg_runtime_dir = NULL;
+
+	/* A context by DOCKER_CONTEXT: SkipTLSVerify alone is TLS unverified. */
+	env.docker_context = "remote";
+	assert_int_equal(dk_endpoint_resolve(&env, &ep, &err), 0);
+	assert_string_equal(ep.base_url, "https://engine:2376");
+	assert_true(ep.tls);
+	assert_false(ep.verify);
+	assert_string_equal(ep.source, "context remote, DOCKER_CONTEXT");
+	dk_endpoint_release(&ep);
+
+	/* DOCKER_HOST wins over any context. */
+	env.docker_host = "tcp://other:2375";
+	assert_int_equal(dk_endpoint_resolve(&env, &ep, &err), 0);
+	assert_string_equal(ep.base_url, "http://other:2375");
+	assert_string_equal(ep.source, "DOCKER_HOST");
+	dk_endpoint_release(&ep);
+	env.docker_host = NULL;
+
+	/* currentContext when DOCKER_CONTEXT is unset; DOCKER_CONTEXT wins. */
+	snprintf(path, sizeof(path), "%s/config.json", dir);
+	write_text(path, "{\"currentContext\":\"remote\"}");
+	env.docker_context = NULL;
+	assert_int_equal(dk_endpoint_resolve(&env, &ep, &err), 0);
+	assert_string_equal(ep.base_url, "https://engine:2376");
+	assert_non_null(strstr(ep.source, "currentContext in"));
+	dk_endpoint_release(&ep);
+	env.docker_context = "default";
+	assert_int_equal(dk_endpoint_resolve(&env, &ep, &err), 0);
+	assert_non_null(ep.socket_path);
+	dk_endpoint_release(&ep);
+
+	/* Unknown names and broken TLS files are errors. */
+	env.docker_context = "nope";
+	assert_int_equal(dk_endpoint_resolve(&env, &ep, &err), -1);
+	assert_int_equal(err.code, CST_E_ENGINE);
+	assert_non_null(strstr(err.msg, "context 'nope' not found"));
+	cst_error_clear(&err);
+	snprintf(path, sizeof(path), "%s/contexts/tls/%s/docker", dir, hex);
+	snprintf(cmd, sizeof(cmd), "mkdir -p %s", path);
+	assert_int_equal(system(cmd), 0);
+	strcat(path, "/ca.pem");
+	write_text(path, "not a certificate\n");
+	env.docker_context = "remote";
+	assert_int_equal(dk_endpoint_resolve(&env, &ep, &err), -1);
+	assert_non_null(strstr(err.msg, "is not PEM"));
+	cst_error_clear(&err);
+
+	/* A malformed config.json names itself. */
+	env.docker_context = NULL;
+	snprintf(path, sizeof(path), "%s/config.json", dir);
+	write_text(path, "{");
+	assert_int_equal(dk_endpoint_resolve(&env, &ep, &err), -1);
+	assert_non_null(strstr(err.msg, "config.json"));
+	cst_error_clear(&err);
+
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
 }
 
 static void test_version_negotiation(void **state)
@@ -420,6 +570,8 @@ int main(void)
 		cmocka_unit_test(test_endpoint_unix),
 		cmocka_unit_test(test_endpoint_tcp),
 		cmocka_unit_test(test_endpoint_errors),
+		cmocka_unit_test(test_endpoint_ssh),
+		cmocka_unit_test(test_context_resolution),
 		cmocka_unit_test(test_version_negotiation),
 		cmocka_unit_test(test_ping_header),
 		cmocka_unit_test(test_error_message),
