@@ -29,6 +29,8 @@
 
 #include <archive.h>
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -42,6 +44,7 @@ struct engine_src {
 	struct cst_docker *d;
 	char *image;
 	char *container;
+	int64_t image_bytes; /* the inspect's Size; -1: unknown */
 };
 
 /* The image name in a request path: '/' and ':' are kept as the docker
@@ -88,6 +91,8 @@ static int engine_read_meta(struct cst_image_source *src, struct cst_image_meta 
 		return -1;
 	}
 	int rc = cst_image_meta_from_json(root, s->image, ret, err);
+	json_t *size = json_object_get(root, "Size");
+	s->image_bytes = json_is_integer(size) && json_integer_value(size) >= 0 ? (int64_t)json_integer_value(size) : -1;
 	const char *id = json_string_value(json_object_get(root, "Id"));
 	if (rc == 0 && id && *id) {
 		char *name = strdup(s->image);
@@ -271,12 +276,23 @@ out:
 	return rc;
 }
 
-static int engine_read_fs(struct cst_image_source *src, struct cst_fs *fs, struct cst_error *err)
+static void plan_note(const struct cst_docker *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void plan_note(const struct cst_docker *d, const char *fmt, ...)
 {
-	struct engine_src *s = src->priv;
+	if (!d->info || !d->progress)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	fputs("cst: ", d->progress);
+	vfprintf(d->progress, fmt, ap);
+	fputc('\n', d->progress);
+	va_end(ap);
+}
+
+static int read_export(struct engine_src *s, struct cst_fs *fs, struct cst_error *err)
+{
 	struct cst_docker *d = s->d;
-	if (dk_cache_load(d, fs))
-		return 0;
 	if (ensure_container(s, err) < 0)
 		return -1;
 	char *path = image_path(&d->conn, "/containers/", s->container, "/export");
@@ -288,6 +304,51 @@ static int engine_read_fs(struct cst_image_source *src, struct cst_fs *fs, struc
 		return cst_error_wrap(err, "reading the files of '%s'", s->image);
 	dk_cache_store(d, fs);
 	return 0;
+}
+
+static int read_paths(struct engine_src *s, struct cst_fs *fs, struct cst_error *err)
+{
+	struct cst_docker *d = s->d;
+	/* What earlier per-path runs learnt: only the rest is asked for. */
+	dk_cache_load_paths(d, fs);
+	if (ensure_container(s, err) < 0)
+		return -1;
+	struct dk_path_stats st;
+	int64_t t0 = dk_mono_ms();
+	if (dk_read_paths(d, s->container, fs, &st, err) < 0)
+		return cst_error_wrap(err, "reading the files of '%s' path by path", s->image);
+	plan_note(d, "per-path reads: %zu requests in %zu rounds, %zu bytes, %lld ms", st.requests, st.rounds,
+		  st.bytes, (long long)(dk_mono_ms() - t0));
+	if (st.requests)
+		dk_cache_store_paths(d, fs);
+	return 0;
+}
+
+static int engine_read_fs(struct cst_image_source *src, struct cst_fs *fs, struct cst_error *err)
+{
+	struct engine_src *s = src->priv;
+	struct cst_docker *d = s->d;
+	const char *tree = cst_fs_tree_needed(fs);
+	/* A saved export answers everything at once; a forced per-path run
+	 * reads path by path all the same (that is what it is for). */
+	if ((d->read_plan != DK_PLAN_PATHS || tree) && dk_cache_load(d, fs)) {
+		plan_note(d, "read plan: the saved index of the export");
+		return 0;
+	}
+	struct dk_plan_input in = {
+		.forced = (enum dk_read_plan)d->read_plan,
+		.tree_why = tree,
+		.image_bytes = s->image_bytes,
+		.n_paths = cst_fs_n_needs(fs),
+		.n_requests = dk_paths_estimate(fs),
+		.conns = d->jobs,
+	};
+	char why[400];
+	enum dk_read_plan plan = dk_read_plan_choose(&dk_read_costs_default, &in, why, sizeof(why));
+	plan_note(d, "read plan: %s", why);
+	if (plan == DK_PLAN_PATHS)
+		return read_paths(s, fs, err);
+	return read_export(s, fs, err);
 }
 
 static void engine_close(struct cst_image_source *src)
@@ -323,6 +384,7 @@ int cst_docker_image_source(struct cst_docker *d, const char *image, struct cst_
 		return cst_error_set(err, CST_E_NOMEM, "out of memory");
 	}
 	s->d = d;
+	s->image_bytes = -1;
 	src->ops = &engine_ops;
 	src->priv = s;
 	*ret = src;

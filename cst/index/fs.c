@@ -79,6 +79,8 @@ static void drop_nodes(struct cst_fs *fs)
 	fs->table_mask = 0;
 	fs->table_used = 0;
 	cst_arena_release(&fs->names);
+	strset_release(&fs->absent);
+	fs->partial = false;
 }
 
 void cst_fs_free(struct cst_fs *fs)
@@ -88,6 +90,8 @@ void cst_fs_free(struct cst_fs *fs)
 	drop_nodes(fs);
 	free(fs->nodes);
 	strset_release(&fs->wants);
+	strset_release(&fs->needs);
+	free(fs->tree_why);
 	for (size_t i = 0; i < fs->n_globs; i++)
 		free(fs->globs[i]);
 	free(fs->globs);
@@ -466,6 +470,21 @@ static int strset_add(struct fs_strset *s, char *key)
 	strset_put(s->slots, s->mask, key);
 	s->n++;
 	return 0;
+}
+
+int fs_strset_add(struct fs_strset *s, char *key)
+{
+	return strset_add(s, key);
+}
+
+bool fs_strset_has(const struct fs_strset *s, const char *key)
+{
+	return strset_has(s, key);
+}
+
+void fs_strset_release(struct fs_strset *s)
+{
+	strset_release(s);
 }
 
 int cst_fs_want_path(struct cst_fs *fs, const char *path)

@@ -1,0 +1,84 @@
+/* Partial indexes: the declared lookups, and the bookkeeping of an index
+ * read path by path (what is known absent, where a read may go). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cst/fs.h"
+#include "cst/index/fs-internal.h"
+
+int cst_fs_need_path(struct cst_fs *fs, const char *path)
+{
+	/* Kept as spelt: a trailing "/" changes what a lookup means. */
+	char *copy = strdup(path);
+	if (!copy)
+		return -1;
+	return fs_strset_add(&fs->needs, copy) < 0 ? -1 : 0;
+}
+
+int cst_fs_need_tree(struct cst_fs *fs, const char *why)
+{
+	if (fs->tree_why)
+		return 0;
+	fs->tree_why = strdup(why);
+	return fs->tree_why ? 0 : -1;
+}
+
+const char *cst_fs_tree_needed(const struct cst_fs *fs)
+{
+	return fs->tree_why;
+}
+
+int cst_fs_each_need(const struct cst_fs *fs, int (*fn)(const char *path, void *ud), void *ud)
+{
+	if (!fs->needs.slots)
+		return 0;
+	for (size_t i = 0; i <= fs->needs.mask; i++) {
+		if (!fs->needs.slots[i])
+			continue;
+		int r = fn(fs->needs.slots[i], ud);
+		if (r)
+			return r;
+	}
+	return 0;
+}
+
+size_t cst_fs_n_needs(const struct cst_fs *fs)
+{
+	return fs->needs.n;
+}
+
+void cst_fs_set_partial(struct cst_fs *fs)
+{
+	fs->partial = true;
+}
+
+bool cst_fs_is_partial(const struct cst_fs *fs)
+{
+	return fs->partial;
+}
+
+bool cst_fs_can_put(const struct cst_fs *fs, const char *path)
+{
+	if (path[0] != '/')
+		return false;
+	if (!path[1])
+		return true;
+	const char *slash = strrchr(path, '/');
+	if (slash == path)
+		return true; /* a child of the root */
+	char *parent = strndup(path + 1, (size_t)(slash - path - 1));
+	if (!parent)
+		return false;
+	uint32_t id;
+	bool ok = fs_find_literal(fs, parent, &id) && fs->nodes[id].type == CST_FT_DIR;
+	free(parent);
+	return ok;
+}
+
+int cst_fs_put_absent(struct cst_fs *fs, const char *path)
+{
+	char *copy = strdup(path);
+	if (!copy)
+		return -1;
+	return fs_strset_add(&fs->absent, copy) < 0 ? -1 : 0;
+}
