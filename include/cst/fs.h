@@ -142,6 +142,10 @@ int cst_fs_lookup_partial(const struct cst_fs *fs, const char *path, bool follow
 /* Whether a read of the clean absolute path can be put in the index: its
  * parent is a directory of it (true for "/"). */
 bool cst_fs_can_put(const struct cst_fs *fs, const char *path);
+/* The path is a symlink whose resolution the engine gave up on (a loop,
+ * or more links than CST_FS_MAX_HOPS): put as a link to itself, whose
+ * every walk fails the same way. */
+int cst_fs_put_loop(struct cst_fs *fs, const char *path, struct cst_error *err);
 /* The path was read and is absent. */
 int cst_fs_put_absent(struct cst_fs *fs, const char *path);
 /* Puts the first entry of a (a one-path archive, whose entry is named by
