@@ -402,10 +402,9 @@ struct dk_plan_input {
 	int64_t image_bytes;      /* from the image's inspect; -1: unknown */
 	size_t n_paths;           /* distinct paths the tests look up */
 	size_t n_requests;        /* distinct path components among them */
-	int conns;                /* connections at once */
 };
 double dk_read_plan_export_ms(const struct dk_read_costs *c, int64_t image_bytes);
-double dk_read_plan_paths_ms(const struct dk_read_costs *c, size_t n_requests, int conns);
+double dk_read_plan_paths_ms(const struct dk_read_costs *c, size_t n_requests);
 /* The plan, with why (for -v info) in why. */
 enum dk_read_plan dk_read_plan_choose(const struct dk_read_costs *c, const struct dk_plan_input *in, char *why,
 				      size_t whysz);

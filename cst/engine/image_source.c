@@ -341,7 +341,6 @@ static int engine_read_fs(struct cst_image_source *src, struct cst_fs *fs, struc
 		.image_bytes = s->image_bytes,
 		.n_paths = cst_fs_n_needs(fs),
 		.n_requests = dk_paths_estimate(fs),
-		.conns = d->jobs,
 	};
 	char why[400];
 	enum dk_read_plan plan = dk_read_plan_choose(&dk_read_costs_default, &in, why, sizeof(why));

@@ -33,7 +33,6 @@ static enum dk_read_plan choose(enum dk_read_plan forced, const char *tree, int6
 		.image_bytes = bytes,
 		.n_paths = requests,
 		.n_requests = requests,
-		.conns = 4,
 	};
 	return dk_read_plan_choose(&fixed, &in, why, 400);
 }
@@ -44,12 +43,11 @@ static void test_costs(void **state)
 	/* 100 + 2.5 * 2200 */
 	assert_true(dk_read_plan_export_ms(&fixed, 2200 * MIB) > 5599.0);
 	assert_true(dk_read_plan_export_ms(&fixed, 2200 * MIB) < 5601.0);
-	/* 40 requests on 4 connections: 10 waves, and 2 rounds for links. */
-	assert_true(dk_read_plan_paths_ms(&fixed, 40, 4) > 599.0);
-	assert_true(dk_read_plan_paths_ms(&fixed, 40, 4) < 601.0);
-	assert_true(dk_read_plan_paths_ms(&fixed, 0, 4) < 1.0);
-	/* No connection is one connection. */
-	assert_true(dk_read_plan_paths_ms(&fixed, 3, 0) > 249.0);
+	/* 40 requests one after the other (the engine's container lock), and
+	 * 2 for links. */
+	assert_true(dk_read_plan_paths_ms(&fixed, 40) > 2099.0);
+	assert_true(dk_read_plan_paths_ms(&fixed, 40) < 2101.0);
+	assert_true(dk_read_plan_paths_ms(&fixed, 0) < 1.0);
 }
 
 static void test_choice(void **state)
@@ -59,12 +57,12 @@ static void test_choice(void **state)
 	/* A big image and a few paths: per path. */
 	assert_int_equal(choose(DK_PLAN_AUTO, NULL, 2200 * MIB, 40, why), DK_PLAN_PATHS);
 	assert_non_null(strstr(why, "per-path reads"));
-	/* A small image and many paths: the export (100 + 500 < 50 * 152). */
+	/* A small image and many paths: the export (100 + 500 < 50 * 602). */
 	assert_int_equal(choose(DK_PLAN_AUTO, NULL, 200 * MIB, 600, why), DK_PLAN_EXPORT);
 	assert_non_null(strstr(why, "costs less than"));
-	/* Either side of the break-even: 200 MiB is 600 ms, 40 requests 600 ms. */
-	assert_int_equal(choose(DK_PLAN_AUTO, NULL, 200 * MIB, 36, why), DK_PLAN_PATHS);
-	assert_int_equal(choose(DK_PLAN_AUTO, NULL, 200 * MIB, 44, why), DK_PLAN_EXPORT);
+	/* Either side of the break-even: 200 MiB is 600 ms, 10 requests too. */
+	assert_int_equal(choose(DK_PLAN_AUTO, NULL, 200 * MIB, 8, why), DK_PLAN_PATHS);
+	assert_int_equal(choose(DK_PLAN_AUTO, NULL, 200 * MIB, 12, why), DK_PLAN_EXPORT);
 	/* No size known: the export, whose cost does not surprise. */
 	assert_int_equal(choose(DK_PLAN_AUTO, NULL, -1, 1, why), DK_PLAN_EXPORT);
 	assert_non_null(strstr(why, "size is not known"));
