@@ -1,5 +1,7 @@
 /* The engine as an image source: metadata from inspect, the file system
- * from one export of a created (never started) container.
+ * from a created (never started) container: its export, or per-path
+ * archive reads of the paths the tests look up (path_reads.c), whichever
+ * costs less (read_plan.c).
  *
  * The export is one flattened tar of the whole file system, streamed into
  * libarchive as it arrives: libarchive pulls (its read callback asks for the
@@ -11,10 +13,9 @@
  * Per-path GET /containers/{id}/archive was measured against this (Debian
  * bookworm minbase, 117 MB, 6677 entries, engine 20.10): export 1.0 s,
  * archive of one file 0.07 s, of /usr/share/doc 0.11 s, of / 0.75 s.  Per
- * path wins for a few content tests of a large image, but the index must
- * also answer existence tests of any path and lookups through symlinked
- * parents (/lib -> usr/lib), which only the whole tree can, and the source
- * is not told which paths those are; so the export is used.
+ * path wins for a few tests of a large image; the run declares every path
+ * its checks will look up (cst_fs_need_path), and per-path reads fetch
+ * those and every component their resolution walks through.
  *
  * What a file test sees is what CST's docker driver sees: a created
  * container's file system, so the engine's own files are part of it

@@ -8,7 +8,9 @@
  * goes stale; the engine's API version is part of the key because it
  * changes what an export holds.  Names and keys say "export": earlier
  * versions also kept indexes of the image's own layers ("image"), which a
- * container's view must not be answered from.
+ * container's view must not be answered from.  Per-path reads keep a
+ * partial index apart ("paths"): it answers only what was read, so it is
+ * read on top of, never taken for a whole.
  *
  * The cache only ever makes a run faster: a snapshot that cannot be read,
  * is for another key, or lacks the contents this run wants is a miss, and a
