@@ -414,6 +414,7 @@ enum dk_read_plan dk_read_plan_choose(const struct dk_read_costs *c, const struc
  * Requests run on up to d->jobs connections.  -1 with err. */
 struct dk_path_stats {
 	size_t requests;
+	size_t heads;    /* of which stats (HEAD) of components walked through */
 	size_t rounds;
 	size_t bytes;
 };

@@ -318,8 +318,8 @@ static int read_paths(struct engine_src *s, struct cst_fs *fs, struct cst_error 
 	int64_t t0 = dk_mono_ms();
 	if (dk_read_paths(d, s->container, fs, &st, err) < 0)
 		return cst_error_wrap(err, "reading the files of '%s' path by path", s->image);
-	plan_note(d, "per-path reads: %zu requests in %zu rounds, %zu bytes, %lld ms", st.requests, st.rounds,
-		  st.bytes, (long long)(dk_mono_ms() - t0));
+	plan_note(d, "per-path reads: %zu requests (%zu stats) in %zu rounds, %zu bytes, %lld ms", st.requests,
+		  st.heads, st.rounds, st.bytes, (long long)(dk_mono_ms() - t0));
 	if (st.requests)
 		dk_cache_store_paths(d, fs);
 	return 0;

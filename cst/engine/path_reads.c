@@ -34,6 +34,9 @@
 
 struct preq {
 	char *path; /* clean absolute */
+	bool head;  /* a stat (HEAD) is enough: a component walked through */
+	bool deferred; /* the stat did not do: a GET next round */
+	json_t *stat;  /* a HEAD's X-Docker-Container-Path-Stat */
 	bool body;
 	long status;
 	bool stopped; /* closed by cst once the header was in */
@@ -52,6 +55,7 @@ static void round_release(struct round *r)
 {
 	for (size_t i = 0; i < r->n; i++) {
 		free(r->v[i].path);
+		json_decref(r->v[i].stat);
 		cst_buf_release(&r->v[i].data);
 		cst_error_clear(&r->v[i].err);
 	}
@@ -61,11 +65,12 @@ static void round_release(struct round *r)
 
 /* Adds path (taken over) to the round, or marks the one there for its
  * body too.  -1 on allocation failure. */
-static int round_add(struct round *r, char *path, bool body)
+static int round_add_as(struct round *r, char *path, bool head, bool body)
 {
 	for (size_t i = 0; i < r->n; i++) {
 		if (strcmp(r->v[i].path, path) == 0) {
 			r->v[i].body |= body;
+			r->v[i].head &= head && !body;
 			free(path);
 			return 0;
 		}
@@ -83,10 +88,24 @@ static int round_add(struct round *r, char *path, bool body)
 	struct preq *q = &r->v[r->n++];
 	memset(q, 0, sizeof(*q));
 	q->path = path;
+	q->head = head && !body;
 	q->body = body;
 	q->err = (struct cst_error)CST_ERROR_INIT;
 	cst_buf_init(&q->data, 0);
 	return 0;
+}
+
+static int round_add(struct round *r, char *path, bool body)
+{
+	return round_add_as(r, path, false, body);
+}
+
+static bool round_has(const struct round *r, const char *path)
+{
+	for (size_t i = 0; i < r->n; i++)
+		if (strcmp(r->v[i].path, path) == 0)
+			return true;
+	return false;
 }
 
 /* The first header of what has arrived, when it is all there: 1 with
@@ -129,6 +148,30 @@ static size_t preq_write(char *p, size_t size, size_t nmemb, void *ud)
 	return n;
 }
 
+#define STAT_HEADER "X-Docker-Container-Path-Stat"
+
+static size_t preq_header(char *p, size_t size, size_t nmemb, void *ud)
+{
+	struct preq *q = ud;
+	size_t n = size * nmemb;
+	/* Base64 of a JSON object with the name and the link target: a few
+	 * times PATH_MAX at most. */
+	char *v = malloc(65536);
+	if (!v)
+		return 0;
+	if (dk_header_value(p, n, STAT_HEADER, v, 65536)) {
+		struct cst_buf raw;
+		cst_buf_init(&raw, 0);
+		if (dk_base64_decode(v, &raw) == 0 && raw.len) {
+			json_decref(q->stat);
+			q->stat = json_loadb(raw.data, raw.len, 0, NULL);
+		}
+		cst_buf_release(&raw);
+	}
+	free(v);
+	return n;
+}
+
 struct pool {
 	struct cst_docker *d;
 	const char *container;
@@ -150,6 +193,11 @@ static void fetch_one(struct pool *p, struct dk_conn *c, struct preq *q)
 	}
 	free(esc);
 	struct dk_request r = {.path = path, .write_cb = preq_write, .write_ud = q, .timeout_ms = DK_SHORT_TIMEOUT_MS};
+	if (q->head) {
+		r.method = "HEAD";
+		r.header_cb = preq_header;
+		r.header_ud = q;
+	}
 	long status = 0;
 	long st = dk_call(p->d, c, &r, &status, NULL, &q->err);
 	if (st < 0 && q->stopped && q->data.len >= TAR_BLOCK) {
@@ -227,6 +275,36 @@ static int by_depth(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* Go's os.FileMode bits, as the stat header carries them. */
+#define GO_MODE_DIR (1u << 31)
+#define GO_MODE_TYPE 0x8F280000u /* dir, symlink, device, pipe, socket, char device, irregular */
+#define GO_MODE_SETUID (1u << 23)
+#define GO_MODE_SETGID (1u << 22)
+#define GO_MODE_STICKY (1u << 20)
+
+/* What a stat says, when it is a directory or a regular file; anything
+ * else (a symlink, whose own text the stat does not give) is read again
+ * with a GET, as is a stat that failed: a HEAD's error has no message. */
+static int apply_stat(struct cst_fs *fs, struct preq *q, struct cst_error *err)
+{
+	json_t *mode = q->stat ? json_object_get(q->stat, "mode") : NULL;
+	json_t *size = q->stat ? json_object_get(q->stat, "size") : NULL;
+	if (q->failed || !json_is_integer(mode)) {
+		q->deferred = true;
+		cst_error_clear(&q->err);
+		return 0;
+	}
+	uint32_t m = (uint32_t)json_integer_value(mode);
+	if ((m & GO_MODE_TYPE) && (m & GO_MODE_TYPE) != GO_MODE_DIR) {
+		q->deferred = true;
+		return 0;
+	}
+	uint32_t perm = (m & 0777) | (m & GO_MODE_SETUID ? 04000 : 0) | (m & GO_MODE_SETGID ? 02000 : 0) |
+			(m & GO_MODE_STICKY ? 01000 : 0);
+	return cst_fs_put_stat(fs, q->path, m & GO_MODE_DIR ? CST_FT_DIR : CST_FT_REG, perm,
+			       json_is_integer(size) ? (int64_t)json_integer_value(size) : 0, err);
+}
+
 /* Puts what a round learnt in the index, parents first. */
 static int apply_round(struct cst_fs *fs, struct round *r, struct dk_path_stats *st, struct cst_error *err)
 {
@@ -234,11 +312,17 @@ static int apply_round(struct cst_fs *fs, struct round *r, struct dk_path_stats 
 	for (size_t i = 0; i < r->n; i++) {
 		struct preq *q = &r->v[i];
 		st->bytes += q->data.len;
+		st->heads += q->head;
 		/* Asked for beyond a component that is no directory: the
 		 * engine's resolution answered, not cst's; the walk asks again
 		 * from where it really leads. */
 		if (!cst_fs_can_put(fs, q->path))
 			continue;
+		if (q->head && q->status != 404) {
+			if (apply_stat(fs, q, err) < 0)
+				return -1;
+			continue;
+		}
 		/* The engine stats a link's target too, and fails on a loop
 		 * that only the link's own entry would have shown. */
 		if (q->failed && q->status >= 400 && q->err.msg && strstr(q->err.msg, "too many links")) {
@@ -277,6 +361,7 @@ static int apply_round(struct cst_fs *fs, struct round *r, struct dk_path_stats 
 struct collect {
 	struct cst_fs *fs;
 	struct round *r;
+	const struct round *get; /* paths a stat did not do for */
 	struct round *firsts; /* the first unread component of each walk */
 	int rc;
 };
@@ -320,7 +405,10 @@ static int ask_walk(struct collect *c, char *missing, const char *rest, bool bod
 			free(cur);
 			return -1;
 		}
-		if (round_add(c->r, cur, body && last) < 0) {
+		/* A component walked through needs only a stat; the end of
+		 * the walk is what a check sees, or a link to follow. */
+		bool head = !last && !round_has(c->get, cur);
+		if (round_add_as(c->r, cur, head, body && last) < 0) {
 			free(next);
 			return -1;
 		}
@@ -351,6 +439,10 @@ static int collect_one(const char *path, void *ud)
 		} else if (r == 1 && follow && wanted && info.type == CST_FT_REG && !info.has_content) {
 			rc = round_add(c->r, resolved, true);
 			resolved = NULL;
+		} else if (r == 1 && info.stat_only) {
+			/* What a check is told comes from the entry. */
+			rc = round_add(c->r, resolved, false);
+			resolved = NULL;
 		}
 		free(resolved);
 		free(missing);
@@ -364,17 +456,35 @@ static int collect_one(const char *path, void *ud)
 	return 0;
 }
 
+static bool round_has_deferred(const struct round *r, const char *path)
+{
+	for (size_t i = 0; i < r->n; i++)
+		if (r->v[i].deferred && strcmp(r->v[i].path, path) == 0)
+			return true;
+	return false;
+}
+
 int dk_read_paths(struct cst_docker *d, const char *container, struct cst_fs *fs, struct dk_path_stats *ret_stats,
 		  struct cst_error *err)
 {
 	struct dk_path_stats st = {0};
 	cst_fs_set_partial(fs);
 	int rc = -1;
-	struct round r = {0}, firsts = {0};
+	struct round r = {0}, firsts = {0}, get = {0};
 	for (;;) {
+		/* Stats that did not do: asked again with a GET. */
+		for (size_t i = 0; i < r.n; i++) {
+			if (!r.v[i].deferred)
+				continue;
+			char *p = strdup(r.v[i].path);
+			if (!p || round_add(&get, p, false) < 0) {
+				cst_error_set(err, CST_E_NOMEM, "out of memory");
+				goto out;
+			}
+		}
 		round_release(&r);
 		round_release(&firsts);
-		struct collect c = {.fs = fs, .r = &r, .firsts = &firsts};
+		struct collect c = {.fs = fs, .r = &r, .get = &get, .firsts = &firsts};
 		cst_fs_each_need(fs, collect_one, &c);
 		if (c.rc < 0) {
 			cst_error_set(err, CST_E_NOMEM, "out of memory");
@@ -403,7 +513,7 @@ int dk_read_paths(struct cst_docker *d, const char *container, struct cst_fs *fs
 			free(missing);
 			free(rest);
 			cst_error_clear(&e);
-			if (known == 2) {
+			if (known == 2 && !round_has_deferred(&r, firsts.v[i].path)) {
 				cst_error_set(err, CST_E_INTERNAL, "per-path reads: '%s' stayed unread", firsts.v[i].path);
 				goto out;
 			}
@@ -413,6 +523,7 @@ int dk_read_paths(struct cst_docker *d, const char *container, struct cst_fs *fs
 out:
 	round_release(&r);
 	round_release(&firsts);
+	round_release(&get);
 	if (ret_stats)
 		*ret_stats = st;
 	return rc;

@@ -25,6 +25,10 @@
 
 enum {
 	NODE_HARDLINK = 1, /* link holds the normalised path of the hardlink's target */
+	/* Of a partial index: known from a stat only (a directory or a regular
+	 * file, mode without owner), enough to walk through; a check never
+	 * sees it (lookup.c). */
+	NODE_STAT_ONLY = 2,
 };
 
 struct fs_node {

@@ -370,6 +370,7 @@ void fs_node_info(const struct cst_fs *fs, uint32_t id, struct cst_fs_info *ret)
 	ret->size = n->size;
 	ret->link = n->type == CST_FT_SYMLINK ? n->link : NULL;
 	ret->layer = n->layer;
+	ret->stat_only = (n->flags & NODE_STAT_ONLY) != 0;
 	if (n->content) {
 		ret->content = fs->contents[n->content].data;
 		ret->content_len = fs->contents[n->content].len;

@@ -177,6 +177,11 @@ static int lookup(const struct cst_fs *fs, const char *path, bool follow_final, 
 		return r;
 	if (dir && fs->nodes[id].type != CST_FT_DIR)
 		return 0;
+	/* A node known from a stat can be walked through; what a check is
+	 * told about must come from the entry itself. */
+	if (!ret_missing && (fs->nodes[id].flags & NODE_STAT_ONLY))
+		return cst_error_set(err, CST_E_INTERNAL, "%s: only a stat of it was read (a lookup the read plan missed)",
+				     path);
 	if (ret_resolved) {
 		char *resolved = fs_node_path(fs, id);
 		if (!resolved)

@@ -83,10 +83,14 @@ int cst_fs_put_absent(struct cst_fs *fs, const char *path)
 	return fs_strset_add(&fs->absent, copy) < 0 ? -1 : 0;
 }
 
-int cst_fs_put_loop(struct cst_fs *fs, const char *path, struct cst_error *err)
+/* The node for path (a child of a directory of the index), made when
+ * missing; 0 with err. */
+static uint32_t node_for(struct cst_fs *fs, const char *path, bool *ret_existed, struct cst_error *err)
 {
-	if (!cst_fs_can_put(fs, path) || !path[1])
-		return cst_error_set(err, CST_E_INTERNAL, "'%s' has no directory to go in", path);
+	if (!cst_fs_can_put(fs, path) || !path[1]) {
+		cst_error_set(err, CST_E_INTERNAL, "'%s' has no directory to go in", path);
+		return 0;
+	}
 	const char *slash = strrchr(path, '/');
 	const char *base = slash + 1;
 	uint32_t dir = 0;
@@ -94,15 +98,47 @@ int cst_fs_put_loop(struct cst_fs *fs, const char *path, struct cst_error *err)
 		char *parent = strndup(path + 1, (size_t)(slash - path - 1));
 		bool found = parent && fs_find_literal(fs, parent, &dir);
 		free(parent);
-		if (!found)
-			return cst_error_set(err, CST_E_NOMEM, "out of memory");
+		if (!found) {
+			cst_error_set(err, CST_E_NOMEM, "out of memory");
+			return 0;
+		}
 	}
 	uint32_t id = fs_child(fs, dir, base, strlen(base));
-	if (id) {
+	*ret_existed = id != 0;
+	if (!id && !(id = fs_add_child(fs, dir, base, strlen(base))))
+		cst_error_set(err, CST_E_NOMEM, "out of memory");
+	return id;
+}
+
+int cst_fs_put_stat(struct cst_fs *fs, const char *path, enum cst_ftype type, uint32_t mode, int64_t size,
+		    struct cst_error *err)
+{
+	bool existed;
+	uint32_t id = node_for(fs, path, &existed, err);
+	if (!id)
+		return -1;
+	if (existed)
+		return 0;
+	struct fs_node *n = &fs->nodes[id];
+	n->type = (uint8_t)type;
+	n->mode = mode & 07777;
+	n->uid = n->gid = 0;
+	n->size = type == CST_FT_REG ? size : 0;
+	n->layer = 0;
+	n->flags = NODE_STAT_ONLY;
+	return 0;
+}
+
+int cst_fs_put_loop(struct cst_fs *fs, const char *path, struct cst_error *err)
+{
+	bool existed;
+	uint32_t id = node_for(fs, path, &existed, err);
+	if (!id)
+		return -1;
+	const char *base = strrchr(path, '/') + 1;
+	if (existed) {
 		fs_remove_children(fs, id);
 		fs_reset_node(fs, id);
-	} else if (!(id = fs_add_child(fs, dir, base, strlen(base)))) {
-		return cst_error_set(err, CST_E_NOMEM, "out of memory");
 	}
 	struct fs_node *n = &fs->nodes[id];
 	/* A link to itself: every walk through it ends as the engine's did,

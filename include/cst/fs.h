@@ -44,6 +44,7 @@ struct cst_fs_info {
 	const char *content; /* kept contents (hardlinks resolved); NULL when not kept */
 	size_t content_len;
 	bool has_content;
+	bool stat_only; /* partial index: no owner known (cst_fs_put_stat) */
 };
 
 struct cst_fs;
@@ -146,6 +147,10 @@ bool cst_fs_can_put(const struct cst_fs *fs, const char *path);
  * or more links than CST_FS_MAX_HOPS): put as a link to itself, whose
  * every walk fails the same way. */
 int cst_fs_put_loop(struct cst_fs *fs, const char *path, struct cst_error *err);
+/* A directory or regular file known from a stat only (the engine's
+ * HEAD), enough to walk through: put unless the path is in already. */
+int cst_fs_put_stat(struct cst_fs *fs, const char *path, enum cst_ftype type, uint32_t mode, int64_t size,
+		    struct cst_error *err);
 /* The path was read and is absent. */
 int cst_fs_put_absent(struct cst_fs *fs, const char *path);
 /* Puts the first entry of a (a one-path archive, whose entry is named by

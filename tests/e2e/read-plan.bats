@@ -144,7 +144,7 @@ YAML
 	run_cst test --image cst-test/busybox:1 --config absent.yaml --read-plan=paths -v info
 	echo "$output"; echo "$errout"
 	[ "$status" -eq 0 ]
-	[[ "$errout" == *"per-path reads: 1 requests in 1 rounds"* ]]
+	[[ "$errout" == *"per-path reads: 1 requests (0 stats) in 1 rounds"* ]]
 }
 
 @test "a test that lists a directory forces the export, and -v info says why" {
@@ -182,12 +182,12 @@ YAML
 	echo "$errout"
 	[ "$status" -eq 0 ]
 	[[ "$errout" == *"(partial: only what is missing is read)"* ]]
-	[[ "$errout" == *"per-path reads: 1 requests in 1 rounds"* ]]
+	[[ "$errout" == *"per-path reads: 1 requests (0 stats) in 1 rounds"* ]]
 	# Everything known: no request at all.
 	run_cst test --image cst-test/busybox:1 --config two.yaml --read-plan=paths -v info
 	echo "$errout"
 	[ "$status" -eq 0 ]
-	[[ "$errout" == *"per-path reads: 0 requests in 0 rounds"* ]]
+	[[ "$errout" == *"per-path reads: 0 requests (0 stats) in 0 rounds"* ]]
 	# The partial index never stands in for the export's.
 	[ ! -e "$T/cache/"*"-export.idx" ]
 }
