@@ -418,8 +418,13 @@ struct dk_path_stats {
 	size_t rounds;
 	size_t bytes;
 };
-int dk_read_paths(struct cst_docker *d, const char *container, struct cst_fs *fs, struct dk_path_stats *ret_stats,
-		  struct cst_error *err);
+/* The container to read from, made on first use: its ID, or NULL with err. */
+struct dk_container_src {
+	const char *(*get)(void *ud, struct cst_error *err);
+	void *ud;
+};
+int dk_read_paths(struct cst_docker *d, const struct dk_container_src *cs, struct cst_fs *fs,
+		  struct dk_path_stats *ret_stats, struct cst_error *err);
 /* The distinct path components (requests at most) the declared paths
  * need, for the estimate. */
 size_t dk_paths_estimate(const struct cst_fs *fs);

@@ -307,16 +307,21 @@ static int read_export(struct engine_src *s, struct cst_fs *fs, struct cst_error
 	return 0;
 }
 
+static const char *container_for_paths(void *ud, struct cst_error *err)
+{
+	struct engine_src *s = ud;
+	return ensure_container(s, err) < 0 ? NULL : s->container;
+}
+
 static int read_paths(struct engine_src *s, struct cst_fs *fs, struct cst_error *err)
 {
 	struct cst_docker *d = s->d;
 	/* What earlier per-path runs learnt: only the rest is asked for. */
 	dk_cache_load_paths(d, fs);
-	if (ensure_container(s, err) < 0)
-		return -1;
 	struct dk_path_stats st;
 	int64_t t0 = dk_mono_ms();
-	if (dk_read_paths(d, s->container, fs, &st, err) < 0)
+	struct dk_container_src cs = {.get = container_for_paths, .ud = s};
+	if (dk_read_paths(d, &cs, fs, &st, err) < 0)
 		return cst_error_wrap(err, "reading the files of '%s' path by path", s->image);
 	plan_note(d, "per-path reads: %zu requests (%zu stats) in %zu rounds, %zu bytes, %lld ms", st.requests,
 		  st.heads, st.rounds, st.bytes, (long long)(dk_mono_ms() - t0));

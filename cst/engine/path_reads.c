@@ -464,9 +464,10 @@ static bool round_has_deferred(const struct round *r, const char *path)
 	return false;
 }
 
-int dk_read_paths(struct cst_docker *d, const char *container, struct cst_fs *fs, struct dk_path_stats *ret_stats,
-		  struct cst_error *err)
+int dk_read_paths(struct cst_docker *d, const struct dk_container_src *cs, struct cst_fs *fs,
+		  struct dk_path_stats *ret_stats, struct cst_error *err)
 {
+	const char *container = NULL;
 	struct dk_path_stats st = {0};
 	cst_fs_set_partial(fs);
 	int rc = -1;
@@ -497,6 +498,10 @@ int dk_read_paths(struct cst_docker *d, const char *container, struct cst_fs *fs
 			goto out;
 		}
 		if (cst_signal_check(err) < 0)
+			goto out;
+		/* Made only once something is to be read: a run that the saved
+		 * partial index answers needs no container. */
+		if (!container && !(container = cs->get(cs->ud, err)))
 			goto out;
 		fetch_round(d, container, &r);
 		st.requests += r.n;
