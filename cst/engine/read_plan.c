@@ -56,6 +56,11 @@ enum dk_read_plan dk_read_plan_choose(const struct dk_read_costs *c, const struc
 		snprintf(why, whysz, "per-path reads of %zu paths, as --read-plan=paths asks", in->n_paths);
 		return DK_PLAN_PATHS;
 	}
+	if (!in->n_paths) {
+		/* Nothing declared: only the whole tree answers whatever is asked. */
+		snprintf(why, whysz, "the export: no path was declared to read on its own");
+		return DK_PLAN_EXPORT;
+	}
 	if (in->image_bytes < 0) {
 		snprintf(why, whysz, "the export: the image's size is not known");
 		return DK_PLAN_EXPORT;

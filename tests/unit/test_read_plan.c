@@ -63,6 +63,8 @@ static void test_choice(void **state)
 	/* Either side of the break-even: 200 MiB is 600 ms, 10 requests too. */
 	assert_int_equal(choose(DK_PLAN_AUTO, NULL, 200 * MIB, 8, why), DK_PLAN_PATHS);
 	assert_int_equal(choose(DK_PLAN_AUTO, NULL, 200 * MIB, 12, why), DK_PLAN_EXPORT);
+	/* No path declared: the export, which answers any. */
+	assert_int_equal(choose(DK_PLAN_AUTO, NULL, 2200 * MIB, 0, why), DK_PLAN_EXPORT);
 	/* No size known: the export, whose cost does not surprise. */
 	assert_int_equal(choose(DK_PLAN_AUTO, NULL, -1, 1, why), DK_PLAN_EXPORT);
 	assert_non_null(strstr(why, "size is not known"));
