@@ -422,9 +422,15 @@ struct dk_path_stats {
 struct dk_container_src {
 	const char *(*get)(void *ud, struct cst_error *err);
 	void *ud;
+	/* The image's volumes (Config.Volumes): an archive request shows them
+	 * mounted, the export does not, so reads do not go there. */
+	char *const *volumes;
+	size_t n_volumes;
 };
+/* 1, with *ret_volume, when a read would reach into a volume of the image:
+ * the export must answer then. */
 int dk_read_paths(struct cst_docker *d, const struct dk_container_src *cs, struct cst_fs *fs,
-		  struct dk_path_stats *ret_stats, struct cst_error *err);
+		  struct dk_path_stats *ret_stats, const char **ret_volume, struct cst_error *err);
 /* The distinct path components (requests at most) the declared paths
  * need, for the estimate. */
 size_t dk_paths_estimate(const struct cst_fs *fs);

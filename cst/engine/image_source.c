@@ -46,6 +46,8 @@ struct engine_src {
 	char *image;
 	char *container;
 	int64_t image_bytes; /* the inspect's Size; -1: unknown */
+	char **volumes;      /* Config.Volumes' keys */
+	size_t n_volumes;
 };
 
 /* The image name in a request path: '/' and ':' are kept as the docker
@@ -92,6 +94,17 @@ static int engine_read_meta(struct cst_image_source *src, struct cst_image_meta 
 		return -1;
 	}
 	int rc = cst_image_meta_from_json(root, s->image, ret, err);
+	for (size_t i = 0; rc == 0 && i < ret->n_volumes; i++) {
+		char **v = realloc(s->volumes, (s->n_volumes + 1) * sizeof(*v));
+		if (!v || !(v[s->n_volumes] = strdup(ret->volumes[i]))) {
+			if (v)
+				s->volumes = v;
+			rc = cst_error_set(err, CST_E_NOMEM, "out of memory");
+			break;
+		}
+		s->volumes = v;
+		s->n_volumes++;
+	}
 	json_t *size = json_object_get(root, "Size");
 	s->image_bytes = json_is_integer(size) && json_integer_value(size) >= 0 ? (int64_t)json_integer_value(size) : -1;
 	const char *id = json_string_value(json_object_get(root, "Id"));
@@ -320,9 +333,19 @@ static int read_paths(struct engine_src *s, struct cst_fs *fs, struct cst_error 
 	dk_cache_load_paths(d, fs);
 	struct dk_path_stats st;
 	int64_t t0 = dk_mono_ms();
-	struct dk_container_src cs = {.get = container_for_paths, .ud = s};
-	if (dk_read_paths(d, &cs, fs, &st, err) < 0)
+	struct dk_container_src cs = {.get = container_for_paths, .ud = s, .volumes = s->volumes,
+				      .n_volumes = s->n_volumes};
+	const char *volume = NULL;
+	int rc = dk_read_paths(d, &cs, fs, &st, &volume, err);
+	if (rc < 0)
 		return cst_error_wrap(err, "reading the files of '%s' path by path", s->image);
+	if (rc == 1) {
+		plan_note(d, "read plan: the export after all: a test looks into %s, a volume of the image, which "
+			  "an archive request shows mounted and the export does not",
+			  volume);
+		cst_fs_clear(fs);
+		return read_export(s, fs, err);
+	}
 	plan_note(d, "per-path reads: %zu requests (%zu stats) in %zu rounds, %zu bytes, %lld ms", st.requests,
 		  st.heads, st.rounds, st.bytes, (long long)(dk_mono_ms() - t0));
 	if (st.requests)
@@ -366,6 +389,9 @@ static void engine_close(struct cst_image_source *src)
 		cst_error_clear(&e);
 	}
 	free(s->container);
+	for (size_t i = 0; i < s->n_volumes; i++)
+		free(s->volumes[i]);
+	free(s->volumes);
 	free(s->image);
 	free(s);
 	free(src);

@@ -464,10 +464,28 @@ static bool round_has_deferred(const struct round *r, const char *path)
 	return false;
 }
 
+/* The volume path (its spelling in the image's config) that path is or is
+ * under, else NULL. */
+static const char *in_volume(const struct dk_container_src *cs, const char *path)
+{
+	for (size_t i = 0; i < cs->n_volumes; i++) {
+		const char *v = cs->volumes[i];
+		size_t n = strlen(v);
+		while (n > 1 && v[n - 1] == '/')
+			n--;
+		if (n <= 1 && v[0] == '/')
+			return v; /* "/" itself */
+		if (strncmp(path, v, n) == 0 && (path[n] == '\0' || path[n] == '/'))
+			return v;
+	}
+	return NULL;
+}
+
 int dk_read_paths(struct cst_docker *d, const struct dk_container_src *cs, struct cst_fs *fs,
-		  struct dk_path_stats *ret_stats, struct cst_error *err)
+		  struct dk_path_stats *ret_stats, const char **ret_volume, struct cst_error *err)
 {
 	const char *container = NULL;
+	*ret_volume = NULL;
 	struct dk_path_stats st = {0};
 	cst_fs_set_partial(fs);
 	int rc = -1;
@@ -499,6 +517,15 @@ int dk_read_paths(struct cst_docker *d, const struct dk_container_src *cs, struc
 		}
 		if (cst_signal_check(err) < 0)
 			goto out;
+		/* A container's archive shows its volumes mounted (their
+		 * contents, or an empty directory the image does not have),
+		 * its export the image's own files: the export answers. */
+		for (size_t i = 0; i < r.n; i++) {
+			if ((*ret_volume = in_volume(cs, r.v[i].path))) {
+				rc = 1;
+				goto out;
+			}
+		}
 		/* Made only once something is to be read: a run that the saved
 		 * partial index answers needs no container. */
 		if (!container && !(container = cs->get(cs->ud, err)))

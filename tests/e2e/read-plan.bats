@@ -160,6 +160,20 @@ YAML
 	[[ "$errout" != *"per-path reads:"* ]]
 }
 
+@test "a path in a volume of the image is read from the export, whatever the plan" {
+	export CST_CACHE_DIR=
+	# An archive request shows the container's volumes mounted; the
+	# export shows the image's own files there.
+	cat > volume.yaml <<'YAML'
+schemaVersion: 2.0.0
+fileExistenceTests:
+  - {name: the volume, path: /data, permissions: drwxr-xr-x, uid: 0}
+  - {name: under it, path: /data/nonesuch, shouldExist: false}
+YAML
+	both_plans cst-test/busybox:1 volume.yaml
+	grep -q "read plan: the export after all: a test looks into /data, a volume of the image" paths.err
+}
+
 @test "a per-path run saves what it learnt; a later run reads only what is missing" {
 	export CST_CACHE_DIR="$T/cache"
 	cat > one.yaml <<'YAML'
