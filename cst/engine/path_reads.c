@@ -14,10 +14,18 @@
  * cst's, chose it) and the walk goes on from what it learnt.  Symlink
  * targets are followed the same way, with the index's loop bound.
  *
- * An entry's header is all an existence test needs: once it is in, the
+ * A component walked through needs only to be known a directory: a stat
+ * (HEAD, the X-Docker-Container-Path-Stat header) does, at a fraction of
+ * an archive's cost; a stat that says anything else (a symlink, whose own
+ * text it does not give) is asked again with a GET.  What a check is told
+ * about always comes from the entry's own header: once that is in, the
  * transfer is closed (for a directory the engine then stops producing).
  * A file whose contents a test wants is read to its end, with the limit
- * of a layer read.  Requests of a round run on up to d->jobs connections. */
+ * of a layer read.  Requests of a round run on up to d->jobs connections
+ * (the engine serves one container's archive requests one at a time, but
+ * the client's side overlaps).  A path in one of the image's volumes is
+ * never asked for: the archive shows the volume mounted, the export the
+ * image's files, and the export is then read instead. */
 #include "cst/engine/client.h"
 
 #include <archive.h>
