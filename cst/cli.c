@@ -31,6 +31,7 @@ enum {
 	OPT_NO_CACHE,
 	OPT_NET_SANDBOX,
 	OPT_NET_PER_TEST,
+	OPT_READ_PLAN,
 };
 
 /* Booleans take an optional "=true"/"=false" as cobra's do, so existing
@@ -55,6 +56,7 @@ static const struct option test_options[] = {
 	{"network-per-test", optional_argument, NULL, OPT_NET_PER_TEST},
 	{"cache-dir", required_argument, NULL, OPT_CACHE_DIR},
 	{"no-cache", optional_argument, NULL, OPT_NO_CACHE},
+	{"read-plan", required_argument, NULL, OPT_READ_PLAN},
 	{"platform", required_argument, NULL, OPT_PLATFORM},
 	{"metadata", required_argument, NULL, OPT_METADATA},
 	{"image-from-oci-layout", required_argument, NULL, OPT_OCI_LAYOUT},
@@ -70,6 +72,7 @@ static const struct option test_options[] = {
 };
 
 static const char *const verbosities[] = {"panic", "fatal", "error", "warn", "warning", "info", "debug", "trace", NULL};
+static const char *const read_plans[] = {"auto", "export", "paths", NULL};
 static const char *const outputs[] = {"text", "json", "junit", "tap", "html", NULL};
 
 static bool in_list(const char *s, const char *const *list)
@@ -281,6 +284,13 @@ static int parse_test(int argc, char **argv, struct cst_options *o, struct cst_e
 			break;
 		case OPT_TEST_REPORT:
 			o->test_report = optarg;
+			break;
+		case OPT_READ_PLAN:
+			if (!in_list(optarg, read_plans))
+				return cst_error_set(err, CST_E_USAGE,
+						     "invalid value '%s' for --read-plan: expected auto, export or paths",
+						     optarg);
+			o->read_plan = optarg;
 			break;
 		case OPT_JOBS: {
 			char *end;

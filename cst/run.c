@@ -210,6 +210,7 @@ static int open_image(struct run *run, struct cst_error *err)
 		.network_sandbox = o->network_sandbox || (CST_NETWORK_SANDBOX_DEFAULT && !o->network_per_test),
 		.info = verbose(run),
 		.cache_dir = run->cache_dir,
+		.read_plan = o->read_plan,
 		.max_output = o->max_output ? o->max_output : CST_OUTPUT_BUDGET_DEFAULT,
 		/* Twice the CPUs: much of a container's start is the engine
 		 * waiting on I/O (measured on 2 cores: 10 command tests 2.7 s
@@ -240,13 +241,25 @@ static void cache_note(const struct run *run)
 	free(notes);
 }
 
+static int path_env(const struct run *run, const struct cst_config *cfg, struct cst_env_list **ret);
+static void path_env_free(struct cst_env_list *env);
+
 static int read_fs(struct run *run, struct cst_error *err)
 {
 	if (!(run->fs = cst_fs_new()))
 		return cst_error_set(err, CST_E_NOMEM, "out of memory");
-	for (size_t i = 0; i < run->n_configs; i++)
+	for (size_t i = 0; i < run->n_configs; i++) {
 		if (cst_checks_want(run->configs[i], &run->meta.env, run->fs) < 0)
 			return cst_error_set(err, CST_E_NOMEM, "out of memory");
+		/* The lookups themselves, for a source that reads path by path. */
+		struct cst_env_list *env;
+		int rc = path_env(run, run->configs[i], &env);
+		if (rc == 0)
+			rc = cst_checks_need(run->configs[i], env, run->fs);
+		path_env_free(env);
+		if (rc < 0)
+			return cst_error_set(err, CST_E_NOMEM, "out of memory");
+	}
 	int64_t t0 = now_ns();
 	if (run->src->ops->read_fs(run->src, run->fs, err) < 0)
 		return -1;

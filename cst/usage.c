@@ -55,6 +55,8 @@ void cst_cli_test_usage(FILE *out)
 	      "      --cache-dir DIR            keep file-system indexes of tested images in DIR\n"
 	      "                                 (default: $CST_CACHE_DIR, else ~/.cache/cst)\n"
 	      "      --no-cache                 neither read nor write the index cache\n"
+	      "      --read-plan PLAN           how the image's files are read (docker driver):\n"
+	      "                                 auto (the cheaper), export or paths\n"
 	      "      --platform OS/ARCH         platform to pull, run or pick from an OCI index\n"
 	      "      --metadata FILE            image config JSON for a rootfs tar (tar driver)\n"
 	      "      --image-from-oci-layout DIR\n"

@@ -62,8 +62,9 @@ int cst_check_file_existence(const struct cst_check_ctx *ctx, const struct cst_f
 		if (found == 0)
 			found = 1; /* dangling: the link itself exists */
 	}
-	/* An error is an absence, as to CST. */
-	if (found < 0 && !t->should_exist)
+	/* An error is an absence, as to CST; not cst's own failure to have
+	 * read the path, which must never pass as one. */
+	if (found < 0 && !t->should_exist && err.code != CST_E_INTERNAL)
 		found = 0;
 	if (found < 0) {
 		rc = cst_result_fail(r, "Error examining file in container: %s", err.msg ? err.msg : "lookup failed");

@@ -131,6 +131,7 @@ struct cst_docker {
 	atomic_bool labelled; /* a create or commit with this run's labels was sent */
 	atomic_bool commands_stopped; /* cst_docker_stop_commands(): start no more tests */
 	int jobs;
+	int read_plan; /* enum dk_read_plan */
 	FILE *progress;
 	FILE *meter; /* progress meters of long phases; NULL: none */
 	/* The command output of the whole run, every test's streams drawing
@@ -410,5 +411,62 @@ int dk_split_reference(const char *image, char **ret_name, char **ret_tag);
  * went wrong is kept in d->cache_note. */
 int dk_cache_load(struct cst_docker *d, struct cst_fs *fs);
 void dk_cache_store(struct cst_docker *d, const struct cst_fs *fs);
+/* The same for the partial indexes of per-path reads, kept apart from the
+ * export's: load leaves fs partial (what it lacks is read on top), and
+ * store saves what this run learnt with what earlier runs did. */
+int dk_cache_load_paths(struct cst_docker *d, struct cst_fs *fs);
+void dk_cache_store_paths(struct cst_docker *d, const struct cst_fs *fs);
+
+/* The read plan (read_plan.c): export or per-path reads, by cost. */
+enum dk_read_plan {
+	DK_PLAN_AUTO,
+	DK_PLAN_EXPORT,
+	DK_PLAN_PATHS,
+};
+struct dk_read_costs {
+	double export_fixed_ms;   /* an export's start, whatever the size */
+	double export_ms_per_mib; /* of the image's size */
+	double request_ms;        /* one archive request, start to first header */
+	double link_rounds;       /* further rounds of requests for symlinks met */
+};
+extern const struct dk_read_costs dk_read_costs_default;
+struct dk_plan_input {
+	enum dk_read_plan forced; /* --read-plan; DK_PLAN_AUTO: by cost */
+	const char *tree_why;     /* a test needs the whole tree: the export */
+	int64_t image_bytes;      /* from the image's inspect; -1: unknown */
+	size_t n_paths;           /* distinct paths the tests look up */
+	size_t n_requests;        /* distinct path components among them */
+};
+double dk_read_plan_export_ms(const struct dk_read_costs *c, int64_t image_bytes);
+double dk_read_plan_paths_ms(const struct dk_read_costs *c, size_t n_requests);
+/* The plan, with why (for -v info) in why. */
+enum dk_read_plan dk_read_plan_choose(const struct dk_read_costs *c, const struct dk_plan_input *in, char *why,
+				      size_t whysz);
+/* Reads the paths fs declares (cst_fs_need_path) and every component
+ * their resolution walks through from container's file system into fs,
+ * which becomes (or stays) partial; contents of wanted paths are read too.
+ * Requests run on up to d->jobs connections.  -1 with err. */
+struct dk_path_stats {
+	size_t requests;
+	size_t heads;    /* of which stats (HEAD) of components walked through */
+	size_t rounds;
+	size_t bytes;
+};
+/* The container to read from, made on first use: its ID, or NULL with err. */
+struct dk_container_src {
+	const char *(*get)(void *ud, struct cst_error *err);
+	void *ud;
+	/* The image's volumes (Config.Volumes): an archive request shows them
+	 * mounted, the export does not, so reads do not go there. */
+	char *const *volumes;
+	size_t n_volumes;
+};
+/* 1, with *ret_volume, when a read would reach into a volume of the image:
+ * the export must answer then. */
+int dk_read_paths(struct cst_docker *d, const struct dk_container_src *cs, struct cst_fs *fs,
+		  struct dk_path_stats *ret_stats, const char **ret_volume, struct cst_error *err);
+/* The distinct path components (requests at most) the declared paths
+ * need, for the estimate. */
+size_t dk_paths_estimate(const struct cst_fs *fs);
 
 #endif

@@ -1,5 +1,7 @@
 /* The engine as an image source: metadata from inspect, the file system
- * from one export of a created (never started) container.
+ * from a created (never started) container: its export, or per-path
+ * archive reads of the paths the tests look up (path_reads.c), whichever
+ * costs less (read_plan.c).
  *
  * The export is one flattened tar of the whole file system, streamed into
  * libarchive as it arrives: libarchive pulls (its read callback asks for the
@@ -11,10 +13,9 @@
  * Per-path GET /containers/{id}/archive was measured against this (Debian
  * bookworm minbase, 117 MB, 6677 entries, engine 20.10): export 1.0 s,
  * archive of one file 0.07 s, of /usr/share/doc 0.11 s, of / 0.75 s.  Per
- * path wins for a few content tests of a large image, but the index must
- * also answer existence tests of any path and lookups through symlinked
- * parents (/lib -> usr/lib), which only the whole tree can, and the source
- * is not told which paths those are; so the export is used.
+ * path wins for a few tests of a large image; the run declares every path
+ * its checks will look up (cst_fs_need_path), and per-path reads fetch
+ * those and every component their resolution walks through.
  *
  * What a file test sees is what CST's docker driver sees: a created
  * container's file system, so the engine's own files are part of it
@@ -29,6 +30,8 @@
 
 #include <archive.h>
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -45,6 +48,9 @@ struct engine_src {
 	char *image;
 	char *container;
 	long long size; /* from inspect; -1 when unknown */
+	int64_t image_bytes; /* the inspect's Size; -1: unknown */
+	char **volumes;      /* Config.Volumes' keys */
+	size_t n_volumes;
 };
 
 /* The image name in a request path: '/' and ':' are kept as the docker
@@ -115,6 +121,19 @@ static int engine_read_meta(struct cst_image_source *src, struct cst_image_meta 
 		return -1;
 	}
 	int rc = cst_image_meta_from_json(root, s->image, ret, err);
+	for (size_t i = 0; rc == 0 && i < ret->n_volumes; i++) {
+		char **v = realloc(s->volumes, (s->n_volumes + 1) * sizeof(*v));
+		if (!v || !(v[s->n_volumes] = strdup(ret->volumes[i]))) {
+			if (v)
+				s->volumes = v;
+			rc = cst_error_set(err, CST_E_NOMEM, "out of memory");
+			break;
+		}
+		s->volumes = v;
+		s->n_volumes++;
+	}
+	json_t *size = json_object_get(root, "Size");
+	s->image_bytes = json_is_integer(size) && json_integer_value(size) >= 0 ? (int64_t)json_integer_value(size) : -1;
 	const char *id = json_string_value(json_object_get(root, "Id"));
 	if (rc == 0)
 		rc = inspect_extras(root, ret, err);
@@ -311,12 +330,23 @@ out:
 	return rc;
 }
 
-static int engine_read_fs(struct cst_image_source *src, struct cst_fs *fs, struct cst_error *err)
+static void plan_note(const struct cst_docker *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void plan_note(const struct cst_docker *d, const char *fmt, ...)
 {
-	struct engine_src *s = src->priv;
+	if (!d->info || !d->progress)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	fputs("cst: ", d->progress);
+	vfprintf(d->progress, fmt, ap);
+	fputc('\n', d->progress);
+	va_end(ap);
+}
+
+static int read_export(struct engine_src *s, struct cst_fs *fs, struct cst_error *err)
+{
 	struct cst_docker *d = s->d;
-	if (dk_cache_load(d, fs))
-		return 0;
 	if (ensure_container(s, err) < 0)
 		return -1;
 	char *path = image_path(&d->conn, "/containers/", s->container, "/export");
@@ -330,6 +360,65 @@ static int engine_read_fs(struct cst_image_source *src, struct cst_fs *fs, struc
 	return 0;
 }
 
+static const char *container_for_paths(void *ud, struct cst_error *err)
+{
+	struct engine_src *s = ud;
+	return ensure_container(s, err) < 0 ? NULL : s->container;
+}
+
+static int read_paths(struct engine_src *s, struct cst_fs *fs, struct cst_error *err)
+{
+	struct cst_docker *d = s->d;
+	/* What earlier per-path runs learnt: only the rest is asked for. */
+	dk_cache_load_paths(d, fs);
+	struct dk_path_stats st;
+	int64_t t0 = dk_mono_ms();
+	struct dk_container_src cs = {.get = container_for_paths, .ud = s, .volumes = s->volumes,
+				      .n_volumes = s->n_volumes};
+	const char *volume = NULL;
+	int rc = dk_read_paths(d, &cs, fs, &st, &volume, err);
+	if (rc < 0)
+		return cst_error_wrap(err, "reading the files of '%s' path by path", s->image);
+	if (rc == 1) {
+		plan_note(d, "read plan: the export after all: a test looks into %s, a volume of the image, which "
+			  "an archive request shows mounted and the export does not",
+			  volume);
+		cst_fs_clear(fs);
+		return read_export(s, fs, err);
+	}
+	plan_note(d, "per-path reads: %zu requests (%zu stats) in %zu rounds, %zu bytes, %lld ms", st.requests,
+		  st.heads, st.rounds, st.bytes, (long long)(dk_mono_ms() - t0));
+	if (st.requests)
+		dk_cache_store_paths(d, fs);
+	return 0;
+}
+
+static int engine_read_fs(struct cst_image_source *src, struct cst_fs *fs, struct cst_error *err)
+{
+	struct engine_src *s = src->priv;
+	struct cst_docker *d = s->d;
+	const char *tree = cst_fs_tree_needed(fs);
+	/* A saved export answers everything at once; a forced per-path run
+	 * reads path by path all the same (that is what it is for). */
+	if ((d->read_plan != DK_PLAN_PATHS || tree) && dk_cache_load(d, fs)) {
+		plan_note(d, "read plan: the saved index of the export");
+		return 0;
+	}
+	struct dk_plan_input in = {
+		.forced = (enum dk_read_plan)d->read_plan,
+		.tree_why = tree,
+		.image_bytes = s->image_bytes,
+		.n_paths = cst_fs_n_needs(fs),
+		.n_requests = dk_paths_estimate(fs),
+	};
+	char why[400];
+	enum dk_read_plan plan = dk_read_plan_choose(&dk_read_costs_default, &in, why, sizeof(why));
+	plan_note(d, "read plan: %s", why);
+	if (plan == DK_PLAN_PATHS)
+		return read_paths(s, fs, err);
+	return read_export(s, fs, err);
+}
+
 static void engine_close(struct cst_image_source *src)
 {
 	struct engine_src *s = src->priv;
@@ -340,6 +429,9 @@ static void engine_close(struct cst_image_source *src)
 		cst_error_clear(&e);
 	}
 	free(s->container);
+	for (size_t i = 0; i < s->n_volumes; i++)
+		free(s->volumes[i]);
+	free(s->volumes);
 	free(s->image);
 	free(s);
 	free(src);
@@ -363,6 +455,7 @@ int cst_docker_image_source(struct cst_docker *d, const char *image, struct cst_
 		return cst_error_set(err, CST_E_NOMEM, "out of memory");
 	}
 	s->d = d;
+	s->image_bytes = -1;
 	src->ops = &engine_ops;
 	src->priv = s;
 	*ret = src;

@@ -8,7 +8,9 @@
  * goes stale; the engine's API version is part of the key because it
  * changes what an export holds.  Names and keys say "export": earlier
  * versions also kept indexes of the image's own layers ("image"), which a
- * container's view must not be answered from.
+ * container's view must not be answered from.  Per-path reads keep a
+ * partial index apart ("paths"): it answers only what was read, so it is
+ * read on top of, never taken for a whole.
  *
  * The cache only ever makes a run faster: a snapshot that cannot be read,
  * is for another key, or lacks the contents this run wants is a miss, and a
@@ -61,7 +63,7 @@ static void cache_note(struct cst_docker *d, const char *fmt, ...)
 
 /* The snapshot's path and key for the pinned image, or -1 when this run
  * cannot use the cache (no directory, no image ID of the usual form). */
-static int cache_names(const struct cst_docker *d, char **ret_path, char **ret_key)
+static int cache_names(const struct cst_docker *d, const char *view, char **ret_path, char **ret_key)
 {
 	*ret_path = *ret_key = NULL;
 	if (!d->cache_dir || !d->pin_id)
@@ -69,11 +71,11 @@ static int cache_names(const struct cst_docker *d, char **ret_path, char **ret_k
 	const char *hex = strncmp(d->pin_id, "sha256:", 7) == 0 ? d->pin_id + 7 : NULL;
 	if (!hex || strlen(hex) != 64 || strspn(hex, "0123456789abcdef") != 64)
 		return -1;
-	if (asprintf(ret_path, "%s/%s-export" SNAP_SUFFIX, d->cache_dir, hex) < 0) {
+	if (asprintf(ret_path, "%s/%s-%s" SNAP_SUFFIX, d->cache_dir, hex, view) < 0) {
 		*ret_path = NULL;
 		return -1;
 	}
-	if (asprintf(ret_key, "image=%s view=export api=%s", d->pin_id, d->api) < 0) {
+	if (asprintf(ret_key, "image=%s view=%s api=%s", d->pin_id, view, d->api) < 0) {
 		free(*ret_path);
 		*ret_path = *ret_key = NULL;
 		return -1;
@@ -102,18 +104,28 @@ static FILE *open_own(struct cst_docker *d, const char *path, bool note_missing)
 	return f;
 }
 
-int dk_cache_load(struct cst_docker *d, struct cst_fs *fs)
+/* view "export": a full index that must hold every wanted content;
+ * "paths": a partial one, to be read on top of. */
+static int load_view(struct cst_docker *d, struct cst_fs *fs, const char *view)
 {
+	bool partial = strcmp(view, "paths") == 0;
 	char *path, *key;
-	if (cache_names(d, &path, &key) < 0)
+	if (cache_names(d, view, &path, &key) < 0)
 		return 0;
 	int hit = 0;
 	struct cst_error e = CST_ERROR_INIT;
-	FILE *f = open_own(d, path, true);
+	FILE *f = open_own(d, path, !partial);
 	if (!f)
 		goto out;
 	if (cst_fs_snapshot_read(fs, key, f, path, &e) < 0) {
 		cache_note(d, "index cache: %s", e.msg ? e.msg : "unreadable");
+		goto out;
+	}
+	if (partial) {
+		cst_fs_set_partial(fs);
+		utimensat(AT_FDCWD, path, NULL, 0);
+		cache_note(d, "index cache: read %s (partial: only what is missing is read)", path);
+		hit = 1;
 		goto out;
 	}
 	int missing = cst_fs_content_missing(fs);
@@ -133,6 +145,16 @@ out:
 	free(path);
 	free(key);
 	return hit;
+}
+
+int dk_cache_load(struct cst_docker *d, struct cst_fs *fs)
+{
+	return load_view(d, fs, "export");
+}
+
+int dk_cache_load_paths(struct cst_docker *d, struct cst_fs *fs)
+{
+	return load_view(d, fs, "paths");
 }
 
 static int mkdir_p(const char *dir)
@@ -256,10 +278,10 @@ static int write_snapshot(FILE *f, void *ud, struct cst_error *err)
 	return cst_fs_snapshot_write(s->fs, s->old, s->key, f, err);
 }
 
-void dk_cache_store(struct cst_docker *d, const struct cst_fs *fs)
+static void store_view(struct cst_docker *d, const struct cst_fs *fs, const char *view)
 {
 	char *path, *key;
-	if (cache_names(d, &path, &key) < 0)
+	if (cache_names(d, view, &path, &key) < 0)
 		return;
 	struct cst_error e = CST_ERROR_INIT;
 	if (mkdir_p(d->cache_dir) < 0) {
@@ -278,4 +300,14 @@ void dk_cache_store(struct cst_docker *d, const struct cst_fs *fs)
 	cst_error_clear(&e);
 	free(path);
 	free(key);
+}
+
+void dk_cache_store(struct cst_docker *d, const struct cst_fs *fs)
+{
+	store_view(d, fs, "export");
+}
+
+void dk_cache_store_paths(struct cst_docker *d, const struct cst_fs *fs)
+{
+	store_view(d, fs, "paths");
 }

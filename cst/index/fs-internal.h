@@ -18,9 +18,6 @@
 #include "cst/fs.h"
 #include "cst/index/arena.h"
 
-/* A wanted file larger than this is an error rather than a silent
- * truncation: a content test on it could not give a right answer. */
-#define CST_FS_CONTENT_MAX ((size_t)64 * 1024 * 1024)
 
 /* Symlinks followed by one lookup: the engine's limit when CST asks it
  * for a path (Linux's MAXSYMLINKS is 40). */
@@ -28,6 +25,10 @@
 
 enum {
 	NODE_HARDLINK = 1, /* link holds the normalised path of the hardlink's target */
+	/* Of a partial index: known from a stat only (a directory or a regular
+	 * file, mode without owner), enough to walk through; a check never
+	 * sees it (lookup.c). */
+	NODE_STAT_ONLY = 2,
 };
 
 struct fs_node {
@@ -92,6 +93,15 @@ struct cst_fs {
 	struct cst_fs_layer_stats *lstats;
 	size_t n_lstats;
 	int acct_layer; /* the layer being applied; -1 outside apply */
+	/* A partial index (partial.c) holds only what was read path by path:
+	 * a child that is neither a node nor in `absent` (clean absolute
+	 * paths read and found missing) was never asked about, and a lookup
+	 * through it is an internal error rather than an absence. */
+	bool partial;
+	struct fs_strset absent;
+	/* What the checks will look up, spelt as they will (kept by clear). */
+	struct fs_strset needs;
+	char *tree_why; /* why a test needs the whole tree; NULL: none does */
 };
 
 /* One entry of a staged layer. */
@@ -153,6 +163,12 @@ void fs_node_info(const struct cst_fs *fs, uint32_t id, struct cst_fs_info *ret)
 char *fs_clean_path(const char *path);
 /* Whether a clean absolute path is wanted (exact or glob). */
 bool fs_wants_clean(const struct cst_fs *fs, const char *path);
+
+/* The path sets of fs.c: key taken over; 0 added, 1 already there, -1
+ * allocation failure. */
+int fs_strset_add(struct fs_strset *s, char *key);
+bool fs_strset_has(const struct fs_strset *s, const char *key);
+void fs_strset_release(struct fs_strset *s);
 
 /* Lookup (lookup.c): 1 and *ret_id when found, 0 when absent, -1 with err. */
 int fs_resolve(const struct cst_fs *fs, const char *path, bool follow_final, uint32_t *ret_id,

@@ -83,6 +83,8 @@ static void drop_nodes(struct cst_fs *fs)
 	free(fs->lstats);
 	fs->lstats = NULL;
 	fs->n_lstats = 0;
+	strset_release(&fs->absent);
+	fs->partial = false;
 }
 
 void cst_fs_free(struct cst_fs *fs)
@@ -92,6 +94,8 @@ void cst_fs_free(struct cst_fs *fs)
 	drop_nodes(fs);
 	free(fs->nodes);
 	strset_release(&fs->wants);
+	strset_release(&fs->needs);
+	free(fs->tree_why);
 	for (size_t i = 0; i < fs->n_globs; i++)
 		free(fs->globs[i]);
 	free(fs->globs);
@@ -387,6 +391,7 @@ void fs_node_info(const struct cst_fs *fs, uint32_t id, struct cst_fs_info *ret)
 	ret->size = n->size;
 	ret->link = n->type == CST_FT_SYMLINK ? n->link : NULL;
 	ret->layer = n->layer;
+	ret->stat_only = (n->flags & NODE_STAT_ONLY) != 0;
 	if (n->content) {
 		ret->content = fs->contents[n->content].data;
 		ret->content_len = fs->contents[n->content].len;
@@ -487,6 +492,21 @@ static int strset_add(struct fs_strset *s, char *key)
 	strset_put(s->slots, s->mask, key);
 	s->n++;
 	return 0;
+}
+
+int fs_strset_add(struct fs_strset *s, char *key)
+{
+	return strset_add(s, key);
+}
+
+bool fs_strset_has(const struct fs_strset *s, const char *key)
+{
+	return strset_has(s, key);
+}
+
+void fs_strset_release(struct fs_strset *s)
+{
+	strset_release(s);
 }
 
 int cst_fs_want_path(struct cst_fs *fs, const char *path)

@@ -589,3 +589,42 @@ int cst_fs_apply_layer_copy(struct cst_fs *fs, struct cst_layer *layer, int inde
 {
 	return apply(fs, layer, index, false, err);
 }
+
+int cst_fs_read_first(struct archive *a, struct cst_fs *fs, const char *path, struct cst_error *err)
+{
+	struct archive_entry *entry;
+	int r;
+	do
+		r = archive_read_next_header(a, &entry);
+	while (r == ARCHIVE_RETRY);
+	if (r == ARCHIVE_EOF)
+		return cst_error_set(err, CST_E_IMAGE, "the archive of '%s' holds no entry", path);
+	if (r < ARCHIVE_WARN) {
+		const char *msg = archive_error_string(a);
+		return cst_error_set(err, CST_E_IMAGE, "the archive of '%s': %s", path, msg ? msg : "read error");
+	}
+	/* The archive names the entry by its base name; its place is the path
+	 * asked for.  One file alone is never a hardlink entry. */
+	if (archive_entry_hardlink(entry))
+		return cst_error_set(err, CST_E_IMAGE, "the archive of '%s' starts with a hardlink", path);
+	archive_entry_set_pathname(entry, path);
+	struct cst_layer *layer = calloc(1, sizeof(*layer));
+	if (!layer)
+		return cst_error_set(err, CST_E_NOMEM, "out of memory");
+	char *scratch = NULL;
+	size_t scratch_cap = 0;
+	int rc = stage_entry(a, entry, fs, layer, &scratch, &scratch_cap, err);
+	free(scratch);
+	if (rc == 0) {
+		struct stage_entry *e = layer->head;
+		/* A whiteout name is dropped by a flat read: absent there too. */
+		if (!e || e->kind != STAGE_ENTRY)
+			rc = 0;
+		else if (apply_entry(fs, e, 0, true, err) < 0)
+			rc = -1;
+		else
+			rc = 1;
+	}
+	cst_layer_free(layer);
+	return rc;
+}

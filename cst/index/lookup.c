@@ -26,8 +26,54 @@ static char *splice(const char *target, const char *rest)
 	return s;
 }
 
-int fs_resolve(const struct cst_fs *fs, const char *path, bool follow_final, uint32_t *ret_id,
-	       struct cst_error *err)
+/* The child of dir named name (len bytes) that a partial index has not
+ * been told about: 1 with *ret_missing (its clean absolute path, malloc'd)
+ * and *ret_rest (the walk still to go, malloc'd) when the caller asked for
+ * them, else an internal error; 0 when it was read and found absent. */
+static int unknown_child(const struct cst_fs *fs, const char *path, uint32_t dir, const char *name, size_t len,
+			 const char *rest, char **ret_missing, char **ret_rest, struct cst_error *err)
+{
+	char *dpath = fs_node_path(fs, dir);
+	if (!dpath)
+		return cst_error_set(err, CST_E_NOMEM, "out of memory");
+	size_t dl = strcmp(dpath, "/") == 0 ? 0 : strlen(dpath);
+	char *phys = malloc(dl + len + 2);
+	if (!phys) {
+		free(dpath);
+		return cst_error_set(err, CST_E_NOMEM, "out of memory");
+	}
+	memcpy(phys, dpath, dl);
+	phys[dl] = '/';
+	memcpy(phys + dl + 1, name, len);
+	phys[dl + 1 + len] = '\0';
+	free(dpath);
+	if (fs_strset_has(&fs->absent, phys)) {
+		free(phys);
+		return 0;
+	}
+	if (!ret_missing) {
+		/* The reader of a partial index fetches every path a check will
+		 * ask for: this one was not declared, and guessing "absent" here
+		 * could turn into a wrong verdict. */
+		cst_error_set(err, CST_E_INTERNAL, "%s: %s was not read from the image (a lookup the read plan missed)",
+			      path, phys);
+		free(phys);
+		return -1;
+	}
+	char *r = strdup(rest);
+	if (!r) {
+		free(phys);
+		return cst_error_set(err, CST_E_NOMEM, "out of memory");
+	}
+	*ret_missing = phys;
+	*ret_rest = r;
+	return 1;
+}
+
+/* fs_resolve, and on a partial index 2 with *ret_missing and *ret_rest for
+ * the first component not read yet (see unknown_child). */
+static int resolve_walk(const struct cst_fs *fs, const char *path, bool follow_final, uint32_t *ret_id,
+			char **ret_missing, char **ret_rest, struct cst_error *err)
 {
 	char *work = strdup(path);
 	if (!work)
@@ -59,8 +105,13 @@ int fs_resolve(const struct cst_fs *fs, const char *path, bool follow_final, uin
 			continue;
 		}
 		uint32_t child = fs_child(fs, cur, p, len);
-		if (!child)
+		if (!child) {
+			if (fs->partial) {
+				int u = unknown_child(fs, path, cur, p, len, end, ret_missing, ret_rest, err);
+				ret = u == 1 ? 2 : u;
+			}
 			goto out;
+		}
 		const struct fs_node *n = &fs->nodes[child];
 		bool final = only_slashes(end);
 		if (n->type == CST_FT_SYMLINK && (!final || follow_final)) {
@@ -92,6 +143,12 @@ out:
 	return ret;
 }
 
+int fs_resolve(const struct cst_fs *fs, const char *path, bool follow_final, uint32_t *ret_id,
+	       struct cst_error *err)
+{
+	return resolve_walk(fs, path, follow_final, ret_id, NULL, NULL, err);
+}
+
 /* Whether the path names a directory by its spelling: a trailing "/" or
  * "/." (kept by Docker's archive API when it cleans a path). */
 static bool names_directory(const char *path)
@@ -102,8 +159,8 @@ static bool names_directory(const char *path)
 	return (n >= 2 && path[n - 1] == '.' && path[n - 2] == '/') || (n == 1 && path[0] == '.');
 }
 
-int cst_fs_lookup(const struct cst_fs *fs, const char *path, bool follow_final, struct cst_fs_info *ret,
-		  char **ret_resolved, struct cst_error *err)
+static int lookup(const struct cst_fs *fs, const char *path, bool follow_final, struct cst_fs_info *ret,
+		  char **ret_resolved, char **ret_missing, char **ret_rest, struct cst_error *err)
 {
 	/* CST asks the engine for a path that is first cleaned like Go's
 	 * path.Clean: "/a/../b" is "/b" even when /a is a symlink.  A path
@@ -114,12 +171,17 @@ int cst_fs_lookup(const struct cst_fs *fs, const char *path, bool follow_final, 
 	if (!clean)
 		return cst_error_set(err, CST_E_NOMEM, "out of memory");
 	uint32_t id;
-	int r = fs_resolve(fs, clean, follow_final || dir, &id, err);
+	int r = resolve_walk(fs, clean, follow_final || dir, &id, ret_missing, ret_rest, err);
 	free(clean);
-	if (r <= 0)
+	if (r <= 0 || r == 2)
 		return r;
 	if (dir && fs->nodes[id].type != CST_FT_DIR)
 		return 0;
+	/* A node known from a stat can be walked through; what a check is
+	 * told about must come from the entry itself. */
+	if (!ret_missing && (fs->nodes[id].flags & NODE_STAT_ONLY))
+		return cst_error_set(err, CST_E_INTERNAL, "%s: only a stat of it was read (a lookup the read plan missed)",
+				     path);
 	if (ret_resolved) {
 		char *resolved = fs_node_path(fs, id);
 		if (!resolved)
@@ -128,4 +190,17 @@ int cst_fs_lookup(const struct cst_fs *fs, const char *path, bool follow_final, 
 	}
 	fs_node_info(fs, id, ret);
 	return 1;
+}
+
+int cst_fs_lookup(const struct cst_fs *fs, const char *path, bool follow_final, struct cst_fs_info *ret,
+		  char **ret_resolved, struct cst_error *err)
+{
+	return lookup(fs, path, follow_final, ret, ret_resolved, NULL, NULL, err);
+}
+
+int cst_fs_lookup_partial(const struct cst_fs *fs, const char *path, bool follow_final, struct cst_fs_info *ret,
+			  char **ret_resolved, char **ret_missing, char **ret_rest, struct cst_error *err)
+{
+	*ret_missing = *ret_rest = NULL;
+	return lookup(fs, path, follow_final, ret, ret_resolved, ret_missing, ret_rest, err);
 }

@@ -259,7 +259,7 @@ static int read_node(struct snap_in *in, struct cst_fs *fs, uint32_t *ids, uint3
 	    get_u(in, &size, 8) < 0)
 		return -1;
 	if (parent >= rec || fs->nodes[ids[parent]].type != CST_FT_DIR || type < CST_FT_REG || type > CST_FT_SOCK ||
-	    (flags & ~(uint64_t)NODE_HARDLINK) || (int64_t)size < 0)
+	    (flags & ~(uint64_t)(NODE_HARDLINK | NODE_STAT_ONLY)) || (int64_t)size < 0)
 		return cst_error_set(in->err, CST_E_IO, "%s: entry %u is malformed", in->what, rec);
 	char *name = NULL, *link = NULL, *content = NULL;
 	size_t name_len = 0, link_len = 0, content_len = 0;

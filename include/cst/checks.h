@@ -56,6 +56,9 @@ const char *cst_ftype_name(enum cst_ftype t);
 
 /* Declares to fs every path whose contents the config's tests need. */
 int cst_checks_want(const struct cst_config *cfg, const struct cst_env_list *env, struct cst_fs *fs);
+/* Declares to fs every path the config's file checks will look up, or
+ * that one needs the whole tree (cst_fs_need_*); env as ctx->env. */
+int cst_checks_need(const struct cst_config *cfg, const struct cst_env_list *env, struct cst_fs *fs);
 
 /* Go's FileMode.String() for a node ("drwxr-xr-x", "Lrwxrwxrwx", ...). */
 void cst_mode_string(const struct cst_fs_info *info, char buf[16]);

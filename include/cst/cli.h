@@ -44,6 +44,7 @@ struct cst_options {
 	bool network_per_test;       /* --network-per-test: every test container gets its own network */
 	const char *cache_dir;       /* --cache-dir: where file-system indexes are kept */
 	bool no_cache;               /* --no-cache: neither read nor write the index cache */
+	const char *read_plan;       /* --read-plan: auto|export|paths; NULL = auto */
 	const char *platform;
 	const char *metadata;
 	const char *image_from_oci_layout;

@@ -37,6 +37,8 @@ struct cst_docker_opts {
 			       * (--network-per-test turns it off) */
 	bool info;            /* -v info: say on progress how tests run */
 	const char *cache_dir; /* index cache directory; NULL: no cache */
+	const char *read_plan; /* --read-plan: "export", "paths", or NULL/"auto":
+				* chosen by cost (read_plan.c) */
 	size_t max_output;    /* --max-output: command output the whole run may
 			       * hold, all tests together; 0: no budget */
 	FILE *progress;       /* pull progress and notes (stderr); never the report */

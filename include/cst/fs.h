@@ -18,6 +18,10 @@
 
 struct archive;
 
+/* A wanted file larger than this is an error rather than a silent
+ * truncation: a content test on it could not give a right answer. */
+#define CST_FS_CONTENT_MAX ((size_t)64 * 1024 * 1024)
+
 enum cst_ftype {
 	CST_FT_REG = 1,
 	CST_FT_DIR,
@@ -40,6 +44,7 @@ struct cst_fs_info {
 	const char *content; /* kept contents (hardlinks resolved); NULL when not kept */
 	size_t content_len;
 	bool has_content;
+	bool stat_only; /* partial index: no owner known (cst_fs_put_stat) */
 };
 
 struct cst_fs;
@@ -127,5 +132,50 @@ int cst_fs_snapshot_read(struct cst_fs *fs, const char *key, FILE *f, const char
  * whose contents are not kept: a snapshot that cannot answer this run.
  * 0 when none, -1 on allocation failure. */
 int cst_fs_content_missing(const struct cst_fs *fs);
+
+/* Reading only what the tests ask for (partial.c).
+ *
+ * Before a source reads, the run declares every path a check will look up,
+ * spelt as the check will pass it (existence paths after $VAR expansion),
+ * or that a test needs the whole tree (it lists a directory): a source may
+ * then read those paths alone into a partial index.  A partial index
+ * answers lookups like a full one for the paths it was read for; a lookup
+ * that reaches a child it was never told about is a CST_E_INTERNAL error,
+ * never an absence. */
+int cst_fs_need_path(struct cst_fs *fs, const char *path);
+int cst_fs_need_tree(struct cst_fs *fs, const char *why);
+/* Why the whole tree is needed, NULL when per-path reads can answer. */
+const char *cst_fs_tree_needed(const struct cst_fs *fs);
+/* fn for every declared path (in no order); stops at fn's non-zero. */
+int cst_fs_each_need(const struct cst_fs *fs, int (*fn)(const char *path, void *ud), void *ud);
+size_t cst_fs_n_needs(const struct cst_fs *fs);
+
+void cst_fs_set_partial(struct cst_fs *fs);
+bool cst_fs_is_partial(const struct cst_fs *fs);
+/* cst_fs_lookup on a partial index: 2 when the walk reaches a component
+ * not read yet, with *ret_missing its clean absolute path (symlinks before
+ * it already resolved: a real directory's child) and *ret_rest what the
+ * walk had left after it, both malloc'd. */
+int cst_fs_lookup_partial(const struct cst_fs *fs, const char *path, bool follow_final, struct cst_fs_info *ret,
+			  char **ret_resolved, char **ret_missing, char **ret_rest, struct cst_error *err);
+/* Whether a read of the clean absolute path can be put in the index: its
+ * parent is a directory of it (true for "/"). */
+bool cst_fs_can_put(const struct cst_fs *fs, const char *path);
+/* The path is a symlink whose resolution the engine gave up on (a loop,
+ * or more links than CST_FS_MAX_HOPS): put as a link to itself, whose
+ * every walk fails the same way. */
+int cst_fs_put_loop(struct cst_fs *fs, const char *path, struct cst_error *err);
+/* A directory or regular file known from a stat only (the engine's
+ * HEAD), enough to walk through: put unless the path is in already. */
+int cst_fs_put_stat(struct cst_fs *fs, const char *path, enum cst_ftype type, uint32_t mode, int64_t size,
+		    struct cst_error *err);
+/* The path was read and is absent. */
+int cst_fs_put_absent(struct cst_fs *fs, const char *path);
+/* Puts the first entry of a (a one-path archive, whose entry is named by
+ * its base name) in the index as the clean absolute path, reading its
+ * contents when the path is wanted (cst_fs_want_path), with the limits of
+ * a layer read.  1 when put, 0 when the entry is one a layer read drops
+ * (whiteout names): absent as in a full read; -1 with err. */
+int cst_fs_read_first(struct archive *a, struct cst_fs *fs, const char *path, struct cst_error *err);
 
 #endif

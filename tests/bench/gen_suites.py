@@ -2,6 +2,7 @@
 """Writes the benchmark's suites from the images' own file lists.
 
 Usage: gen_suites.py OUTDIR IMAGE [IMAGE...]
+       gen_suites.py --huge OUTDIR IMAGE
 
 Each image's merged file system is read once through `docker export` of a
 created (never started) container: the engine's own view, independent of
@@ -12,6 +13,11 @@ the suites are the same from run to run while the images are.
 For every suite NAME it writes NAME.yaml (the structure-test config) and
 NAME.plan (the same checks as tab-separated steps for docker-cli-peer.sh),
 and suites.json (what was generated, from which images).
+
+With --huge it writes the suites of the large image instead (huge12 and
+huge200: 12 and 200 file tests, a tenth of them content tests, half of the
+existence tests on the image's data under /data, the rest on Debian's own
+files) and huge.json.
 """
 
 import hashlib
@@ -299,7 +305,44 @@ def write_policy(outdir):
     return {'fileSystemTests': 4, 'layerTests': 1, 'tests': 5}
 
 
+def huge_suites(outdir, image):
+    entries = read_image(image)
+    rng = random.Random(SEED + 2)
+    data = {p: e for p, e in entries.items() if p.startswith('/data/')}
+    system = {p: e for p, e in entries.items() if not p.startswith('/data/')}
+    suites = {}
+    for name, n in (('huge12', 12), ('huge200', 200)):
+        n_content = max(2, n // 10)
+        n_exist = n - n_content
+        # The four large files are always among them: what makes the
+        # image large is what a suite of such an image tests.
+        blobs = sorted(p for p in data if p.startswith('/data/blobs/') and data[p]['kind'] == 'file')
+        exist = existence_tests(system, rng, n_exist - n_exist // 2, 0, 'exists ')
+        small = sorted(p for p in data if p not in blobs and data[p]['kind'] == 'file')
+        for i, p in enumerate(sorted(rng.sample(small, n_exist // 2 - len(blobs)))):
+            e = data[p]
+            exist.append({'name': f'data {i:04d} {p}', 'path': p, 'shouldExist': True,
+                          'permissions': go_file_mode(e['mode'], 'file'), 'ls': ls_mode(e['mode'], 'file'),
+                          'uid': e['uid'], 'gid': e['gid']})
+        for i, p in enumerate(blobs):
+            e = data[p]
+            exist.append({'name': f'blob{i} {p}', 'path': p, 'shouldExist': True,
+                          'permissions': go_file_mode(e['mode'], 'file'), 'ls': ls_mode(e['mode'], 'file'),
+                          'uid': e['uid'], 'gid': e['gid']})
+        content = content_tests(system, rng, n_content, 'content ')
+        suites[name] = write_suite(outdir, name, exist, content)
+    with open(os.path.join(outdir, 'huge.json'), 'w') as f:
+        json.dump({'image': image, 'entries': len(entries), 'seed': SEED + 2, 'suites': suites}, f, indent=2)
+        f.write('\n')
+    for name, s in suites.items():
+        print(f'gen_suites: {name}: {s["tests"]} tests', file=sys.stderr)
+    return 0
+
+
 def main(argv):
+    if len(argv) == 4 and argv[1] == '--huge':
+        os.makedirs(argv[2], exist_ok=True)
+        return huge_suites(argv[2], argv[3])
     if len(argv) < 3:
         print(__doc__.strip().split('\n\n')[1], file=sys.stderr)
         return 2

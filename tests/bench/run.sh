@@ -13,6 +13,9 @@
 #   BENCH_SUITES      comma-separated suites to run (default: all)
 #   BENCH_WORK        where suites, image archives and bench.json go
 #                     (default: BUILD/bench)
+#   BENCH_HUGE=0      leave out the huge image (2 GB of random data, built
+#                     once by testdata/images/huge/build.sh, which --remove
+#                     removes) and its suites huge12 and huge200
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -60,6 +63,21 @@ if [ "$(cat "$suites/.stamp" 2>/dev/null || true)" != "$stamp" ]; then
 	echo "bench: generating suites from the images' file lists" >&2
 	"$python" "$here/gen_suites.py" "$suites" "${images[@]}"
 	echo "$stamp" >"$suites/.stamp"
+fi
+
+if [ "${BENCH_HUGE:-1}" != 0 ]; then
+	sh "$root/testdata/images/huge/build.sh"
+	hstamp=$( {
+		docker image inspect -f '{{.Id}}' cst-bench/huge:12
+		sha256sum <"$here/gen_suites.py"
+	} | sha256sum | cut -c1-16)
+	if [ "$(cat "$suites/.huge-stamp" 2>/dev/null || true)" != "$hstamp" ]; then
+		echo "bench: generating the huge suites from the huge image's file list" >&2
+		"$python" "$here/gen_suites.py" --huge "$suites" cst-bench/huge:12
+		echo "$hstamp" >"$suites/.huge-stamp"
+	fi
+else
+	rm -f "$suites/huge.json" "$suites"/huge*.yaml "$suites"/huge*.plan "$suites/.huge-stamp"
 fi
 
 exec "$python" "$here/bench.py" --cst "$cst" --suites "$suites" --work "$work" \
