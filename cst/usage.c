@@ -31,7 +31,10 @@ void cst_cli_test_usage(FILE *out)
 	      "\n"
 	      "Flags:\n"
 	      "  -i, --image IMAGE              image to test: a reference in the engine (docker\n"
-	      "                                 driver) or an archive path (tar driver)\n"
+	      "                                 driver); with the tar driver an archive path, a name\n"
+	      "                                 (the engine's image, else the registry's) or\n"
+	      "                                 docker://REF, docker-daemon:REF, docker-archive:PATH,\n"
+	      "                                 oci:DIR[:REF], oci-archive:PATH[:REF]\n"
 	      "  -c, --config FILE              test config file (YAML or JSON); repeatable, run in order\n"
 	      "  -d, --driver NAME              docker (default) or tar; host is not supported\n"
 	      "  -o, --output FORMAT            text (default), json, junit, tap or html\n"
@@ -55,6 +58,8 @@ void cst_cli_test_usage(FILE *out)
 	      "                                 (default: $CST_CACHE_DIR, else ~/.cache/cst)\n"
 	      "      --no-cache                 neither read nor write the index cache\n"
 	      "      --platform OS/ARCH         platform to pull, run or pick from an OCI index\n"
+	      "      --registry-ca FILE         CA certificates (PEM) that registries' TLS is checked with\n"
+	      "      --insecure-registry HOST   allow plain HTTP to HOST[:PORT] (always for loopback)\n"
 	      "      --metadata FILE            image config JSON for a rootfs tar (tar driver)\n"
 	      "      --image-from-oci-layout DIR\n"
 	      "                                 load an OCI layout into the engine and test it\n"
@@ -69,7 +74,8 @@ void cst_cli_test_usage(FILE *out)
 	      "  -j, --json                     same as --output json (deprecated in CST)\n"
 	      "  -h, --help                     this help\n"
 	      "\n"
-	      "Environment: DOCKER_HOST, DOCKER_TLS_VERIFY, DOCKER_CERT_PATH, DOCKER_API_VERSION.\n",
+	      "Environment: DOCKER_HOST, DOCKER_TLS_VERIFY, DOCKER_CERT_PATH, DOCKER_API_VERSION;\n"
+	      "DOCKER_CONFIG (registry credentials in config.json, as docker login writes them).\n",
 	      out);
 }
 

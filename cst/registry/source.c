@@ -1,0 +1,75 @@
+/* The registry as an image source: the manifest and config read when it is
+ * opened (so that a wrong name fails before anything runs), the layers
+ * streamed in order on each read of the file system. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cst/fs.h"
+#include "cst/registry/blob.h"
+
+struct reg_src {
+	struct reg_client c;
+	struct reg_plan plan;
+	struct cst_registry_opts opts;
+};
+
+static int reg_read_meta(struct cst_image_source *src, struct cst_image_meta *ret, struct cst_error *err)
+{
+	struct reg_src *s = src->priv;
+	return cst_image_meta_from_json(s->plan.config, s->c.what, ret, err);
+}
+
+static int reg_read_fs(struct cst_image_source *src, struct cst_fs *fs, struct cst_error *err)
+{
+	struct reg_src *s = src->priv;
+	for (size_t i = 0; i < s->plan.n_layers; i++) {
+		struct cst_layer *layer = NULL;
+		if (reg_blob_layer(&s->c, &s->plan.layers[i], fs, &layer, err) < 0)
+			return -1;
+		if (cst_fs_apply_layer(fs, layer, (int)i, err) < 0)
+			return cst_error_wrap(err, "%s: layer %s", s->c.what, s->plan.layers[i].digest);
+	}
+	return 0;
+}
+
+static void reg_close(struct cst_image_source *src)
+{
+	if (!src)
+		return;
+	struct reg_src *s = src->priv;
+	if (s) {
+		reg_plan_release(&s->plan);
+		reg_client_release(&s->c);
+		free(s);
+	}
+	free(src);
+}
+
+static const struct cst_image_source_ops registry_ops = {
+	.name = "registry",
+	.read_meta = reg_read_meta,
+	.read_fs = reg_read_fs,
+	.close = reg_close,
+};
+
+int cst_registry_open(const char *ref, const struct cst_registry_opts *opts, struct cst_image_source **ret,
+		      struct cst_error *err)
+{
+	struct cst_image_source *src = calloc(1, sizeof(*src));
+	struct reg_src *s = calloc(1, sizeof(*s));
+	if (!src || !s) {
+		free(src);
+		free(s);
+		return cst_error_set(err, CST_E_NOMEM, "out of memory");
+	}
+	if (opts)
+		s->opts = *opts;
+	src->priv = s;
+	src->ops = &registry_ops;
+	if (reg_client_init(&s->c, ref, &s->opts, err) < 0 || reg_plan(&s->c, &s->plan, err) < 0) {
+		reg_close(src);
+		return -1;
+	}
+	*ret = src;
+	return 0;
+}
