@@ -278,12 +278,15 @@ static int open_tar_image(struct run *run, struct cst_error *err)
 		if (rc == 0 || err->code == CST_E_INTERRUPTED || err->code == CST_E_NOMEM)
 			break;
 		note(run, 0, "not in the engine (%s); trying the registry", err->msg ? err->msg : "");
-		char *engine_msg = err->msg ? strdup(err->msg) : NULL;
+		char *engine_msg = NULL;
+		if (err->code != CST_E_IMAGE && asprintf(&engine_msg, "the engine: %s", err->msg ? err->msg : "?") < 0)
+			engine_msg = NULL;
+		cst_error_clear(err);
 		run->image_ref = NULL;
 		rc = cst_registry_open(o->image, &ro, &run->src, err);
 		if (rc < 0 && err->code != CST_E_INTERRUPTED)
-			cst_error_wrap(err, "'%s' is not a file, the engine has no such image (%s), and from the registry",
-				       o->image, engine_msg ? engine_msg : "?");
+			cst_error_wrap(err, "'%s' is not a file, %s, and from the registry", o->image,
+				       engine_msg ? engine_msg : "the engine has no such image");
 		free(engine_msg);
 		break;
 	}
