@@ -451,9 +451,18 @@ static int ping(struct reg_client *c, struct cst_error *err)
 		if (s < 0)
 			goto out;
 		if (x.result == CURLE_OK) {
-			if (x.status == 401 && x.www_auth && reg_authorize(c, x.www_auth, false, err) < 0)
+			if (x.status == 401 && x.www_auth && reg_authorize(c, x.www_auth, false, err) < 0) {
+				cst_error_wrap(err, "%s", c->what);
 				goto out;
+			}
 			r = 0;
+			goto out;
+		}
+		if (x.result == CURLE_PEER_FAILED_VERIFICATION) {
+			/* It speaks TLS with a certificate not trusted: plain HTTP
+			 * would only hide that. */
+			cst_error_set(err, CST_E_IMAGE, "%s: %s (a CA to trust can be given with --registry-ca)",
+				      c->what, x.curl_err[0] ? x.curl_err : curl_easy_strerror(x.result));
 			goto out;
 		}
 		if (!first.msg)

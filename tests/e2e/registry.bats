@@ -310,3 +310,109 @@ YAML
 	[ "$status" -eq 2 ]
 	[[ "$output" == *"expected [HOST[:PORT]/]NAME[:TAG][@sha256:DIGEST]"* ]]
 }
+
+# A second docker-registry over TLS with htpasswd (bcrypt) Basic auth,
+# serving a copy of the first one's storage; its CA and certificate made
+# here with openssl.
+start_tls_registry() {
+	local d="$T/tls" try port
+	mkdir -p "$d"
+	openssl req -x509 -newkey rsa:2048 -nodes -keyout "$d/ca.key" -out "$d/ca.crt" -days 2 \
+		-subj "/CN=cst test CA" 2>/dev/null
+	openssl req -newkey rsa:2048 -nodes -keyout "$d/srv.key" -out "$d/srv.csr" -subj "/CN=127.0.0.1" 2>/dev/null
+	printf 'subjectAltName=IP:127.0.0.1\n' >"$d/ext"
+	openssl x509 -req -in "$d/srv.csr" -CA "$d/ca.crt" -CAkey "$d/ca.key" -CAcreateserial -out "$d/srv.crt" \
+		-days 2 -extfile "$d/ext" 2>/dev/null
+	/usr/bin/python3 -W ignore -c \
+		"import crypt; print('tester:' + crypt.crypt('s3cret', crypt.mksalt(crypt.METHOD_BLOWFISH)))" \
+		>"$d/htpasswd"
+	cp -r "$BATS_FILE_TMPDIR/registry/data" "$d/data"
+	for try in 1 2 3 4 5; do
+		port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+		cat >"$d/config.yml" <<-YAML
+		version: 0.1
+		log:
+		  level: warn
+		storage:
+		  filesystem:
+		    rootdirectory: $d/data
+		auth:
+		  htpasswd:
+		    realm: cst-test
+		    path: $d/htpasswd
+		http:
+		  addr: 127.0.0.1:$port
+		  tls:
+		    certificate: $d/srv.crt
+		    key: $d/srv.key
+		YAML
+		docker-registry serve "$d/config.yml" >"$d/log" 2>&1 3>&- &
+		TLS_PID=$!
+		TLS_REGISTRY=127.0.0.1:$port
+		# 401: it answers, and wants credentials.
+		wait_for 120 sh -c "[ \"\$(curl -sS --cacert $d/ca.crt -o /dev/null -w '%{http_code}' https://$TLS_REGISTRY/v2/)\" = 401 ] || ! kill -0 $TLS_PID 2>/dev/null"
+		[ "$(curl -sS --cacert "$d/ca.crt" -o /dev/null -w '%{http_code}' "https://$TLS_REGISTRY/v2/")" = 401 ] &&
+			return 0
+		kill "$TLS_PID" 2>/dev/null || true
+	done
+	cat "$d/log" >&2
+	return 1
+}
+
+@test "TLS with --registry-ca and Basic credentials from DOCKER_CONFIG" {
+	busybox_config
+	start_tls_registry
+	ref="docker://$TLS_REGISTRY/cst-registry-test/busybox:1"
+	# Not trusted without the CA; no fallback to plain HTTP then.
+	run "$CST" test --driver tar --image "$ref" --config "$T/busybox.yaml"
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"certificate"*"--registry-ca"* ]]
+	# Trusted, but no credentials.
+	run "$CST" test --driver tar --image "$ref" --config "$T/busybox.yaml" --registry-ca "$T/tls/ca.crt"
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"wants a user name and password: none is in docker's config.json"* ]]
+	mkdir -p "$DOCKER_CONFIG"
+	printf '{"auths":{"%s":{"auth":"%s"}}}' "$TLS_REGISTRY" "$(printf tester:wrong | base64)" \
+		>"$DOCKER_CONFIG/config.json"
+	run "$CST" test --driver tar --image "$ref" --config "$T/busybox.yaml" --registry-ca "$T/tls/ca.crt"
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"refuses the credentials of docker's config.json (401)"* ]]
+	printf '{"auths":{"https://%s":{"auth":"%s"}}}' "$TLS_REGISTRY" "$(printf tester:s3cret | base64)" \
+		>"$DOCKER_CONFIG/config.json"
+	run "$CST" test --driver tar --image "$ref" --config "$T/busybox.yaml" --registry-ca "$T/tls/ca.crt" \
+		-o json --test-report "$T/r.json"
+	kill "$TLS_PID"
+	[ "$status" -eq 1 ]
+	[ "$(jq .Pass "$T/r.json")" -eq 7 ]
+}
+
+@test "the Bearer token flow: a token for the repository's pull scope, asked for with the config's credentials" {
+	sh_config
+	start_fake bearer
+	run "$CST" test --driver tar --image "docker://$FAKE/x:1" --config "$T/sh.yaml"
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"getting a token from http://$FAKE/token"*"401"* ]]
+	mkdir -p "$DOCKER_CONFIG"
+	printf '{"auths":{"%s":{"auth":"%s"}}}' "$FAKE" "$(printf tester:s3cret | base64)" >"$DOCKER_CONFIG/config.json"
+	run "$CST" test --driver tar --image "docker://$FAKE/x:1" --config "$T/sh.yaml"
+	[ "$status" -eq 0 ]
+	# One token for the run: asked for once more only because the ping's
+	# challenge names no scope.
+	[ "$(grep -c '/token?' "$T/fake-log")" -le 3 ]
+}
+
+@test "plain HTTP only for loopback or --insecure-registry" {
+	sh_config
+	# The host's own address, which is not loopback: HTTPS only, unless
+	# named with --insecure-registry.
+	addr=$(hostname -I | awk '{print $1}')
+	[ -n "$addr" ]
+	FAKE_BIND=0.0.0.0 start_fake ok
+	port=${FAKE#*:}
+	run timeout 120 "$CST" test --driver tar --image "docker://$addr:$port/x:1" --config "$T/sh.yaml"
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"GET /v2/"* ]]
+	run timeout 120 "$CST" test --driver tar --image "docker://$addr:$port/x:1" --config "$T/sh.yaml" \
+		--insecure-registry "$addr:$port"
+	[ "$status" -eq 0 ]
+}

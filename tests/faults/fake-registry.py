@@ -12,21 +12,27 @@ image of one gzip layer holding /hello), with the fault MODE:
   many-layers    the manifest lists 5,000 layers
   huge-manifest  the manifest lists 100,000 layers (13 MB)
   ok             no fault
+  bearer         no fault, but every /v2/ request wants a Bearer token,
+                 which GET /token gives for Basic tester:s3cret with
+                 service=fake and scope=repository:x:pull
 
-Usage: fake-registry.py MODE.  Prints the port, then serves until killed
+Usage: fake-registry.py MODE (on 127.0.0.1, or $FAKE_BIND).  Prints the port, then serves until killed
 (or 300 s); the number of requests served goes to stderr at each request.
 A TLS handshake is refused at once, so a client that tries HTTPS first
 falls back to HTTP without waiting.
 """
+import base64
 import gzip
 import hashlib
 import io
 import json
+import os
 import socket
 import sys
 import tarfile
 import threading
 import time
+import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 MODE = sys.argv[1] if len(sys.argv) > 1 else "ok"
@@ -94,6 +100,20 @@ class Handler(BaseHTTPRequestHandler):
             count += 1
             print(count, self.path, file=sys.stderr, flush=True)
         p = self.path
+        if MODE == "bearer":
+            if p.startswith("/token?"):
+                want = "Basic " + base64.b64encode(b"tester:s3cret").decode()
+                if self.headers.get("Authorization") != want:
+                    return self.send(401, b'{"details":"bad credentials"}')
+                q = urllib.parse.parse_qs(p.split("?", 1)[1])
+                if q.get("service") != ["fake"] or q.get("scope") != ["repository:x:pull"]:
+                    return self.send(400, b'{"details":"bad service or scope"}')
+                return self.send(200, b'{"token":"t0ken","expires_in":300}')
+            if self.headers.get("Authorization") != "Bearer t0ken":
+                realm = "http://127.0.0.1:%d/token" % self.server.server_address[1]
+                scope = '' if p == "/v2/" else ',scope="repository:x:pull"'
+                return self.send(401, b'{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}',
+                                 extra=[("WWW-Authenticate", 'Bearer realm="%s",service="fake"%s' % (realm, scope))])
         if p == "/v2/":
             return self.send(200, b"{}")
         if p.startswith("/v2/x/manifests/"):
@@ -133,7 +153,7 @@ class Handler(BaseHTTPRequestHandler):
     do_HEAD = do_GET
 
 
-srv = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+srv = ThreadingHTTPServer((os.environ.get("FAKE_BIND", "127.0.0.1"), 0), Handler)
 srv.daemon_threads = True
 print(srv.server_address[1], flush=True)
 threading.Thread(target=srv.serve_forever, daemon=True).start()
