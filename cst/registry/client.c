@@ -466,7 +466,7 @@ static int ping(struct reg_client *c, struct cst_error *err)
 			goto out;
 		}
 		if (!first.msg)
-			transfer_error(&x, "GET /v2/", &first);
+			transfer_error(&x, x.url, &first);
 		reg_xfer_release(&x);
 	}
 	cst_error_move(err, &first);

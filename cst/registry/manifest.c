@@ -72,7 +72,7 @@ static int choose(struct reg_client *c, json_t *index, const char *where, const 
 		json_array_foreach(manifests, i, desc) {
 			if (!json_is_object(desc) || is_attestation(desc))
 				continue;
-			struct platform p;
+			struct platform p = {0};
 			platform_from(json_object_get(desc, "platform"), "os", "architecture", &p);
 			if (platform_matches(want, &p) || (n == 1 && !p.os[0])) {
 				chosen = desc;

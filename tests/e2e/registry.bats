@@ -411,7 +411,7 @@ start_tls_registry() {
 	port=${FAKE#*:}
 	run timeout 120 "$CST" test --driver tar --image "docker://$addr:$port/x:1" --config "$T/sh.yaml"
 	[ "$status" -eq 2 ]
-	[[ "$output" == *"GET /v2/"* ]]
+	[[ "$output" == *"https://$addr:$port/v2/"* ]]
 	run timeout 120 "$CST" test --driver tar --image "docker://$addr:$port/x:1" --config "$T/sh.yaml" \
 		--insecure-registry "$addr:$port"
 	[ "$status" -eq 0 ]
