@@ -82,6 +82,7 @@ verdicts() { # report.json
 }
 
 start_fake() { # mode
+	rm -f "$T/fake-port"
 	/usr/bin/python3 "$CST_TESTS/faults/fake-registry.py" "$1" >"$T/fake-port" 2>"$T/fake-log" 3>&- &
 	FAKE_PID=$!
 	wait_for 60 test -s "$T/fake-port"
