@@ -179,7 +179,8 @@ static int open_engine(struct run *run, struct cst_error *err)
 {
 	const struct cst_options *o = run->opts;
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-	run->cache_dir = cache_dir(o);
+	if (!run->cache_dir)
+		run->cache_dir = cache_dir(o);
 	struct cst_docker_opts dopts = {
 		.runtime = o->runtime,
 		.network = o->network,
@@ -250,8 +251,10 @@ static int open_tar_image(struct run *run, struct cst_error *err)
 		.ca_file = o->registry_ca,
 		.insecure = o->insecure_registries,
 		.n_insecure = o->n_insecure_registries,
+		.notes = verbose(run) ? run->diag : NULL,
 	};
 	int rc = -1;
+	ro.cache_dir = run->cache_dir = cache_dir(o);
 	switch (name.transport) {
 	case CST_TRANSPORT_ARCHIVE:
 	case CST_TRANSPORT_OCI:

@@ -1,10 +1,12 @@
 /* The registry as an image source: the manifest and config read when it is
  * opened (so that a wrong name fails before anything runs), the layers
  * streamed in order on each read of the file system. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cst/fs.h"
+#include "cst/index_cache.h"
 #include "cst/registry/blob.h"
 
 struct reg_src {
@@ -19,9 +21,18 @@ static int reg_read_meta(struct cst_image_source *src, struct cst_image_meta *re
 	return cst_image_meta_from_json(s->plan.config, s->c.what, ret, err);
 }
 
-static int reg_read_fs(struct cst_image_source *src, struct cst_fs *fs, struct cst_error *err)
+static void say_notes(struct reg_src *s, struct cst_index_cache *ic)
 {
-	struct reg_src *s = src->priv;
+	char *save = NULL;
+	for (char *line = ic->notes && s->opts.notes ? strtok_r(ic->notes, "\n", &save) : NULL; line;
+	     line = strtok_r(NULL, "\n", &save))
+		fprintf(s->opts.notes, "cst: %s\n", line);
+	free(ic->notes);
+	ic->notes = NULL;
+}
+
+static int read_layers(struct reg_src *s, struct cst_fs *fs, struct cst_error *err)
+{
 	for (size_t i = 0; i < s->plan.n_layers; i++) {
 		struct cst_layer *layer = NULL;
 		if (reg_blob_layer(&s->c, &s->plan.layers[i], fs, &layer, err) < 0)
@@ -30,6 +41,24 @@ static int reg_read_fs(struct cst_image_source *src, struct cst_fs *fs, struct c
 			return cst_error_wrap(err, "%s: layer %s", s->c.what, s->plan.layers[i].digest);
 	}
 	return 0;
+}
+
+/* The image ID is the config's digest, which names every layer: an index
+ * saved under it never goes stale.  It is saved only after every layer
+ * has been read and checked. */
+static int reg_read_fs(struct cst_image_source *src, struct cst_fs *fs, struct cst_error *err)
+{
+	struct reg_src *s = src->priv;
+	struct cst_index_cache ic = {.dir = s->opts.cache_dir, .id = s->plan.config_digest, .view = "layers"};
+	if (ic.dir && cst_index_cache_load(&ic, fs)) {
+		say_notes(s, &ic);
+		return 0;
+	}
+	int r = read_layers(s, fs, err);
+	if (r == 0 && ic.dir)
+		cst_index_cache_store(&ic, fs);
+	say_notes(s, &ic);
+	return r;
 }
 
 static void reg_close(struct cst_image_source *src)

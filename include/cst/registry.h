@@ -16,6 +16,8 @@ struct cst_registry_opts {
 	const char *ca_file;             /* --registry-ca: CA bundle TLS is checked with */
 	const char *const *insecure;     /* --insecure-registry hosts: plain HTTP allowed */
 	size_t n_insecure;
+	const char *cache_dir;           /* index cache (keyed by the config digest); NULL: none */
+	FILE *notes;                     /* what the cache did, for -v info; NULL: quiet */
 };
 
 /* Opens REF ("host[:port]/repo[:tag][@sha256:...]", Docker Hub when the

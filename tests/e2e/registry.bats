@@ -417,3 +417,25 @@ start_tls_registry() {
 		--insecure-registry "$addr:$port"
 	[ "$status" -eq 0 ]
 }
+
+@test "the index cache answers a second run of the same digest; a failed read saves nothing" {
+	busybox_config
+	ref="docker://$REGISTRY/cst-registry-test/busybox:1"
+	run "$CST" test --driver tar --image "$ref" --config "$T/busybox.yaml" --cache-dir "$T/cache" -v info
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"index cache: saved $T/cache/"*"-layers.idx"* ]]
+	run "$CST" test --driver tar --image "$ref" --config "$T/busybox.yaml" --cache-dir "$T/cache" -v info \
+		-o json --test-report "$T/r.json"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"index cache: read $T/cache/"* ]]
+	[ "$(jq .Pass "$T/r.json")" -eq 7 ]
+	sh_config
+	for mode in wrong-digest truncated; do
+		start_fake "$mode"
+		run "$CST" test --driver tar --image "docker://$FAKE/x:1" --config "$T/sh.yaml" --cache-dir "$T/cache2"
+		[ "$status" -eq 2 ]
+		teardown
+		FAKE_PID=
+		[ -z "$(ls -A "$T/cache2" 2>/dev/null)" ]
+	done
+}
