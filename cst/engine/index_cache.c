@@ -10,6 +10,10 @@
  * versions also kept indexes of the image's own layers ("image"), which a
  * container's view must not be answered from.
  *
+ * The registry source keeps its indexes here too, in the view "layers"
+ * (the image's own layers, without a container's files), under the config
+ * digest that is a registry image's ID.
+ *
  * The cache only ever makes a run faster: a snapshot that cannot be read,
  * is for another key, or lacks the contents this run wants is a miss, and a
  * cache that cannot be written is skipped.  Why is said at -v info. */
