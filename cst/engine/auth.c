@@ -1,5 +1,6 @@
 /* Image references and registry credentials as the docker CLI reads them
- * from ~/.docker/config.json (`auths`; credential helpers are not run). */
+ * from ~/.docker/config.json: credHelpers and credsStore (cred_helper.c),
+ * then auths. */
 #include "cst/engine/client.h"
 
 #include <errno.h>
@@ -176,14 +177,44 @@ int dk_registry_credentials(const char *config_json, const char *host, char **re
 	json_t *entry = NULL;
 	const char *key;
 	json_t *val;
+	int rc = 0;
+	struct cst_buf plain = CST_BUF_INIT;
+	/* As the docker CLI: the registry's own helper, else the store for
+	 * all; what they do not know comes from auths. */
+	const char *helper = NULL;
+	json_object_foreach(json_object_get(root, "credHelpers"), key, val) {
+		if (key_matches(key, host) && json_is_string(val)) {
+			helper = json_string_value(val);
+			break;
+		}
+	}
+	if (!helper)
+		helper = json_string_value(json_object_get(root, "credsStore"));
+	if (helper && *helper) {
+		char *u = NULL, *secret = NULL;
+		const char *server = strcmp(host, "docker.io") == 0 ? "https://index.docker.io/v1/" : host;
+		if (dk_cred_helper_get(helper, server, &u, &secret, err) < 0) {
+			rc = -1;
+			goto done;
+		}
+		if (u) {
+			/* "<token>": the secret is an identity token. */
+			if (strcmp(u, "<token>") == 0) {
+				*ret_token = secret;
+				free(u);
+			} else {
+				*ret_user = u;
+				*ret_pass = secret;
+			}
+			goto done;
+		}
+	}
 	json_object_foreach(auths, key, val) {
 		if (key_matches(key, host)) {
 			entry = val;
 			break;
 		}
 	}
-	int rc = 0;
-	struct cst_buf plain = CST_BUF_INIT;
 	if (!entry)
 		goto done;
 	const char *user = json_string_value(json_object_get(entry, "username"));

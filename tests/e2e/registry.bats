@@ -439,3 +439,36 @@ start_tls_registry() {
 		[ -z "$(ls -A "$T/cache2" 2>/dev/null)" ]
 	done
 }
+
+@test "credentials from a credential helper: credHelpers for the registry, else credsStore" {
+	sh_config
+	start_fake bearer
+	mkdir -p "$T/bin" "$DOCKER_CONFIG"
+	# A helper that knows the fake registry only, and says which server it
+	# was asked for.
+	cat >"$T/bin/docker-credential-cstfake" <<-SH
+	#!/bin/sh
+	[ "\$1" = get ] || exit 1
+	read -r server
+	echo "\$server" >>"$T/helper-asked"
+	if [ "\$server" = "$FAKE" ]; then
+		echo '{"ServerURL":"$FAKE","Username":"tester","Secret":"s3cret"}'
+	else
+		echo "credentials not found in native keychain"
+		exit 1
+	fi
+	SH
+	chmod +x "$T/bin/docker-credential-cstfake"
+	printf '{"credHelpers":{"%s":"cstfake"}}' "$FAKE" >"$DOCKER_CONFIG/config.json"
+	PATH="$T/bin:$PATH" run "$CST" test --driver tar --image "docker://$FAKE/x:1" --config "$T/sh.yaml"
+	[ "$status" -eq 0 ]
+	[ "$(sort -u "$T/helper-asked")" = "$FAKE" ]
+	printf '{"credsStore":"cstfake"}' >"$DOCKER_CONFIG/config.json"
+	PATH="$T/bin:$PATH" run "$CST" test --driver tar --image "docker://$FAKE/x:1" --config "$T/sh.yaml"
+	[ "$status" -eq 0 ]
+	# A helper that is not installed is an error that names it.
+	printf '{"credsStore":"cst-nothing-such"}' >"$DOCKER_CONFIG/config.json"
+	run "$CST" test --driver tar --image "docker://$FAKE/x:1" --config "$T/sh.yaml"
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"docker-credential-cst-nothing-such"* ]]
+}
