@@ -472,3 +472,14 @@ start_tls_registry() {
 	[ "$status" -eq 2 ]
 	[[ "$output" == *"docker-credential-cst-nothing-such"* ]]
 }
+
+@test "a redirect to blob storage on another host is followed without the registry's credentials" {
+	sh_config
+	start_fake bearer-redirect
+	mkdir -p "$DOCKER_CONFIG"
+	printf '{"auths":{"%s":{"auth":"%s"}}}' "$FAKE" "$(printf tester:s3cret | base64)" >"$DOCKER_CONFIG/config.json"
+	run "$CST" test --driver tar --image "docker://$FAKE/x:1" --config "$T/sh.yaml"
+	[ "$status" -eq 0 ]
+	# Both blobs came from storage.
+	[ "$(grep -c ' /storage/sha256:' "$T/fake-log")" -eq 2 ]
+}

@@ -15,6 +15,9 @@ image of one gzip layer holding /hello), with the fault MODE:
   bearer         no fault, but every /v2/ request wants a Bearer token,
                  which GET /token gives for Basic tester:s3cret with
                  service=fake and scope=repository:x:pull
+  bearer-redirect  as bearer, and blobs redirect to "blob storage" on
+                 another host name (localhost), which refuses a request
+                 that carries an Authorization header
 
 Usage: fake-registry.py MODE (on 127.0.0.1, or $FAKE_BIND).  Prints the port, then serves until killed
 (or 300 s); the number of requests served goes to stderr at each request.
@@ -100,7 +103,12 @@ class Handler(BaseHTTPRequestHandler):
             count += 1
             print(count, self.path, file=sys.stderr, flush=True)
         p = self.path
-        if MODE == "bearer":
+        if MODE == "bearer-redirect" and p.startswith("/storage/"):
+            if self.headers.get("Authorization"):
+                return self.send(400, b'{"errors":[{"code":"DENIED","message":"credentials forwarded to storage"}]}')
+            body = BLOBS.get(p[len("/storage/"):])
+            return self.send(200 if body else 404, body or b"", "application/octet-stream")
+        if MODE in ("bearer", "bearer-redirect"):
             if p.startswith("/token?"):
                 want = "Basic " + base64.b64encode(b"tester:s3cret").decode()
                 if self.headers.get("Authorization") != want:
@@ -123,6 +131,9 @@ class Handler(BaseHTTPRequestHandler):
             return self.send(200, MANIFEST, "application/vnd.oci.image.manifest.v1+json")
         if p.startswith("/v2/x/blobs/"):
             d = p[len("/v2/x/blobs/"):].split("?")[0]
+            if MODE == "bearer-redirect":
+                return self.send(307, extra=[("Location", "http://localhost:%d/storage/%s"
+                                                % (self.server.server_address[1], d))])
             if MODE == "redirects":
                 return self.send(307, extra=[("Location", "/v2/x/blobs/%s?n=%d" % (d, count))])
             body = BLOBS.get(d)
