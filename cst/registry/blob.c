@@ -24,7 +24,7 @@ static la_ssize_t blob_read(struct archive *a, void *ud, const void **buf)
 	struct blob_stream *bs = ud;
 	if (!bs->first) {
 		cst_buf_reset(&bs->x->body);
-		if (!bs->x->done && reg_pump(bs->x, bs->what, &bs->err) < 0) {
+		if (reg_pump(bs->x, bs->what, &bs->err) < 0) {
 			bs->failed = true;
 			archive_set_error(a, EIO, "%s", bs->err.msg ? bs->err.msg : "read error");
 			return -1;

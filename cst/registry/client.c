@@ -75,6 +75,13 @@ static bool plain_http_allowed(const struct reg_client *c)
 	return false;
 }
 
+/* Whether the response in progress carries the body: a 200, or the 206
+ * answering a resumed stream's Range. */
+static bool body_status(const struct reg_xfer *x)
+{
+	return x->status == 200 || (x->status == 206 && x->resumed);
+}
+
 static size_t on_header(char *p, size_t size, size_t nmemb, void *ud)
 {
 	struct reg_xfer *x = ud;
@@ -83,6 +90,7 @@ static size_t on_header(char *p, size_t size, size_t nmemb, void *ud)
 		/* A new response (after a redirect or a 100): forget the last one's. */
 		const char *sp = memchr(p, ' ', n);
 		x->status = sp ? strtol(sp + 1, NULL, 10) : 0;
+		x->skip = x->resumed && x->status == 200 ? x->received : 0;
 		free(x->content_type);
 		free(x->www_auth);
 		x->content_type = x->www_auth = NULL;
@@ -108,11 +116,11 @@ static size_t on_header(char *p, size_t size, size_t nmemb, void *ud)
 		slot = &x->www_auth;
 	else if (klen == 11 && strncasecmp(p, "retry-after", 11) == 0)
 		x->retry_after = vlen && vlen < 8 ? strtol(v, NULL, 10) : -1;
-	else if (klen == 14 && strncasecmp(p, "content-length", 14) == 0 && x->status == 200) {
+	else if (klen == 14 && strncasecmp(p, "content-length", 14) == 0 && body_status(x)) {
 		char num[32];
 		snprintf(num, sizeof(num), "%.*s", vlen < 31 ? (int)vlen : 31, v);
 		unsigned long long cl = strtoull(num, NULL, 10);
-		if (vlen >= 31 || cl > x->max) {
+		if (vlen >= 31 || cl > (x->status == 206 ? x->max - x->received : x->max)) {
 			x->too_big = true;
 			return 0;
 		}
@@ -128,10 +136,18 @@ static size_t on_body(char *p, size_t size, size_t nmemb, void *ud)
 {
 	struct reg_xfer *x = ud;
 	size_t n = size * nmemb;
-	if (x->status != 200) {
+	if (!body_status(x)) {
 		if (x->errbody.len < REG_ERRBODY_MAX)
 			cst_buf_append(&x->errbody, p, n < REG_ERRBODY_MAX ? n : REG_ERRBODY_MAX);
 		return n;
+	}
+	if (x->skip) {
+		size_t k = n < x->skip ? n : (size_t)x->skip;
+		x->skip -= k;
+		if (k == n)
+			return n;
+		size_t kept = on_body(p + k, 1, n - k, ud);
+		return kept == n - k ? n : (kept == CURL_WRITEFUNC_PAUSE ? kept : 0);
 	}
 	if (x->stream && x->body.len >= REG_BLOCK) {
 		x->paused = true;
@@ -164,34 +180,18 @@ void reg_xfer_release(struct reg_xfer *x)
 	x->c = c;
 }
 
-static int start(struct reg_client *c, struct reg_xfer *x, const char *url, const char *accept, const char *auth,
-		 uint64_t max, bool stream, struct cst_error *err)
+static int add_header(struct reg_xfer *x, const char *line, struct cst_error *err)
 {
-	memset(x, 0, sizeof(*x));
-	x->c = c;
-	x->max = max;
-	x->stream = stream;
-	x->retry_after = -1;
-	cst_buf_init(&x->body, 0);
-	cst_buf_init(&x->errbody, 0);
-	if (!(x->url = strdup(url)) || !(x->md = EVP_MD_CTX_new()) || EVP_DigestInit_ex(x->md, EVP_sha256(), NULL) != 1)
+	struct curl_slist *h = curl_slist_append(x->hdrs, line);
+	if (!h)
 		return cst_error_set(err, CST_E_NOMEM, "out of memory");
-	char *line = NULL;
-	if (accept) {
-		if (asprintf(&line, "Accept: %s", accept) < 0)
-			return cst_error_set(err, CST_E_NOMEM, "out of memory");
-		struct curl_slist *h = curl_slist_append(x->hdrs, line);
-		free(line);
-		if (!h)
-			return cst_error_set(err, CST_E_NOMEM, "out of memory");
-		x->hdrs = h;
-	}
-	if (auth) {
-		struct curl_slist *h = curl_slist_append(x->hdrs, auth);
-		if (!h)
-			return cst_error_set(err, CST_E_NOMEM, "out of memory");
-		x->hdrs = h;
-	}
+	x->hdrs = h;
+	return 0;
+}
+
+/* Sets the easy handle up for x->url with x->hdrs and adds it. */
+static int launch(struct reg_client *c, struct reg_xfer *x, struct cst_error *err)
+{
 	CURL *k = c->curl;
 	curl_easy_reset(k);
 	curl_easy_setopt(k, CURLOPT_URL, x->url);
@@ -220,6 +220,59 @@ static int start(struct reg_client *c, struct reg_xfer *x, const char *url, cons
 		return cst_error_set(err, CST_E_INTERNAL, "curl_multi_add_handle failed");
 	x->added = true;
 	return 0;
+}
+
+static int start(struct reg_client *c, struct reg_xfer *x, const char *url, const char *accept, const char *auth,
+		 uint64_t max, bool stream, struct cst_error *err)
+{
+	memset(x, 0, sizeof(*x));
+	x->c = c;
+	x->max = max;
+	x->stream = stream;
+	x->retry_after = -1;
+	cst_buf_init(&x->body, 0);
+	cst_buf_init(&x->errbody, 0);
+	if (!(x->url = strdup(url)) || !(x->md = EVP_MD_CTX_new()) || EVP_DigestInit_ex(x->md, EVP_sha256(), NULL) != 1)
+		return cst_error_set(err, CST_E_NOMEM, "out of memory");
+	char *line = NULL;
+	if (accept) {
+		if (asprintf(&line, "Accept: %s", accept) < 0)
+			return cst_error_set(err, CST_E_NOMEM, "out of memory");
+		int r = add_header(x, line, err);
+		free(line);
+		if (r < 0)
+			return -1;
+	}
+	if (auth && add_header(x, auth, err) < 0)
+		return -1;
+	return launch(c, x, err);
+}
+
+/* A stream whose connection dropped after part of the body was handed on
+ * goes on from where it stopped: the same URL with a Range, the digest
+ * going on over the rest.  A server that ignores the Range sends the whole
+ * body again; what was had already is skipped. */
+static int resume(struct reg_xfer *x, struct cst_error *err)
+{
+	struct reg_client *c = x->c;
+	curl_slist_free_all(x->hdrs);
+	x->hdrs = NULL;
+	char range[64];
+	snprintf(range, sizeof(range), "Range: bytes=%llu-", (unsigned long long)x->received);
+	if ((c->auth && add_header(x, c->auth, err) < 0) || add_header(x, range, err) < 0)
+		return -1;
+	free(x->content_type);
+	free(x->www_auth);
+	x->content_type = x->www_auth = NULL;
+	x->status = 0;
+	x->retry_after = -1;
+	x->done = x->paused = false;
+	x->result = CURLE_OK;
+	x->curl_err[0] = '\0';
+	x->resumed++;
+	x->skip = 0;
+	cst_buf_reset(&x->errbody);
+	return launch(c, x, err);
 }
 
 /* Runs the transfer until it has a block for the consumer (streams), or
@@ -361,22 +414,38 @@ int reg_open(struct reg_client *c, struct reg_xfer *x, const char *path, const c
 
 int reg_pump(struct reg_xfer *x, const char *what, struct cst_error *err)
 {
-	if (pump(x, err) < 0)
-		return -1;
-	if (x->done && (x->result != CURLE_OK || x->status != 200))
-		return transfer_error(x, what, err);
-	return 0;
+	for (;;) {
+		if (pump(x, err) < 0)
+			return -1;
+		if (x->done && x->stream && curl_retryable(x->result) && x->resumed + 1 < REG_ATTEMPTS &&
+		    body_status(x) && x->received < x->max) {
+			/* Whatever arrived before the drop is handed on first. */
+			if (x->body.len)
+				return 0;
+			backoff(x->resumed, -1);
+			if (resume(x, err) < 0)
+				return -1;
+			continue;
+		}
+		if (x->done && (x->result != CURLE_OK || !body_status(x)))
+			return transfer_error(x, what, err);
+		return 0;
+	}
 }
 
 int reg_finish(struct reg_xfer *x, const char *expect_digest, uint64_t expect_size, const char *what,
 	       struct cst_error *err)
 {
-	while (!x->done) {
+	/* A stream's rest: read, hashed, dropped (a resumed stream may only
+	 * end here). */
+	while (x->stream && (!x->done || x->body.len || curl_retryable(x->result))) {
 		cst_buf_reset(&x->body);
 		if (reg_pump(x, what, err) < 0)
 			return -1;
+		if (x->done && !x->body.len)
+			break;
 	}
-	if (x->result != CURLE_OK || x->status != 200)
+	if (x->result != CURLE_OK || !body_status(x))
 		return transfer_error(x, what, err);
 	if (expect_size != UINT64_MAX && x->received != expect_size)
 		return cst_error_set(err, CST_E_IMAGE, "%s: %s: %llu bytes received, the manifest says %llu", x->c->what,

@@ -60,6 +60,8 @@ struct reg_xfer {
 	char *www_auth;
 	long retry_after;  /* seconds; -1 when absent */
 	bool added, done, paused, too_big;
+	int resumed;       /* times a dropped stream went on with a Range */
+	uint64_t skip;     /* bytes of a repeated 200 body already had */
 	CURLcode result;
 	char curl_err[CURL_ERROR_SIZE];
 };

@@ -483,3 +483,11 @@ start_tls_registry() {
 	# Both blobs came from storage.
 	[ "$(grep -c ' /storage/sha256:' "$T/fake-log")" -eq 2 ]
 }
+
+@test "a layer whose connection drops goes on with a Range request, its digest checked over both parts" {
+	sh_config
+	start_fake drop-once
+	run timeout 120 "$CST" test --driver tar --image "docker://$FAKE/x:1" --config "$T/sh.yaml" --no-cache
+	[ "$status" -eq 0 ]
+	grep -q ' /v2/x/blobs/sha256:.* bytes=[1-9][0-9]*-$' "$T/fake-log"
+}

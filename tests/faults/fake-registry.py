@@ -12,6 +12,8 @@ image of one gzip layer holding /hello), with the fault MODE:
   many-layers    the manifest lists 5,000 layers
   huge-manifest  the manifest lists 100,000 layers (13 MB)
   ok             no fault
+  drop-once      the first layer request gets half the body, then the
+                 connection closes; later ones honour Range (206)
   bearer         no fault, but every /v2/ request wants a Bearer token,
                  which GET /token gives for Basic tester:s3cret with
                  service=fake and scope=repository:x:pull
@@ -101,7 +103,7 @@ class Handler(BaseHTTPRequestHandler):
         global count
         with lock:
             count += 1
-            print(count, self.path, file=sys.stderr, flush=True)
+            print(count, self.path, self.headers.get("Range", ""), file=sys.stderr, flush=True)
         p = self.path
         if MODE == "bearer-redirect" and p.startswith("/storage/"):
             if self.headers.get("Authorization"):
@@ -141,7 +143,19 @@ class Handler(BaseHTTPRequestHandler):
                 return self.send(404, b'{"errors":[{"code":"BLOB_UNKNOWN","message":"blob unknown"}]}')
             if body is LAYER and MODE == "wrong-digest":
                 return self.send(200, layer_bytes(mtime=1), "application/octet-stream")
-            if body is LAYER and MODE == "truncated":
+            if body is LAYER and MODE == "drop-once":
+                rng = self.headers.get("Range", "")
+                if rng.startswith("bytes=") and rng.endswith("-"):
+                    start = int(rng[6:-1])
+                    part = body[start:]
+                    self.send_response(206)
+                    self.send_header("Content-Type", "application/octet-stream")
+                    self.send_header("Content-Length", str(len(part)))
+                    self.send_header("Content-Range", "bytes %d-%d/%d" % (start, len(body) - 1, len(body)))
+                    self.end_headers()
+                    self.wfile.write(part)
+                    return
+            if body is LAYER and MODE in ("truncated", "drop-once"):
                 self.send_response(200)
                 self.send_header("Content-Type", "application/octet-stream")
                 self.send_header("Content-Length", str(len(body)))
