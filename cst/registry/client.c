@@ -377,6 +377,9 @@ int reg_open_url(struct reg_client *c, struct reg_xfer *x, const char *url, cons
 			return -1;
 		if (!x->done || (x->result == CURLE_OK && x->status == 200))
 			return 0;
+		/* Part of a stream came before the drop: reg_pump() goes on from there. */
+		if (stream && x->status == 200 && x->received > 0 && curl_retryable(x->result))
+			return 0;
 		bool again = false;
 		if (x->result == CURLE_OK && x->status == 401 && auth_tries < 2 && !c->fetching_token) {
 			auth_tries++;
