@@ -34,6 +34,7 @@ setup() {
 
 teardown() {
 	[ -z "${FAKE_PID:-}" ] || { kill "$FAKE_PID" 2>/dev/null; wait "$FAKE_PID" 2>/dev/null || true; }
+	[ -z "${TLS_PID:-}" ] || { kill "$TLS_PID" 2>/dev/null; wait "$TLS_PID" 2>/dev/null || true; }
 }
 
 busybox_config() {
@@ -382,7 +383,6 @@ start_tls_registry() {
 		>"$DOCKER_CONFIG/config.json"
 	run "$CST" test --driver tar --image "$ref" --config "$T/busybox.yaml" --registry-ca "$T/tls/ca.crt" \
 		-o json --test-report "$T/r.json"
-	kill "$TLS_PID"
 	[ "$status" -eq 1 ]
 	[ "$(jq .Pass "$T/r.json")" -eq 7 ]
 }
