@@ -20,7 +20,7 @@ FROM ${BASE_IMAGE} AS build
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       gcc libc6-dev pkg-config meson ninja-build \
-      libyaml-dev libjansson-dev libarchive-dev libpcre2-dev libcurl4-openssl-dev \
+      libyaml-dev libjansson-dev libarchive-dev libpcre2-dev libcurl4-openssl-dev libssl-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY meson.build meson_options.txt ./

@@ -5,7 +5,7 @@ set -euo pipefail
 
 packages=(
 	gcc pkg-config meson ninja-build
-	libyaml-dev libjansson-dev libarchive-dev libpcre2-dev libcurl4-openssl-dev
+	libyaml-dev libjansson-dev libarchive-dev libpcre2-dev libcurl4-openssl-dev libssl-dev
 	libcmocka-dev bats libxml2-utils perl python3 python3-yaml python3-jsonschema
 	docker.io busybox-static curl stress-ng jq time libc6-dev
 	chromium python3-junitparser docker-registry man-db make

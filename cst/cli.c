@@ -32,6 +32,8 @@ enum {
 	OPT_NET_SANDBOX,
 	OPT_NET_PER_TEST,
 	OPT_READ_PLAN,
+	OPT_REGISTRY_CA,
+	OPT_INSECURE_REGISTRY,
 };
 
 /* Booleans take an optional "=true"/"=false" as cobra's do, so existing
@@ -58,6 +60,8 @@ static const struct option test_options[] = {
 	{"no-cache", optional_argument, NULL, OPT_NO_CACHE},
 	{"read-plan", required_argument, NULL, OPT_READ_PLAN},
 	{"platform", required_argument, NULL, OPT_PLATFORM},
+	{"registry-ca", required_argument, NULL, OPT_REGISTRY_CA},
+	{"insecure-registry", required_argument, NULL, OPT_INSECURE_REGISTRY},
 	{"metadata", required_argument, NULL, OPT_METADATA},
 	{"image-from-oci-layout", required_argument, NULL, OPT_OCI_LAYOUT},
 	{"default-image-tag", required_argument, NULL, OPT_DEFAULT_TAG},
@@ -270,6 +274,22 @@ static int parse_test(int argc, char **argv, struct cst_options *o, struct cst_e
 						     optarg);
 			o->platform = optarg;
 			break;
+		case OPT_REGISTRY_CA:
+			if (!*optarg)
+				return cst_error_set(err, CST_E_USAGE, "--registry-ca needs a file");
+			o->registry_ca = optarg;
+			break;
+		case OPT_INSECURE_REGISTRY: {
+			if (!*optarg || strchr(optarg, '/'))
+				return cst_error_set(err, CST_E_USAGE, "--insecure-registry '%s': expected HOST[:PORT]",
+						     optarg);
+			const char **v = realloc(o->insecure_registries, (o->n_insecure_registries + 1) * sizeof(*v));
+			if (!v)
+				return cst_error_set(err, CST_E_NOMEM, "out of memory");
+			o->insecure_registries = v;
+			v[o->n_insecure_registries++] = optarg;
+			break;
+		}
 		case OPT_METADATA:
 			o->metadata = optarg;
 			break;
@@ -448,4 +468,7 @@ void cst_cli_release(struct cst_options *o)
 	free(o->configs);
 	o->configs = NULL;
 	o->n_configs = 0;
+	free(o->insecure_registries);
+	o->insecure_registries = NULL;
+	o->n_insecure_registries = 0;
 }

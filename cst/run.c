@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -15,6 +16,7 @@
 #include "cst-version.h"
 #include "cst/image.h"
 #include "cst/progress.h"
+#include "cst/registry.h"
 #include "cst/signals.h"
 
 #define DEFAULT_TIMEOUT 300.0
@@ -184,23 +186,14 @@ static char *cache_dir(const struct cst_options *o)
 	return dir;
 }
 
-static int open_image(struct run *run, struct cst_error *err)
+/* The engine, for the docker driver and for engine images of the tar
+ * driver. */
+static int open_engine(struct run *run, struct cst_error *err)
 {
 	const struct cst_options *o = run->opts;
-	if (o->driver == CST_DRIVER_HOST)
-		return cst_error_set(err, CST_E_USAGE,
-				     "the host driver is not supported by cst: use the docker or tar driver");
-	if (o->driver == CST_DRIVER_TAR) {
-		struct cst_archive_opts ao = {
-			.platform = o->platform,
-			.metadata_path = o->metadata,
-			.ignore_ref_annotation = o->ignore_ref_annotation,
-			.default_image_tag = o->default_image_tag,
-		};
-		return cst_image_open_archive(o->image, &ao, &run->src, err);
-	}
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-	run->cache_dir = cache_dir(o);
+	if (!run->cache_dir)
+		run->cache_dir = cache_dir(o);
 	struct cst_docker_opts dopts = {
 		.runtime = o->runtime,
 		.network = o->network,
@@ -220,6 +213,115 @@ static int open_image(struct run *run, struct cst_error *err)
 		.meter = cst_progress_stream(run->diag, o->quiet),
 	};
 	if (cst_docker_open(&dopts, &run->docker, err) < 0 || cst_docker_reap_stale(run->docker, err) < 0)
+		return -1;
+	return 0;
+}
+
+/* An image of the engine for the tar driver; its metadata is read at once,
+ * so that a missing image is known here. */
+static int open_daemon_image(struct run *run, const char *ref, struct cst_error *err)
+{
+	if (!run->docker && open_engine(run, err) < 0)
+		return -1;
+	run->image_ref = ref;
+	if (cst_docker_image_source(run->docker, ref, &run->src, err) < 0)
+		return -1;
+	if (run->src->ops->read_meta(run->src, &run->meta, err) < 0) {
+		cst_image_close(run->src);
+		run->src = NULL;
+		return -1;
+	}
+	run->have_meta = true;
+	return 0;
+}
+
+/* What CST's tar driver takes for an archive: a name ending in .tar or
+ * .tgz; cst also takes anything that exists, and names that are
+ * obviously paths. */
+static bool names_a_file(const char *image)
+{
+	struct stat st;
+	size_t n = strlen(image);
+	if (stat(image, &st) == 0)
+		return true;
+	return image[0] == '/' || image[0] == '.' || (n > 4 && strcmp(image + n - 4, ".tar") == 0) ||
+	       (n > 4 && strcmp(image + n - 4, ".tgz") == 0) || (n > 7 && strcmp(image + n - 7, ".tar.gz") == 0);
+}
+
+static int open_tar_image(struct run *run, struct cst_error *err)
+{
+	const struct cst_options *o = run->opts;
+	struct cst_image_name name;
+	if (cst_image_name_parse(o->image, &name, err) < 0)
+		return -1;
+	struct cst_archive_opts ao = {
+		.platform = o->platform,
+		.metadata_path = o->metadata,
+		.ignore_ref_annotation = o->ignore_ref_annotation,
+		.default_image_tag = o->default_image_tag,
+		.ref_name = name.ref,
+	};
+	struct cst_registry_opts ro = {
+		.platform = o->platform,
+		.ca_file = o->registry_ca,
+		.insecure = o->insecure_registries,
+		.n_insecure = o->n_insecure_registries,
+		.notes = verbose(run) ? run->diag : NULL,
+	};
+	int rc = -1;
+	ro.cache_dir = run->cache_dir = cache_dir(o);
+	switch (name.transport) {
+	case CST_TRANSPORT_ARCHIVE:
+	case CST_TRANSPORT_OCI:
+	case CST_TRANSPORT_OCI_ARCHIVE:
+		rc = cst_image_open_archive(name.target, &ao, &run->src, err);
+		break;
+	case CST_TRANSPORT_REGISTRY:
+		rc = cst_registry_open(name.target, &ro, &run->src, err);
+		break;
+	case CST_TRANSPORT_DAEMON:
+		if (!(run->loaded_ref = strdup(name.target))) {
+			rc = cst_error_set(err, CST_E_NOMEM, "out of memory");
+			break;
+		}
+		rc = open_daemon_image(run, run->loaded_ref, err);
+		break;
+	case CST_TRANSPORT_NONE: {
+		if (names_a_file(o->image)) {
+			rc = cst_image_open_archive(o->image, &ao, &run->src, err);
+			break;
+		}
+		/* As CST's tar driver: the engine's image, else the registry's. */
+		rc = open_daemon_image(run, o->image, err);
+		if (rc == 0 || err->code == CST_E_INTERRUPTED || err->code == CST_E_NOMEM)
+			break;
+		note(run, 0, "not in the engine (%s); trying the registry", err->msg ? err->msg : "");
+		char *engine_msg = NULL;
+		if (err->code != CST_E_IMAGE && asprintf(&engine_msg, "the engine: %s", err->msg ? err->msg : "?") < 0)
+			engine_msg = NULL;
+		cst_error_clear(err);
+		run->image_ref = NULL;
+		rc = cst_registry_open(o->image, &ro, &run->src, err);
+		if (rc < 0 && err->code != CST_E_INTERRUPTED)
+			cst_error_wrap(err, "'%s' is not a file, %s, and from the registry", o->image,
+				       engine_msg ? engine_msg : "the engine has no such image");
+		free(engine_msg);
+		break;
+	}
+	}
+	cst_image_name_release(&name);
+	return rc;
+}
+
+static int open_image(struct run *run, struct cst_error *err)
+{
+	const struct cst_options *o = run->opts;
+	if (o->driver == CST_DRIVER_HOST)
+		return cst_error_set(err, CST_E_USAGE,
+				     "the host driver is not supported by cst: use the docker or tar driver");
+	if (o->driver == CST_DRIVER_TAR)
+		return open_tar_image(run, err);
+	if (open_engine(run, err) < 0)
 		return -1;
 	run->image_ref = o->image;
 	if (o->image_from_oci_layout) {
@@ -560,7 +662,7 @@ static int run_all(struct run *run, struct cst_report *rep, struct cst_error *er
 	int64_t t0 = now_ns();
 	if (open_image(run, err) < 0)
 		return -1;
-	if (run->src->ops->read_meta(run->src, &run->meta, err) < 0)
+	if (!run->have_meta && run->src->ops->read_meta(run->src, &run->meta, err) < 0)
 		return -1;
 	run->have_meta = true;
 	note(run, t0, "opened %s (%s)", run->image_ref ? run->image_ref : run->opts->image, run->src->ops->name);

@@ -31,7 +31,10 @@ void cst_cli_test_usage(FILE *out)
 	      "\n"
 	      "Flags:\n"
 	      "  -i, --image IMAGE              image to test: a reference in the engine (docker\n"
-	      "                                 driver) or an archive path (tar driver)\n"
+	      "                                 driver); with the tar driver an archive path, a name\n"
+	      "                                 (the engine's image, else the registry's) or\n"
+	      "                                 docker://REF, docker-daemon:REF, docker-archive:PATH,\n"
+	      "                                 oci:DIR[:REF], oci-archive:PATH[:REF]\n"
 	      "  -c, --config FILE              test config file (YAML or JSON); repeatable, run in order\n"
 	      "  -d, --driver NAME              docker (default) or tar; host is not supported\n"
 	      "  -o, --output FORMAT            text (default), json, junit, tap or html\n"
@@ -58,6 +61,8 @@ void cst_cli_test_usage(FILE *out)
 	      "      --read-plan PLAN           how the image's files are read (docker driver):\n"
 	      "                                 auto (the cheaper), export or paths\n"
 	      "      --platform OS/ARCH         platform to pull, run or pick from an OCI index\n"
+	      "      --registry-ca FILE         CA certificates (PEM) that registries' TLS is checked with\n"
+	      "      --insecure-registry HOST   allow plain HTTP to HOST[:PORT] (always for loopback)\n"
 	      "      --metadata FILE            image config JSON for a rootfs tar (tar driver)\n"
 	      "      --image-from-oci-layout DIR\n"
 	      "                                 load an OCI layout into the engine and test it\n"
@@ -79,7 +84,8 @@ void cst_cli_test_usage(FILE *out)
 	      "On a terminal, long phases show a progress line on stderr (not with -q).\n"
 	      "\n"
 	      "Environment: DOCKER_HOST (unix://, tcp://, ssh://), DOCKER_TLS_VERIFY, DOCKER_CERT_PATH,\n"
-	      "DOCKER_CONTEXT, DOCKER_CONFIG (a context's currentContext), DOCKER_API_VERSION:\n"
+	      "DOCKER_CONTEXT, DOCKER_CONFIG (a context's currentContext; registry credentials in config.json,\n"
+	      "as docker login writes them), DOCKER_API_VERSION:\n"
 	      "the engine is found as the docker CLI finds it; -v info says which and why.\n",
 	      out);
 }

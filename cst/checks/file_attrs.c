@@ -94,8 +94,9 @@ static int check_sha256(const struct cst_check_ctx *ctx, struct cst_result *r, c
 				     (long long)info.size);
 	else {
 		char hex[65];
-		cst_sha256_hex(info.content, info.content_len, hex);
-		if (strcmp(hex, t->sha256.s) != 0)
+		if (cst_sha256_hex(info.content, info.content_len, hex) < 0)
+			rc = cst_result_fail(r, "%s: its sha256 could not be computed", shown);
+		else if (strcmp(hex, t->sha256.s) != 0)
 			rc = cst_result_fail(r, "%s has incorrect sha256. Expected: %s, Actual: %s", shown,
 					     t->sha256.s, hex);
 	}

@@ -1,7 +1,10 @@
 /* Image references and registry credentials as the docker CLI reads them
- * from ~/.docker/config.json (`auths`; credential helpers are not run). */
+ * from ~/.docker/config.json: credHelpers and credsStore (cred_helper.c),
+ * then auths. */
 #include "cst/engine/client.h"
 
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -118,30 +121,99 @@ static bool key_matches(const char *key, const char *host)
 	return strlen(host) == n && strncmp(k, host, n) == 0;
 }
 
-int dk_registry_auth(const char *config_json, const char *image, char **ret, struct cst_error *err)
+/* The docker CLI's config: $DOCKER_CONFIG/config.json or ~/.docker/config.json. */
+int dk_read_docker_config(char **ret, struct cst_error *err)
 {
 	*ret = NULL;
+	const char *dir = getenv("DOCKER_CONFIG");
+	const char *home = getenv("HOME");
+	char *path = NULL;
+	if (dir && *dir) {
+		if (asprintf(&path, "%s/config.json", dir) < 0)
+			path = NULL;
+	} else if (home && *home) {
+		if (asprintf(&path, "%s/.docker/config.json", home) < 0)
+			path = NULL;
+	} else {
+		return 0;
+	}
+	if (!path)
+		return cst_error_set(err, CST_E_NOMEM, "out of memory");
+	FILE *f = fopen(path, "r");
+	if (!f) {
+		int e = errno;
+		free(path);
+		return e == ENOENT ? 0 : cst_error_set(err, CST_E_IO, "docker config: %s", strerror(e));
+	}
+	struct cst_buf b;
+	cst_buf_init(&b, 4u << 20);
+	char chunk[4096];
+	size_t n;
+	int rc = 0;
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		if (cst_buf_append(&b, chunk, n) < 0) {
+			rc = cst_error_set(err, CST_E_NOMEM, "out of memory");
+			break;
+		}
+	fclose(f);
+	if (rc == 0 && b.truncated)
+		rc = cst_error_set(err, CST_E_IO, "%s: too large", path);
+	free(path);
+	if (rc == 0)
+		*ret = cst_buf_detach(&b, NULL);
+	cst_buf_release(&b);
+	return rc;
+}
+
+int dk_registry_credentials(const char *config_json, const char *host, char **ret_user, char **ret_pass,
+			    char **ret_token, struct cst_error *err)
+{
+	*ret_user = *ret_pass = *ret_token = NULL;
 	json_error_t je;
 	json_t *root = json_loads(config_json, 0, &je);
 	if (!root)
 		return cst_error_set(err, CST_E_IO, "docker config.json: %s (line %d)", je.text, je.line);
-	char *host = registry_host(image);
 	json_t *auths = json_object_get(root, "auths");
 	json_t *entry = NULL;
 	const char *key;
 	json_t *val;
-	json_object_foreach(auths, key, val) {
-		if (host && key_matches(key, host)) {
-			entry = val;
+	int rc = 0;
+	struct cst_buf plain = CST_BUF_INIT;
+	/* As the docker CLI: the registry's own helper, else the store for
+	 * all; what they do not know comes from auths. */
+	const char *helper = NULL;
+	json_object_foreach(json_object_get(root, "credHelpers"), key, val) {
+		if (key_matches(key, host) && json_is_string(val)) {
+			helper = json_string_value(val);
 			break;
 		}
 	}
-	int rc = 0;
-	struct cst_buf plain = CST_BUF_INIT;
-	json_t *out = NULL;
-	if (!host) {
-		rc = cst_error_set(err, CST_E_NOMEM, "out of memory");
-		goto done;
+	if (!helper)
+		helper = json_string_value(json_object_get(root, "credsStore"));
+	if (helper && *helper) {
+		char *u = NULL, *secret = NULL;
+		const char *server = strcmp(host, "docker.io") == 0 ? "https://index.docker.io/v1/" : host;
+		if (dk_cred_helper_get(helper, server, &u, &secret, err) < 0) {
+			rc = -1;
+			goto done;
+		}
+		if (u) {
+			/* "<token>": the secret is an identity token. */
+			if (strcmp(u, "<token>") == 0) {
+				*ret_token = secret;
+				free(u);
+			} else {
+				*ret_user = u;
+				*ret_pass = secret;
+			}
+			goto done;
+		}
+	}
+	json_object_foreach(auths, key, val) {
+		if (key_matches(key, host)) {
+			entry = val;
+			break;
+		}
 	}
 	if (!entry)
 		goto done;
@@ -159,18 +231,43 @@ int dk_registry_auth(const char *config_json, const char *image, char **ret, str
 		user = plain.data;
 		pass = colon + 1;
 	}
+	if (token && *token && !(*ret_token = strdup(token)))
+		goto nomem;
+	if (user && (!(*ret_user = strdup(user)) || !(*ret_pass = strdup(pass ? pass : ""))))
+		goto nomem;
+	goto done;
+nomem:
+	rc = cst_error_set(err, CST_E_NOMEM, "out of memory");
+	free(*ret_user);
+	free(*ret_pass);
+	free(*ret_token);
+	*ret_user = *ret_pass = *ret_token = NULL;
+done:
+	cst_buf_release(&plain);
+	json_decref(root);
+	return rc;
+}
+
+int dk_registry_auth(const char *config_json, const char *image, char **ret, struct cst_error *err)
+{
+	*ret = NULL;
+	char *host = registry_host(image);
+	char *user = NULL, *pass = NULL, *token = NULL;
+	json_t *out = NULL;
+	if (!host)
+		return cst_error_set(err, CST_E_NOMEM, "out of memory");
+	int rc = dk_registry_credentials(config_json, host, &user, &pass, &token, err);
+	if (rc < 0 || (!user && !token))
+		goto done;
 	out = json_object();
 	if (!out)
 		goto nomem;
-	if (token && *token) {
+	if (token) {
 		if (json_object_set_new(out, "identitytoken", json_string(token)) < 0)
 			goto nomem;
-	} else if (user) {
-		if (json_object_set_new(out, "username", json_string(user)) < 0 ||
-		    json_object_set_new(out, "password", json_string(pass ? pass : "")) < 0)
-			goto nomem;
-	} else {
-		goto done;
+	} else if (json_object_set_new(out, "username", json_string(user)) < 0 ||
+		   json_object_set_new(out, "password", json_string(pass)) < 0) {
+		goto nomem;
 	}
 	if (json_object_set_new(out, "serveraddress", json_string(strcmp(host, "docker.io") == 0 ? "https://index.docker.io/v1/" : host)) < 0)
 		goto nomem;
@@ -186,8 +283,9 @@ nomem:
 	rc = cst_error_set(err, CST_E_NOMEM, "out of memory");
 done:
 	json_decref(out);
-	cst_buf_release(&plain);
+	free(user);
+	free(pass);
+	free(token);
 	free(host);
-	json_decref(root);
 	return rc;
 }

@@ -402,6 +402,18 @@ int dk_base64_decode(const char *s, struct cst_buf *ret);
 /* The X-Registry-Auth value for image from the docker config JSON text
  * (`auths`), or NULL (*ret) when it holds nothing for that registry. */
 int dk_registry_auth(const char *config_json, const char *image, char **ret, struct cst_error *err);
+/* The docker CLI's config.json text ($DOCKER_CONFIG or ~/.docker), NULL
+ * (*ret) when there is none. */
+int dk_read_docker_config(char **ret, struct cst_error *err);
+/* The credentials of host ("docker.io" for Docker Hub): from its
+ * credHelpers entry or the credsStore helper, else its `auths` entry; user
+ * and password, or an identity token; all NULL when there are none. */
+int dk_registry_credentials(const char *config_json, const char *host, char **ret_user, char **ret_pass,
+			    char **ret_token, struct cst_error *err);
+/* Runs docker-credential-HELPER get for server: *ret_user and
+ * *ret_secret, or both NULL when the helper has none for it. */
+int dk_cred_helper_get(const char *helper, const char *server, char **ret_user, char **ret_secret,
+		       struct cst_error *err);
 /* Splits an image reference into what POST /images/create wants. */
 int dk_split_reference(const char *image, char **ret_name, char **ret_tag);
 

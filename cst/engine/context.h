@@ -24,7 +24,4 @@ struct dk_resolve_env {
  * context: CST_E_ENGINE naming the file. */
 int dk_endpoint_resolve(const struct dk_resolve_env *env, struct dk_endpoint *ret, struct cst_error *err);
 
-/* Lowercase hex SHA-256, the name of a context's directories. */
-void dk_sha256_hex(const void *data, size_t len, char ret[65]);
-
 #endif

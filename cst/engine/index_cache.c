@@ -12,10 +12,15 @@
  * partial index apart ("paths"): it answers only what was read, so it is
  * read on top of, never taken for a whole.
  *
+ * The registry source keeps its indexes here too, in the view "layers"
+ * (the image's own layers, without a container's files), under the config
+ * digest that is a registry image's ID.
+ *
  * The cache only ever makes a run faster: a snapshot that cannot be read,
  * is for another key, or lacks the contents this run wants is a miss, and a
  * cache that cannot be written is skipped.  Why is said at -v info. */
 #include "cst/engine/client.h"
+#include "cst/index_cache.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -36,9 +41,9 @@
 #define CACHE_MAX_BYTES ((off_t)256 << 20)
 #define SNAP_SUFFIX ".idx"
 
-static void cache_note(struct cst_docker *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void cache_note(struct cst_index_cache *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-static void cache_note(struct cst_docker *d, const char *fmt, ...)
+static void cache_note(struct cst_index_cache *d, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -51,31 +56,31 @@ static void cache_note(struct cst_docker *d, const char *fmt, ...)
 	/* Notes pile up until run.c takes them: a miss and the save that
 	 * follows it are both worth telling. */
 	char *all = msg;
-	if (d->cache_note && asprintf(&all, "%s\n%s", d->cache_note, msg) < 0)
+	if (d->notes && asprintf(&all, "%s\n%s", d->notes, msg) < 0)
 		all = NULL;
 	if (all != msg)
 		free(msg);
 	if (all) {
-		free(d->cache_note);
-		d->cache_note = all;
+		free(d->notes);
+		d->notes = all;
 	}
 }
 
-/* The snapshot's path and key for the pinned image, or -1 when this run
- * cannot use the cache (no directory, no image ID of the usual form). */
-static int cache_names(const struct cst_docker *d, const char *view, char **ret_path, char **ret_key)
+/* The snapshot's path and key for the image, or -1 when this run cannot
+ * use the cache (no directory, no image ID of the usual form). */
+static int cache_names(const struct cst_index_cache *d, char **ret_path, char **ret_key)
 {
 	*ret_path = *ret_key = NULL;
-	if (!d->cache_dir || !d->pin_id)
+	if (!d->dir || !d->id || !d->view)
 		return -1;
-	const char *hex = strncmp(d->pin_id, "sha256:", 7) == 0 ? d->pin_id + 7 : NULL;
+	const char *hex = strncmp(d->id, "sha256:", 7) == 0 ? d->id + 7 : NULL;
 	if (!hex || strlen(hex) != 64 || strspn(hex, "0123456789abcdef") != 64)
 		return -1;
-	if (asprintf(ret_path, "%s/%s-%s" SNAP_SUFFIX, d->cache_dir, hex, view) < 0) {
+	if (asprintf(ret_path, "%s/%s-%s" SNAP_SUFFIX, d->dir, hex, d->view) < 0) {
 		*ret_path = NULL;
 		return -1;
 	}
-	if (asprintf(ret_key, "image=%s view=%s api=%s", d->pin_id, view, d->api) < 0) {
+	if (asprintf(ret_key, "image=%s view=%s api=%s", d->id, d->view, d->version ? d->version : "-") < 0) {
 		free(*ret_path);
 		*ret_path = *ret_key = NULL;
 		return -1;
@@ -85,7 +90,7 @@ static int cache_names(const struct cst_docker *d, const char *view, char **ret_
 
 /* An index decides verdicts: one that someone else could have written is
  * not believed. */
-static FILE *open_own(struct cst_docker *d, const char *path, bool note_missing)
+static FILE *open_own(struct cst_index_cache *d, const char *path, bool note_missing)
 {
 	FILE *f = fopen(path, "rbe");
 	if (!f) {
@@ -104,13 +109,12 @@ static FILE *open_own(struct cst_docker *d, const char *path, bool note_missing)
 	return f;
 }
 
-/* view "export": a full index that must hold every wanted content;
- * "paths": a partial one, to be read on top of. */
-static int load_view(struct cst_docker *d, struct cst_fs *fs, const char *view)
+int cst_index_cache_load(struct cst_index_cache *d, struct cst_fs *fs)
 {
-	bool partial = strcmp(view, "paths") == 0;
+	/* view "paths": a partial index, read on top of, never complete. */
+	bool partial = d->view && strcmp(d->view, "paths") == 0;
 	char *path, *key;
-	if (cache_names(d, view, &path, &key) < 0)
+	if (cache_names(d, &path, &key) < 0)
 		return 0;
 	int hit = 0;
 	struct cst_error e = CST_ERROR_INIT;
@@ -145,16 +149,6 @@ out:
 	free(path);
 	free(key);
 	return hit;
-}
-
-int dk_cache_load(struct cst_docker *d, struct cst_fs *fs)
-{
-	return load_view(d, fs, "export");
-}
-
-int dk_cache_load_paths(struct cst_docker *d, struct cst_fs *fs)
-{
-	return load_view(d, fs, "paths");
 }
 
 static int mkdir_p(const char *dir)
@@ -250,7 +244,7 @@ static void evict(const char *dir)
 
 /* The snapshot being replaced, when it is one of this key: what earlier
  * runs kept of other files is kept again. */
-static struct cst_fs *previous(struct cst_docker *d, const char *path, const char *key)
+static struct cst_fs *previous(struct cst_index_cache *d, const char *path, const char *key)
 {
 	FILE *f = open_own(d, path, false);
 	if (!f)
@@ -278,14 +272,14 @@ static int write_snapshot(FILE *f, void *ud, struct cst_error *err)
 	return cst_fs_snapshot_write(s->fs, s->old, s->key, f, err);
 }
 
-static void store_view(struct cst_docker *d, const struct cst_fs *fs, const char *view)
+void cst_index_cache_store(struct cst_index_cache *d, const struct cst_fs *fs)
 {
 	char *path, *key;
-	if (cache_names(d, view, &path, &key) < 0)
+	if (cache_names(d, &path, &key) < 0)
 		return;
 	struct cst_error e = CST_ERROR_INIT;
-	if (mkdir_p(d->cache_dir) < 0) {
-		cache_note(d, "index cache: cannot create %s: %s", d->cache_dir, strerror(errno));
+	if (mkdir_p(d->dir) < 0) {
+		cache_note(d, "index cache: cannot create %s: %s", d->dir, strerror(errno));
 	} else {
 		struct store_ud ud = {fs, previous(d, path, key), key};
 		/* Private: an index tells what an image holds. */
@@ -293,7 +287,7 @@ static void store_view(struct cst_docker *d, const struct cst_fs *fs, const char
 			cache_note(d, "index cache: %s", e.msg ? e.msg : "saving the index failed");
 		} else {
 			cache_note(d, "index cache: saved %s", path);
-			evict(d->cache_dir);
+			evict(d->dir);
 		}
 		cst_fs_free(ud.old);
 	}
@@ -302,12 +296,47 @@ static void store_view(struct cst_docker *d, const struct cst_fs *fs, const char
 	free(key);
 }
 
+/* The engine's view: a created container's export, keyed by the API
+ * version too, since it changes what an export holds. */
+static struct cst_index_cache engine_cache(struct cst_docker *d, const char *view)
+{
+	struct cst_index_cache c = {.dir = d->cache_dir, .id = d->pin_id, .view = view, .version = d->api,
+				    .notes = d->cache_note};
+	d->cache_note = NULL;
+	return c;
+}
+
+static int engine_load(struct cst_docker *d, struct cst_fs *fs, const char *view)
+{
+	struct cst_index_cache c = engine_cache(d, view);
+	int hit = cst_index_cache_load(&c, fs);
+	d->cache_note = c.notes;
+	return hit;
+}
+
+static void engine_store(struct cst_docker *d, const struct cst_fs *fs, const char *view)
+{
+	struct cst_index_cache c = engine_cache(d, view);
+	cst_index_cache_store(&c, fs);
+	d->cache_note = c.notes;
+}
+
+int dk_cache_load(struct cst_docker *d, struct cst_fs *fs)
+{
+	return engine_load(d, fs, "export");
+}
+
+int dk_cache_load_paths(struct cst_docker *d, struct cst_fs *fs)
+{
+	return engine_load(d, fs, "paths");
+}
+
 void dk_cache_store(struct cst_docker *d, const struct cst_fs *fs)
 {
-	store_view(d, fs, "export");
+	engine_store(d, fs, "export");
 }
 
 void dk_cache_store_paths(struct cst_docker *d, const struct cst_fs *fs)
 {
-	store_view(d, fs, "paths");
+	engine_store(d, fs, "paths");
 }

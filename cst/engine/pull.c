@@ -114,50 +114,6 @@ static size_t pull_write(char *p, size_t size, size_t nmemb, void *ud)
 	return n;
 }
 
-/* The docker CLI's config: $DOCKER_CONFIG/config.json or ~/.docker/config.json. */
-static int read_docker_config(char **ret, struct cst_error *err)
-{
-	*ret = NULL;
-	const char *dir = getenv("DOCKER_CONFIG");
-	const char *home = getenv("HOME");
-	char *path = NULL;
-	if (dir && *dir) {
-		if (asprintf(&path, "%s/config.json", dir) < 0)
-			path = NULL;
-	} else if (home && *home) {
-		if (asprintf(&path, "%s/.docker/config.json", home) < 0)
-			path = NULL;
-	} else {
-		return 0;
-	}
-	if (!path)
-		return cst_error_set(err, CST_E_NOMEM, "out of memory");
-	FILE *f = fopen(path, "r");
-	if (!f) {
-		int e = errno;
-		free(path);
-		return e == ENOENT ? 0 : cst_error_set(err, CST_E_IO, "docker config: %s", strerror(e));
-	}
-	struct cst_buf b;
-	cst_buf_init(&b, 4u << 20);
-	char chunk[4096];
-	size_t n;
-	int rc = 0;
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		if (cst_buf_append(&b, chunk, n) < 0) {
-			rc = cst_error_set(err, CST_E_NOMEM, "out of memory");
-			break;
-		}
-	fclose(f);
-	if (rc == 0 && b.truncated)
-		rc = cst_error_set(err, CST_E_IO, "%s: too large", path);
-	free(path);
-	if (rc == 0)
-		*ret = cst_buf_detach(&b, NULL);
-	cst_buf_release(&b);
-	return rc;
-}
-
 int cst_docker_pull(struct cst_docker *d, const char *image, struct cst_error *err)
 {
 	char *name = NULL, *tag = NULL, *config = NULL, *auth = NULL, *path = NULL, *ename = NULL, *etag = NULL,
@@ -169,7 +125,7 @@ int cst_docker_pull(struct cst_docker *d, const char *image, struct cst_error *e
 
 	if (dk_split_reference(image, &name, &tag) < 0)
 		goto nomem;
-	if (read_docker_config(&config, err) < 0)
+	if (dk_read_docker_config(&config, err) < 0)
 		goto out;
 	if (config && dk_registry_auth(config, image, &auth, err) < 0)
 		goto out;

@@ -78,7 +78,8 @@ struct oci_store {
 };
 
 int docker_save_plan(const char *path, const struct tar_cache *cache, struct image_plan *ret, struct cst_error *err);
-int oci_plan(const struct oci_store *store, const char *platform, struct image_plan *ret, struct cst_error *err);
+int oci_plan(const struct oci_store *store, const char *platform, const char *ref, struct image_plan *ret,
+	     struct cst_error *err);
 int rootfs_plan(const char *path, const char *metadata_path, struct image_plan *ret, struct cst_error *err);
 
 /* Reads the plan's layers from the entries of the tar at path (one pass,

@@ -141,7 +141,7 @@ static int bid(struct archive_src *s, const struct cst_archive_opts *opts, struc
 					     path);
 		s->kind = SRC_OCI_DIR;
 		struct oci_store store = {.path = path};
-		return oci_plan(&store, opts->platform, &s->plan, err);
+		return oci_plan(&store, opts->platform, opts->ref_name, &s->plan, err);
 	}
 	struct tar_cache cache = {0};
 	if (tar_scan(path, &cache, err) < 0)
@@ -153,7 +153,7 @@ static int bid(struct archive_src *s, const struct cst_archive_opts *opts, struc
 	} else if (tar_cache_get(&cache, "oci-layout") && tar_cache_get(&cache, "index.json")) {
 		s->kind = SRC_OCI_TAR;
 		struct oci_store store = {.path = path, .cache = &cache};
-		r = oci_plan(&store, opts->platform, &s->plan, err);
+		r = oci_plan(&store, opts->platform, opts->ref_name, &s->plan, err);
 	} else if (opts->metadata_path) {
 		s->kind = SRC_ROOTFS;
 		r = rootfs_plan(path, opts->metadata_path, &s->plan, err);

@@ -9,93 +9,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/utsname.h>
 
 #include "cst/buf.h"
 #include "cst/image/archive-internal.h"
+#include "cst/image/platform.h"
 
 /* Image indexes nest; a deeper chain than this is a loop or an attack. */
 #define MAX_INDEX_DEPTH 4
-
-struct platform {
-	char os[32];
-	char arch[32];
-	char variant[32];
-};
-
-static void host_platform(struct platform *p)
-{
-	struct utsname u;
-	memset(p, 0, sizeof(*p));
-	snprintf(p->os, sizeof(p->os), "linux");
-	if (uname(&u) < 0) {
-		snprintf(p->arch, sizeof(p->arch), "amd64");
-		return;
-	}
-	static const struct {
-		const char *machine, *arch, *variant;
-	} map[] = {
-		{"x86_64", "amd64", ""},   {"aarch64", "arm64", ""},    {"arm64", "arm64", ""},
-		{"armv7l", "arm", "v7"},   {"armv6l", "arm", "v6"},     {"i686", "386", ""},
-		{"i386", "386", ""},       {"ppc64le", "ppc64le", ""},  {"s390x", "s390x", ""},
-		{"riscv64", "riscv64", ""}, {"mips64", "mips64", ""},   {"loongarch64", "loong64", ""},
-	};
-	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
-		if (strcmp(u.machine, map[i].machine) == 0) {
-			snprintf(p->arch, sizeof(p->arch), "%s", map[i].arch);
-			snprintf(p->variant, sizeof(p->variant), "%s", map[i].variant);
-			return;
-		}
-	}
-	snprintf(p->arch, sizeof(p->arch), "%.31s", u.machine);
-}
-
-static int parse_platform(const char *s, struct platform *p, struct cst_error *err)
-{
-	memset(p, 0, sizeof(*p));
-	const char *a = strchr(s, '/');
-	const char *v = a ? strchr(a + 1, '/') : NULL;
-	size_t ol = a ? (size_t)(a - s) : 0;
-	size_t al = a ? (v ? (size_t)(v - a - 1) : strlen(a + 1)) : 0;
-	if (!a || ol == 0 || al == 0 || ol >= sizeof(p->os) || al >= sizeof(p->arch) ||
-	    (v && (strlen(v + 1) >= sizeof(p->variant) || strchr(v + 1, '/'))))
-		return cst_error_set(err, CST_E_USAGE, "--platform '%s': expected os/arch[/variant]", s);
-	memcpy(p->os, s, ol);
-	memcpy(p->arch, a + 1, al);
-	if (v)
-		snprintf(p->variant, sizeof(p->variant), "%s", v + 1);
-	return 0;
-}
-
-static void format_platform(const struct platform *p, struct cst_buf *b)
-{
-	if (!p->os[0] && !p->arch[0]) {
-		cst_buf_puts(b, "(no platform)");
-		return;
-	}
-	cst_buf_printf(b, "%s/%s%s%s", p->os, p->arch, p->variant[0] ? "/" : "", p->variant);
-}
-
-/* arm64's only variant is v8, so "linux/arm64" and "linux/arm64/v8" are
- * one platform; otherwise a variant is compared only when asked for. */
-static bool platform_matches(const struct platform *want, const struct platform *have)
-{
-	if (strcmp(want->os, have->os) != 0 || strcmp(want->arch, have->arch) != 0)
-		return false;
-	if (!want->variant[0] || !have->variant[0])
-		return true;
-	return strcmp(want->variant, have->variant) == 0;
-}
-
-static void platform_from(json_t *obj, const char *os_key, const char *arch_key, struct platform *p)
-{
-	const char *os = json_string_value(json_object_get(obj, os_key));
-	const char *arch = json_string_value(json_object_get(obj, arch_key));
-	const char *variant = json_string_value(json_object_get(obj, "variant"));
-	snprintf(p->os, sizeof(p->os), "%s", os ? os : "");
-	snprintf(p->arch, sizeof(p->arch), "%s", arch ? arch : "");
-	snprintf(p->variant, sizeof(p->variant), "%s", variant ? variant : "");
-}
 
 /* "sha256:<hex>" -> "blobs/sha256/<hex>", refusing anything that could
  * name a file outside blobs/. */
@@ -277,7 +197,33 @@ static int plan_from_manifest(const struct oci_store *s, json_t *manifest, const
 	return 0;
 }
 
-int oci_plan(const struct oci_store *s, const char *platform, struct image_plan *ret, struct cst_error *err)
+/* The descriptor of index.json named ref (oci:DIR:REF). */
+static int find_ref(const struct oci_store *s, json_t *index, const char *ref, json_t **ret_desc,
+		    struct cst_error *err)
+{
+	size_t i;
+	json_t *desc;
+	struct cst_buf seen = CST_BUF_INIT;
+	json_array_foreach(json_object_get(index, "manifests"), i, desc) {
+		const char *name = json_string_value(
+			json_object_get(json_object_get(desc, "annotations"), "org.opencontainers.image.ref.name"));
+		if (!name)
+			continue;
+		if (strcmp(name, ref) == 0) {
+			cst_buf_release(&seen);
+			*ret_desc = desc;
+			return 0;
+		}
+		cst_buf_printf(&seen, "%s%s", seen.len ? ", " : "", name);
+	}
+	cst_error_set(err, CST_E_IMAGE, "%s: index.json names no image '%s' (it has: %s)", s->path, ref,
+		      seen.data ? seen.data : "no names");
+	cst_buf_release(&seen);
+	return -1;
+}
+
+int oci_plan(const struct oci_store *s, const char *platform, const char *ref, struct image_plan *ret,
+	     struct cst_error *err)
 {
 	struct platform want;
 	if (platform) {
@@ -296,6 +242,21 @@ int oci_plan(const struct oci_store *s, const char *platform, struct image_plan 
 	}
 	if (store_json(s, "index.json", &doc, err) < 0)
 		goto out;
+	if (ref) {
+		json_t *desc = NULL, *next;
+		char *name;
+		if (find_ref(s, doc, ref, &desc, err) < 0)
+			goto out;
+		bool nested = is_index(desc);
+		if (desc_json(s, desc, &next, &name, err) < 0)
+			goto out;
+		json_decref(doc);
+		doc = next;
+		free(where);
+		where = name;
+		if (!nested && !is_index(doc))
+			goto plan;
+	}
 	for (int depth = 0;; depth++) {
 		if (depth > MAX_INDEX_DEPTH) {
 			cst_error_set(err, CST_E_IMAGE, "%s: image indexes nested too deep", s->path);
@@ -316,6 +277,7 @@ int oci_plan(const struct oci_store *s, const char *platform, struct image_plan 
 		if (!nested && !is_index(doc))
 			break;
 	}
+plan:
 	if (plan_from_manifest(s, doc, where, &p, err) < 0)
 		goto out;
 	*ret = p;

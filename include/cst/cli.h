@@ -46,6 +46,9 @@ struct cst_options {
 	bool no_cache;               /* --no-cache: neither read nor write the index cache */
 	const char *read_plan;       /* --read-plan: auto|export|paths; NULL = auto */
 	const char *platform;
+	const char *registry_ca;     /* --registry-ca: CA bundle registries' TLS is checked with */
+	const char **insecure_registries; /* --insecure-registry: plain HTTP allowed */
+	size_t n_insecure_registries;
 	const char *metadata;
 	const char *image_from_oci_layout;
 	const char *default_image_tag;

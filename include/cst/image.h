@@ -73,6 +73,7 @@ struct cst_archive_opts {
 	const char *metadata_path; /* --metadata: image config JSON for a rootfs tar */
 	bool ignore_ref_annotation;
 	const char *default_image_tag;
+	const char *ref_name;      /* oci:DIR:REF: the org.opencontainers.image.ref.name to take */
 };
 
 /* Opens a file or directory as an image: a docker-save archive (.tar,
@@ -81,5 +82,24 @@ struct cst_archive_opts {
 int cst_image_open_archive(const char *path, const struct cst_archive_opts *opts, struct cst_image_source **ret,
 			   struct cst_error *err);
 void cst_image_close(struct cst_image_source *src);
+
+/* --image with a containers-transports(5) prefix (transport_name.c). */
+enum cst_image_transport {
+	CST_TRANSPORT_NONE,        /* a plain name: the driver decides */
+	CST_TRANSPORT_REGISTRY,    /* docker://REF */
+	CST_TRANSPORT_DAEMON,      /* docker-daemon:REF */
+	CST_TRANSPORT_ARCHIVE,     /* docker-archive:PATH */
+	CST_TRANSPORT_OCI,         /* oci:DIR[:REF] */
+	CST_TRANSPORT_OCI_ARCHIVE, /* oci-archive:PATH[:REF] */
+};
+
+struct cst_image_name {
+	enum cst_image_transport transport;
+	char *target; /* the reference or the path */
+	char *ref;    /* oci's REF, NULL when absent */
+};
+
+int cst_image_name_parse(const char *s, struct cst_image_name *ret, struct cst_error *err);
+void cst_image_name_release(struct cst_image_name *n);
 
 #endif

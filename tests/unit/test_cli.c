@@ -108,6 +108,27 @@ static void test_speed_flags(void **state)
 	cst_cli_release(&o);
 }
 
+static void test_registry_flags(void **state)
+{
+	(void)state;
+	struct cst_options o;
+	struct cst_error err = CST_ERROR_INIT;
+	assert_int_equal(parse(&o, &err, 14, "test", "-i", "docker://r:5000/a:1", "-c", "c", "-d", "tar",
+			       "--registry-ca", "/ca.pem", "--insecure-registry", "r:5000", "--insecure-registry",
+			       "10.0.0.1"),
+			 0);
+	assert_string_equal(o.registry_ca, "/ca.pem");
+	assert_int_equal(o.n_insecure_registries, 2);
+	assert_string_equal(o.insecure_registries[0], "r:5000");
+	assert_string_equal(o.insecure_registries[1], "10.0.0.1");
+	cst_cli_release(&o);
+	assert_int_equal(parse(&o, &err, 8, "test", "-i", "x", "-c", "c", "--insecure-registry", "http://r/"), -1);
+	assert_int_equal(err.code, CST_E_USAGE);
+	assert_non_null(strstr(err.msg, "--insecure-registry 'http://r/'"));
+	cst_error_clear(&err);
+	cst_cli_release(&o);
+}
+
 static void expect_usage_error(const char *needle, int argc, const char **args)
 {
 	struct cst_options o;
@@ -215,6 +236,7 @@ int main(void)
 		cmocka_unit_test(test_all_flags),
 		cmocka_unit_test(test_deprecated_json_flag),
 		cmocka_unit_test(test_speed_flags),
+		cmocka_unit_test(test_registry_flags),
 		cmocka_unit_test(test_max_output_sizes),
 		cmocka_unit_test(test_usage_errors),
 		cmocka_unit_test(test_subcommands),

@@ -16,6 +16,7 @@
 
 #include "cst/engine/client.h"
 #include "cst/engine/context.h"
+#include "cst/sha256.h"
 
 /* One frame: header for stream, then payload. */
 static void frame(struct cst_buf *b, int stream, const void *p, size_t n)
@@ -263,15 +264,15 @@ static void test_context_resolution(void **state)
 {
 	(void)state;
 	char hex[65];
-	dk_sha256_hex("reachctx", 8, hex);
+	cst_sha256_hex("reachctx", 8, hex);
 	assert_string_equal(hex, "c865534f68eacf83d2bdf6e9b0f76f5a74d2291bb48c45eb0e069a5a86e3b5e2");
-	dk_sha256_hex("", 0, hex);
+	cst_sha256_hex("", 0, hex);
 	assert_string_equal(hex, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
 
 	char dir[] = "/tmp/cst-ctx-XXXXXX";
 	assert_non_null(mkdtemp(dir));
 	char path[512], cmd[600];
-	dk_sha256_hex("remote", 6, hex);
+	cst_sha256_hex("remote", 6, hex);
 	snprintf(path, sizeof(path), "%s/contexts/meta/%s", dir, hex);
 	snprintf(cmd, sizeof(cmd), "mkdir -p %s", path);
 	assert_int_equal(system(cmd), 0);

@@ -1,0 +1,104 @@
+/* The registry as an image source: the manifest and config read when it is
+ * opened (so that a wrong name fails before anything runs), the layers
+ * streamed in order on each read of the file system. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cst/fs.h"
+#include "cst/index_cache.h"
+#include "cst/registry/blob.h"
+
+struct reg_src {
+	struct reg_client c;
+	struct reg_plan plan;
+	struct cst_registry_opts opts;
+};
+
+static int reg_read_meta(struct cst_image_source *src, struct cst_image_meta *ret, struct cst_error *err)
+{
+	struct reg_src *s = src->priv;
+	return cst_image_meta_from_json(s->plan.config, s->c.what, ret, err);
+}
+
+static void say_notes(struct reg_src *s, struct cst_index_cache *ic)
+{
+	char *save = NULL;
+	for (char *line = ic->notes && s->opts.notes ? strtok_r(ic->notes, "\n", &save) : NULL; line;
+	     line = strtok_r(NULL, "\n", &save))
+		fprintf(s->opts.notes, "cst: %s\n", line);
+	free(ic->notes);
+	ic->notes = NULL;
+}
+
+static int read_layers(struct reg_src *s, struct cst_fs *fs, struct cst_error *err)
+{
+	for (size_t i = 0; i < s->plan.n_layers; i++) {
+		struct cst_layer *layer = NULL;
+		if (reg_blob_layer(&s->c, &s->plan.layers[i], fs, &layer, err) < 0)
+			return -1;
+		if (cst_fs_apply_layer(fs, layer, (int)i, err) < 0)
+			return cst_error_wrap(err, "%s: layer %s", s->c.what, s->plan.layers[i].digest);
+	}
+	return 0;
+}
+
+/* The image ID is the config's digest, which names every layer: an index
+ * saved under it never goes stale.  It is saved only after every layer
+ * has been read and checked. */
+static int reg_read_fs(struct cst_image_source *src, struct cst_fs *fs, struct cst_error *err)
+{
+	struct reg_src *s = src->priv;
+	struct cst_index_cache ic = {.dir = s->opts.cache_dir, .id = s->plan.config_digest, .view = "layers"};
+	if (ic.dir && cst_index_cache_load(&ic, fs)) {
+		say_notes(s, &ic);
+		return 0;
+	}
+	int r = read_layers(s, fs, err);
+	if (r == 0 && ic.dir)
+		cst_index_cache_store(&ic, fs);
+	say_notes(s, &ic);
+	return r;
+}
+
+static void reg_close(struct cst_image_source *src)
+{
+	if (!src)
+		return;
+	struct reg_src *s = src->priv;
+	if (s) {
+		reg_plan_release(&s->plan);
+		reg_client_release(&s->c);
+		free(s);
+	}
+	free(src);
+}
+
+static const struct cst_image_source_ops registry_ops = {
+	.name = "registry",
+	.read_meta = reg_read_meta,
+	.read_fs = reg_read_fs,
+	.close = reg_close,
+};
+
+int cst_registry_open(const char *ref, const struct cst_registry_opts *opts, struct cst_image_source **ret,
+		      struct cst_error *err)
+{
+	struct cst_image_source *src = calloc(1, sizeof(*src));
+	struct reg_src *s = calloc(1, sizeof(*s));
+	if (!src || !s) {
+		free(src);
+		free(s);
+		return cst_error_set(err, CST_E_NOMEM, "out of memory");
+	}
+	if (opts)
+		s->opts = *opts;
+	src->priv = s;
+	src->ops = &registry_ops;
+	if (reg_client_init(&s->c, ref, &s->opts, err) < 0 || reg_plan(&s->c, &s->plan, err) < 0) {
+		reg_close(src);
+		return -1;
+	}
+	*ret = src;
+	return 0;
+}
