@@ -750,6 +750,7 @@ int cst_docker_open(const struct cst_docker_opts *opts, struct cst_docker **ret,
 	d->network_sandbox = opts && opts->network_sandbox;
 	d->info = opts && opts->info;
 	d->jobs = opts && opts->jobs > 0 ? opts->jobs : 1;
+	d->sandbox_jobs = opts && opts->sandbox_jobs > 0 ? opts->sandbox_jobs : d->jobs;
 	if (opts && opts->read_plan)
 		d->read_plan = strcmp(opts->read_plan, "export") == 0 ? DK_PLAN_EXPORT
 			       : strcmp(opts->read_plan, "paths") == 0 ? DK_PLAN_PATHS

@@ -131,6 +131,7 @@ struct cst_docker {
 	atomic_bool labelled; /* a create or commit with this run's labels was sent */
 	atomic_bool commands_stopped; /* cst_docker_stop_commands(): start no more tests */
 	int jobs;
+	int sandbox_jobs; /* jobs when command tests join sandboxes */
 	int read_plan; /* enum dk_read_plan */
 	FILE *progress;
 	FILE *meter; /* progress meters of long phases; NULL: none */

@@ -880,7 +880,8 @@ static int run_commands_on(struct cst_docker *d, struct dk_conn *mc, const char 
 		.meter = cst_progress_start(d->meter, "command tests", n, CST_PROGRESS_COUNT),
 	};
 	pthread_mutex_init(&p.lock, NULL);
-	size_t nthreads = (size_t)(d->jobs > 0 ? d->jobs : 1);
+	int slots = pause_image ? d->sandbox_jobs : d->jobs;
+	size_t nthreads = (size_t)(slots > 0 ? slots : 1);
 	if (nthreads > n)
 		nthreads = n;
 	if (pause_image)

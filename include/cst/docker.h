@@ -29,6 +29,7 @@ struct cst_docker_opts {
 	const char *platform; /* --platform */
 	bool save;            /* --save: keep containers, name them on stderr */
 	int jobs;             /* parallel command tests; >= 1 */
+	int sandbox_jobs;     /* the same when they join network sandboxes; 0: jobs */
 	bool shared_container; /* --shared-container: command tests without setup
 				* run as execs in one started container per
 				* set of run options instead of one each */

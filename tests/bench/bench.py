@@ -63,10 +63,13 @@ WARM = 'cst docker (warm)'
 SHARED_FLAGS = ['--shared-container', '--network', 'none']
 SHARED = 'cst docker ' + ' '.join(SHARED_FLAGS) + ' (opt-in, warm)'
 TAR = 'cst tar'
-HUGE = 'cst-bench/huge:12'
-HUGE_SUITES = ['huge12', 'huge200']
-SUITES = ['files', 'commands', 'mixed', 'dir', 'big', 'policy'] + HUGE_SUITES
-FILE_SUITES = ['files', 'dir', 'big', 'policy']  # what the tar driver can run: no commands
+# The same warm run through DOCKER_HOST=ssh:// to an sshd of the bench's own
+# on 127.0.0.1, against the same engine: what ssh adds.
+SSH = 'cst docker over ssh (warm)'
+SSH_SUITES = ['commands']
+COLD_EXPORT = 'cst docker --read-plan=export (cold)'
+# cst against container-structure-test on the huge image, when it is measured.
+TARGETS_HUGE = {'huge12': 3.0, 'huge200': 1.0}
 TIME = '/usr/bin/time'  # GNU time: see run_once()
 ENGINE_META = 'engine metadata'
 ENGINE_EXPORT = 'engine export'
