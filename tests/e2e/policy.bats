@@ -219,7 +219,7 @@ YAML
 	in_both "  /tmp (dtrwxrwxrwx 0:0 0 bytes)"
 	in_both "matching mustNotExist: 2 entries"
 	in_both "  /root/.ssh/id_rsa (-rw------- 0:0 4 bytes)"
-	in_both "  /var/lib/apt/lists/deb.debian.org_debian_dists_bookworm_main_binary-amd64_Packages (-rw-r--r-- 0:0 5 bytes)"
+	in_both "  /var/lib/apt/lists/mirror_debian_dists_bookworm_main_binary-amd64_Packages (-rw-r--r-- 0:0 5 bytes)"
 	in_both "not owned by root (0): 2 entries"
 	in_both "not in group root (0): 2 entries"
 	in_both "with a uid outside uidRange: 2 entries"
