@@ -84,16 +84,6 @@ static bool is_index(json_t *desc_or_doc)
 	return json_is_array(json_object_get(desc_or_doc, "manifests"));
 }
 
-static bool is_attestation(json_t *desc)
-{
-	json_t *ann = json_object_get(desc, "annotations");
-	const char *type = json_string_value(json_object_get(ann, "vnd.docker.reference.type"));
-	if (type && strcmp(type, "attestation-manifest") == 0)
-		return true;
-	const char *os = json_string_value(json_object_get(json_object_get(desc, "platform"), "os"));
-	return os && strcmp(os, "unknown") == 0;
-}
-
 /* A descriptor's platform: its own "platform", or for a bare manifest
  * descriptor (index.json often has none) the os/architecture of its config. */
 static int desc_platform(const struct oci_store *s, json_t *desc, struct platform *p, struct cst_error *err)
@@ -117,52 +107,16 @@ static int desc_platform(const struct oci_store *s, json_t *desc, struct platfor
 	return r;
 }
 
+static int oci_platform_of(void *ud, json_t *desc, struct platform *p, struct cst_error *err)
+{
+	return desc_platform(ud, desc, p, err);
+}
+
 static int choose(const struct oci_store *s, json_t *index, const char *where, const struct platform *want,
 		  bool explicit_platform, json_t **ret_desc, struct cst_error *err)
 {
-	json_t *manifests = json_object_get(index, "manifests");
-	if (!json_is_array(manifests))
-		return cst_error_set(err, CST_E_IMAGE, "%s: %s has no manifests list", s->path, where);
-	size_t n = 0, i;
-	json_t *desc, *only = NULL;
-	json_array_foreach(manifests, i, desc) {
-		if (json_is_object(desc) && !is_attestation(desc)) {
-			n++;
-			only = desc;
-		}
-	}
-	if (n == 0)
-		return cst_error_set(err, CST_E_IMAGE, "%s: %s lists no image", s->path, where);
-	if (n == 1 && !explicit_platform) {
-		*ret_desc = only;
-		return 0;
-	}
-	struct cst_buf seen = CST_BUF_INIT;
-	json_array_foreach(manifests, i, desc) {
-		if (!json_is_object(desc) || is_attestation(desc))
-			continue;
-		struct platform p = {0};
-		if (desc_platform(s, desc, &p, err) < 0) {
-			cst_buf_release(&seen);
-			return -1;
-		}
-		/* A single image without any platform is taken as asked for. */
-		if (platform_matches(want, &p) || (n == 1 && !p.os[0])) {
-			cst_buf_release(&seen);
-			*ret_desc = desc;
-			return 0;
-		}
-		if (seen.len)
-			cst_buf_puts(&seen, ", ");
-		format_platform(&p, &seen);
-	}
-	struct cst_buf w = CST_BUF_INIT;
-	format_platform(want, &w);
-	cst_error_set(err, CST_E_IMAGE, "%s: no image for platform %s in %s (it has: %s); choose one with --platform",
-		      s->path, w.data ? w.data : "?", where, seen.data ? seen.data : "");
-	cst_buf_release(&w);
-	cst_buf_release(&seen);
-	return -1;
+	return platform_choose(index, s->path, where, want, explicit_platform, oci_platform_of, (void *)s, ret_desc,
+			       err);
 }
 
 static int plan_from_manifest(const struct oci_store *s, json_t *manifest, const char *where, struct image_plan *p,

@@ -80,3 +80,63 @@ void platform_from(json_t *obj, const char *os_key, const char *arch_key, struct
 	snprintf(p->variant, sizeof(p->variant), "%s", variant ? variant : "");
 }
 
+
+/* BuildKit's attestation manifests sit in an index beside the images. */
+static bool is_attestation(json_t *desc)
+{
+	json_t *ann = json_object_get(desc, "annotations");
+	const char *type = json_string_value(json_object_get(ann, "vnd.docker.reference.type"));
+	if (type && strcmp(type, "attestation-manifest") == 0)
+		return true;
+	const char *os = json_string_value(json_object_get(json_object_get(desc, "platform"), "os"));
+	return os && strcmp(os, "unknown") == 0;
+}
+
+int platform_choose(json_t *index, const char *who, const char *where, const struct platform *want,
+		    bool explicit_platform, platform_of_fn platform_of, void *ud, json_t **ret_desc,
+		    struct cst_error *err)
+{
+	json_t *manifests = json_object_get(index, "manifests");
+	if (!json_is_array(manifests))
+		return cst_error_set(err, CST_E_IMAGE, "%s: %s has no manifests list", who, where);
+	size_t n = 0, i;
+	json_t *desc, *only = NULL;
+	json_array_foreach(manifests, i, desc) {
+		if (json_is_object(desc) && !is_attestation(desc)) {
+			n++;
+			only = desc;
+		}
+	}
+	if (n == 0)
+		return cst_error_set(err, CST_E_IMAGE, "%s: %s lists no image", who, where);
+	if (n == 1 && !explicit_platform) {
+		*ret_desc = only;
+		return 0;
+	}
+	struct cst_buf seen = CST_BUF_INIT;
+	json_array_foreach(manifests, i, desc) {
+		if (!json_is_object(desc) || is_attestation(desc))
+			continue;
+		struct platform p = {0};
+		if (platform_of(ud, desc, &p, err) < 0) {
+			cst_buf_release(&seen);
+			return -1;
+		}
+		/* A single image without any platform is taken as asked for. */
+		if (platform_matches(want, &p) || (n == 1 && !p.os[0])) {
+			cst_buf_release(&seen);
+			*ret_desc = desc;
+			return 0;
+		}
+		if (seen.len)
+			cst_buf_puts(&seen, ", ");
+		format_platform(&p, &seen);
+	}
+	struct cst_buf w = CST_BUF_INIT;
+	format_platform(want, &w);
+	cst_error_set(err, CST_E_IMAGE, "%s: no image for platform %s in %s (it has: %s); choose one with --platform",
+		      who, w.data ? w.data : "?", where, seen.data ? seen.data : "");
+	cst_buf_release(&w);
+	cst_buf_release(&seen);
+	return -1;
+}

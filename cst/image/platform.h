@@ -24,4 +24,15 @@ bool platform_matches(const struct platform *want, const struct platform *have);
 /* Reads os_key, arch_key and "variant" of obj; absent ones are "". */
 void platform_from(json_t *obj, const char *os_key, const char *arch_key, struct platform *p);
 
+/* A descriptor's platform, as its source knows it (its own "platform", or
+ * what the manifest it points to says). */
+typedef int (*platform_of_fn)(void *ud, json_t *desc, struct platform *p, struct cst_error *err);
+/* Picks from an index's "manifests" the image for want, attestation
+ * entries skipped: the only image when there is one and no platform was
+ * asked for (or it names none), else the first whose platform matches.  An
+ * error names who and where, and lists the platforms there are. */
+int platform_choose(json_t *index, const char *who, const char *where, const struct platform *want,
+		    bool explicit_platform, platform_of_fn platform_of, void *ud, json_t **ret_desc,
+		    struct cst_error *err);
+
 #endif

@@ -38,61 +38,20 @@ static bool is_index(json_t *doc, const char *content_type)
 	return json_is_array(json_object_get(doc, "manifests"));
 }
 
-static bool is_attestation(json_t *desc)
+static int reg_platform_of(void *ud, json_t *desc, struct platform *p, struct cst_error *err)
 {
-	json_t *ann = json_object_get(desc, "annotations");
-	const char *type = json_string_value(json_object_get(ann, "vnd.docker.reference.type"));
-	if (type && strcmp(type, "attestation-manifest") == 0)
-		return true;
-	const char *os = json_string_value(json_object_get(json_object_get(desc, "platform"), "os"));
-	return os && strcmp(os, "unknown") == 0;
+	(void)ud;
+	(void)err;
+	platform_from(json_object_get(desc, "platform"), "os", "architecture", p);
+	return 0;
 }
 
 static int choose(struct reg_client *c, json_t *index, const char *where, const struct platform *want,
 		  bool explicit_platform, const char **ret_digest, struct cst_error *err)
 {
-	json_t *manifests = json_object_get(index, "manifests");
-	if (!json_is_array(manifests))
-		return cst_error_set(err, CST_E_IMAGE, "%s: %s has no manifests list", c->what, where);
-	size_t n = 0, i;
-	json_t *desc, *only = NULL;
-	json_array_foreach(manifests, i, desc) {
-		if (json_is_object(desc) && !is_attestation(desc)) {
-			n++;
-			only = desc;
-		}
-	}
-	if (n == 0)
-		return cst_error_set(err, CST_E_IMAGE, "%s: %s lists no image", c->what, where);
 	json_t *chosen = NULL;
-	struct cst_buf seen = CST_BUF_INIT;
-	if (n == 1 && !explicit_platform) {
-		chosen = only;
-	} else {
-		json_array_foreach(manifests, i, desc) {
-			if (!json_is_object(desc) || is_attestation(desc))
-				continue;
-			struct platform p = {0};
-			platform_from(json_object_get(desc, "platform"), "os", "architecture", &p);
-			if (platform_matches(want, &p) || (n == 1 && !p.os[0])) {
-				chosen = desc;
-				break;
-			}
-			if (seen.len)
-				cst_buf_puts(&seen, ", ");
-			format_platform(&p, &seen);
-		}
-	}
-	if (!chosen) {
-		struct cst_buf w = CST_BUF_INIT;
-		format_platform(want, &w);
-		cst_error_set(err, CST_E_IMAGE, "%s: no image for platform %s in %s (it has: %s); choose one with --platform",
-			      c->what, w.data ? w.data : "?", where, seen.data ? seen.data : "");
-		cst_buf_release(&w);
-		cst_buf_release(&seen);
+	if (platform_choose(index, c->what, where, want, explicit_platform, reg_platform_of, NULL, &chosen, err) < 0)
 		return -1;
-	}
-	cst_buf_release(&seen);
 	const char *d = json_string_value(json_object_get(chosen, "digest"));
 	if (!reg_digest_valid(d))
 		return cst_error_set(err, CST_E_IMAGE, "%s: %s: a manifest descriptor has no valid sha256 digest", c->what,
