@@ -116,6 +116,10 @@ struct cst_docker {
 	struct dk_endpoint ep;
 	struct dk_ssh *ssh; /* ssh:// endpoints only */
 	char api[16];
+	/* The export's cache key: the API version, and whether the image's
+	 * volume mount points were made first (read_export()). */
+	char export_key[32];
+	bool export_mounts;
 	char run_id[33];
 	char pid[24];
 	char host[96]; /* DK_LABEL_HOST; "" when unknown: nothing is reaped */

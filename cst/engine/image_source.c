@@ -344,11 +344,31 @@ static void plan_note(const struct cst_docker *d, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* CST reads a file through an archive request on a created container,
+ * for which the engine mounts the image's volumes, making each mount
+ * point (a directory where the image has none) in the container's own
+ * layer.  The export never mounts them: one stat first makes the engine
+ * do the same, so that a volume without files in the image is there as
+ * CST sees it. */
+static int make_mount_points(struct engine_src *s, struct cst_error *err)
+{
+	struct cst_docker *d = s->d;
+	char *path = image_path(&d->conn, "/containers/", s->container, "/archive?path=/");
+	if (!path)
+		return cst_error_set(err, CST_E_NOMEM, "out of memory");
+	struct dk_request r = {.method = "HEAD", .path = path, .timeout_ms = DK_SHORT_TIMEOUT_MS};
+	long st = dk_call(d, &d->conn, &r, NULL, NULL, err);
+	free(path);
+	return st < 0 ? cst_error_wrap(err, "mounting the image's volumes") : 0;
+}
+
 static int read_export(struct engine_src *s, struct cst_fs *fs, struct cst_error *err)
 {
 	struct cst_docker *d = s->d;
 	if (ensure_container(s, err) < 0)
 		return -1;
+	if (s->n_volumes && make_mount_points(s, err) < 0)
+		return cst_error_wrap(err, "reading the files of '%s'", s->image);
 	char *path = image_path(&d->conn, "/containers/", s->container, "/export");
 	if (!path)
 		return cst_error_set(err, CST_E_NOMEM, "out of memory");
@@ -398,6 +418,7 @@ static int engine_read_fs(struct cst_image_source *src, struct cst_fs *fs, struc
 	struct engine_src *s = src->priv;
 	struct cst_docker *d = s->d;
 	const char *tree = cst_fs_tree_needed(fs);
+	d->export_mounts = s->n_volumes > 0;
 	/* A saved export answers everything at once; a forced per-path run
 	 * reads path by path all the same (that is what it is for). */
 	if ((d->read_plan != DK_PLAN_PATHS || tree) && dk_cache_load(d, fs)) {

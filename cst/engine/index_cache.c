@@ -300,7 +300,8 @@ void cst_index_cache_store(struct cst_index_cache *d, const struct cst_fs *fs)
  * version too, since it changes what an export holds. */
 static struct cst_index_cache engine_cache(struct cst_docker *d, const char *view)
 {
-	struct cst_index_cache c = {.dir = d->cache_dir, .id = d->pin_id, .view = view, .version = d->api,
+	snprintf(d->export_key, sizeof(d->export_key), "%s%s", d->api, d->export_mounts ? "+mounts" : "");
+	struct cst_index_cache c = {.dir = d->cache_dir, .id = d->pin_id, .view = view, .version = d->export_key,
 				    .notes = d->cache_note};
 	d->cache_note = NULL;
 	return c;
