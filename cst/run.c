@@ -428,8 +428,8 @@ static int read_fs(struct run *run, struct cst_error *err)
 	int64_t t0 = now_ns();
 	if (run->src->ops->read_fs(run->src, run->fs, err) < 0)
 		return -1;
-	note(run, t0, "read the file system of %s: %zu entries", run->opts->image ? run->opts->image : run->image_ref,
-	     cst_fs_count(run->fs));
+	note(run, t0, "read the file system of %s%s%s: %zu entries", run->opts->image ? run->opts->image : run->image_ref,
+	     run->platform ? " for " : "", run->platform ? run->platform : "", cst_fs_count(run->fs));
 	cache_note(run);
 	/* Wanted paths that turned out to be links need their targets' contents:
 	 * one more pass, at most, since targets are now known exactly. */
