@@ -68,7 +68,7 @@ _cst_test() {
 		return
 		;;
 	--platform)
-		COMPREPLY=($(compgen -W "linux/amd64 linux/arm64 linux/arm/v7 linux/386 linux/ppc64le linux/s390x" -- "$cur"))
+		COMPREPLY=($(compgen -W "all linux/amd64 linux/arm64 linux/arm/v7 linux/386 linux/ppc64le linux/s390x" -- "$cur"))
 		return
 		;;
 	--network)

@@ -268,9 +268,9 @@ static int parse_test(int argc, char **argv, struct cst_options *o, struct cst_e
 				return -1;
 			break;
 		case OPT_PLATFORM:
-			if (!strchr(optarg, '/'))
+			if (!strchr(optarg, '/') && strcmp(optarg, "all") != 0)
 				return cst_error_set(err, CST_E_USAGE,
-						     "invalid platform '%s': expected os/arch[/variant], e.g. linux/amd64",
+						     "invalid platform '%s': expected os/arch[/variant] (e.g. linux/amd64) or all",
 						     optarg);
 			o->platform = optarg;
 			break;
@@ -383,6 +383,11 @@ static int parse_test(int argc, char **argv, struct cst_options *o, struct cst_e
 		return cst_error_set(err, CST_E_USAGE, "--pull needs the docker driver");
 	if (o->image_from_oci_layout && o->driver != CST_DRIVER_DOCKER)
 		return cst_error_set(err, CST_E_USAGE, "--image-from-oci-layout needs the docker driver");
+	/* The engine's images hold one platform each. */
+	if (o->platform && strcmp(o->platform, "all") == 0 && o->driver != CST_DRIVER_TAR)
+		return cst_error_set(err, CST_E_USAGE,
+				     "--platform all needs an image index: use the tar driver with a registry "
+				     "(docker://REF) or OCI layout (oci:DIR, oci-archive:PATH) image");
 	if (o->metadata && o->driver == CST_DRIVER_DOCKER)
 		return cst_error_set(err, CST_E_USAGE, "--metadata is for the tar and host drivers");
 	return 0;

@@ -38,7 +38,14 @@ struct run {
 	const char *image_ref; /* what the engine knows the image as */
 	char *loaded_ref;      /* from --image-from-oci-layout */
 	char *cache_dir;       /* index cache, NULL: none */
+	const char *platform;  /* the image's: --platform, or one of --platform all's */
+	struct cst_platform_list platforms; /* --platform all: the index's */
 };
+
+static bool platform_all(const struct cst_options *o)
+{
+	return o->platform && strcmp(o->platform, "all") == 0;
+}
 
 static int64_t now_ns(void)
 {
@@ -252,6 +259,59 @@ static bool names_a_file(const char *image)
 	       (n > 4 && strcmp(image + n - 4, ".tgz") == 0) || (n > 7 && strcmp(image + n - 7, ".tar.gz") == 0);
 }
 
+static struct cst_registry_opts registry_opts(const struct run *run)
+{
+	const struct cst_options *o = run->opts;
+	return (struct cst_registry_opts){
+		.platform = run->platform,
+		.ca_file = o->registry_ca,
+		.insecure = o->insecure_registries,
+		.n_insecure = o->n_insecure_registries,
+		.cache_dir = run->cache_dir,
+		.notes = verbose(run) ? run->diag : NULL,
+	};
+}
+
+/* --platform all: the platforms of the image's index, as the tar driver
+ * opens the image.  A plain name that is not a file is the registry's
+ * (the engine's images hold one platform each); an engine image is
+ * refused. */
+static int list_platforms(struct run *run, struct cst_error *err)
+{
+	const struct cst_options *o = run->opts;
+	struct cst_image_name name;
+	if (cst_image_name_parse(o->image, &name, err) < 0)
+		return -1;
+	struct cst_archive_opts ao = {.ref_name = name.ref};
+	struct cst_registry_opts ro = registry_opts(run);
+	ro.platform = NULL;
+	int rc = -1;
+	switch (name.transport) {
+	case CST_TRANSPORT_ARCHIVE:
+	case CST_TRANSPORT_OCI:
+	case CST_TRANSPORT_OCI_ARCHIVE:
+		rc = cst_image_archive_platforms(name.target, &ao, &run->platforms, err);
+		break;
+	case CST_TRANSPORT_REGISTRY:
+		rc = cst_registry_platforms(name.target, &ro, &run->platforms, err);
+		break;
+	case CST_TRANSPORT_DAEMON:
+		rc = cst_error_set(err, CST_E_USAGE,
+				   "--platform all needs an image index: the engine's image %s has one platform; use "
+				   "a registry (docker://REF) or OCI layout (oci:DIR, oci-archive:PATH) image",
+				   name.target);
+		break;
+	case CST_TRANSPORT_NONE:
+		if (names_a_file(o->image))
+			rc = cst_image_archive_platforms(o->image, &ao, &run->platforms, err);
+		else
+			rc = cst_registry_platforms(o->image, &ro, &run->platforms, err);
+		break;
+	}
+	cst_image_name_release(&name);
+	return rc;
+}
+
 static int open_tar_image(struct run *run, struct cst_error *err)
 {
 	const struct cst_options *o = run->opts;
@@ -259,21 +319,16 @@ static int open_tar_image(struct run *run, struct cst_error *err)
 	if (cst_image_name_parse(o->image, &name, err) < 0)
 		return -1;
 	struct cst_archive_opts ao = {
-		.platform = o->platform,
+		.platform = run->platform,
 		.metadata_path = o->metadata,
 		.ignore_ref_annotation = o->ignore_ref_annotation,
 		.default_image_tag = o->default_image_tag,
 		.ref_name = name.ref,
 	};
-	struct cst_registry_opts ro = {
-		.platform = o->platform,
-		.ca_file = o->registry_ca,
-		.insecure = o->insecure_registries,
-		.n_insecure = o->n_insecure_registries,
-		.notes = verbose(run) ? run->diag : NULL,
-	};
+	if (!run->cache_dir)
+		run->cache_dir = cache_dir(o);
+	struct cst_registry_opts ro = registry_opts(run);
 	int rc = -1;
-	ro.cache_dir = run->cache_dir = cache_dir(o);
 	switch (name.transport) {
 	case CST_TRANSPORT_ARCHIVE:
 	case CST_TRANSPORT_OCI:
@@ -293,6 +348,10 @@ static int open_tar_image(struct run *run, struct cst_error *err)
 	case CST_TRANSPORT_NONE: {
 		if (names_a_file(o->image)) {
 			rc = cst_image_open_archive(o->image, &ao, &run->src, err);
+			break;
+		}
+		if (platform_all(o)) {
+			rc = cst_registry_open(o->image, &ro, &run->src, err);
 			break;
 		}
 		/* As CST's tar driver: the engine's image, else the registry's. */
@@ -369,8 +428,8 @@ static int read_fs(struct run *run, struct cst_error *err)
 	int64_t t0 = now_ns();
 	if (run->src->ops->read_fs(run->src, run->fs, err) < 0)
 		return -1;
-	note(run, t0, "read the file system of %s: %zu entries", run->opts->image ? run->opts->image : run->image_ref,
-	     cst_fs_count(run->fs));
+	note(run, t0, "read the file system of %s%s%s: %zu entries", run->opts->image ? run->opts->image : run->image_ref,
+	     run->platform ? " for " : "", run->platform ? run->platform : "", cst_fs_count(run->fs));
 	cache_note(run);
 	/* Wanted paths that turned out to be links need their targets' contents:
 	 * one more pass, at most, since targets are now known exactly. */
@@ -590,12 +649,24 @@ static int report_tests(struct cst_suite *suite, const struct cst_check_ctx *ctx
 	return 0;
 }
 
-static int report_config(struct run *run, const struct cst_config *cfg, struct command_batch *b, size_t *next,
-			 struct cst_report *rep, struct cst_error *err)
+/* Results from `from` on are named with their image's platform:
+ * "[linux/arm64] File Existence Test: bin". */
+static int name_with_platform(struct cst_suite *suite, size_t from, const char *platform, struct cst_error *err)
 {
-	struct cst_suite *suite = cst_report_add_suite(rep, cfg->path);
-	if (!suite)
-		return cst_error_set(err, CST_E_NOMEM, "out of memory");
+	for (size_t i = from; i < suite->n_results; i++) {
+		struct cst_result *r = &suite->results[i];
+		char *name;
+		if (asprintf(&name, "[%s] %s", platform, r->name ? r->name : "") < 0)
+			return cst_error_set(err, CST_E_NOMEM, "out of memory");
+		free(r->name);
+		r->name = name;
+	}
+	return 0;
+}
+
+static int report_config(struct run *run, const struct cst_config *cfg, struct command_batch *b, size_t *next,
+			 struct cst_suite *suite, struct cst_error *err)
+{
 	struct cst_env_list *env;
 	if (path_env(run, cfg, &env) < 0) {
 		path_env_free(env);
@@ -661,7 +732,19 @@ static int read_and_run(struct run *run, struct command_batch *batch, struct cst
 	return rc;
 }
 
-static int run_all(struct run *run, struct cst_report *rep, struct cst_error *err)
+/* The platform an image names itself with: its config's. */
+static void meta_platform(const struct run *run, char *buf, size_t n)
+{
+	buf[0] = '\0';
+	if (run->have_meta && run->meta.os && *run->meta.os && run->meta.architecture && *run->meta.architecture)
+		snprintf(buf, n, "%s/%s%s%s", run->meta.os, run->meta.architecture, run->meta.variant ? "/" : "",
+			 run->meta.variant ? run->meta.variant : "");
+}
+
+/* One image: opened, read, tested, its results filed in the suites from
+ * `first` on (one per config, in order).  With --platform all they are
+ * named with its platform. */
+static int run_image(struct run *run, struct cst_report *rep, size_t first, struct cst_error *err)
 {
 	int64_t t0 = now_ns();
 	if (open_image(run, err) < 0)
@@ -669,18 +752,65 @@ static int run_all(struct run *run, struct cst_report *rep, struct cst_error *er
 	if (!run->have_meta && run->src->ops->read_meta(run->src, &run->meta, err) < 0)
 		return -1;
 	run->have_meta = true;
-	note(run, t0, "opened %s (%s)", run->image_ref ? run->image_ref : run->opts->image, run->src->ops->name);
+	note(run, t0, "opened %s%s%s (%s)", run->image_ref ? run->image_ref : run->opts->image,
+	     run->platform ? " for " : "", run->platform ? run->platform : "", run->src->ops->name);
 	if (cst_signal_check(err) < 0)
 		return -1;
+	char named[128];
+	if (run->platform)
+		snprintf(named, sizeof(named), "%s", run->platform);
+	else
+		meta_platform(run, named, sizeof(named));
 	struct command_batch batch = {0};
 	int rc = read_and_run(run, &batch, err);
 	if (rc == 0)
 		rc = cst_signal_check(err);
 	size_t next = 0;
-	for (size_t i = 0; rc == 0 && i < run->n_configs; i++)
-		rc = report_config(run, run->configs[i], &batch, &next, rep, err);
+	for (size_t i = 0; rc == 0 && i < run->n_configs; i++) {
+		struct cst_suite *suite = &rep->suites[first + i];
+		size_t from = suite->n_results;
+		rc = report_config(run, run->configs[i], &batch, &next, suite, err);
+		if (rc == 0 && platform_all(run->opts))
+			rc = name_with_platform(suite, from, named[0] ? named : "no platform", err);
+	}
 	batch_release(&batch);
 	return rc;
+}
+
+/* Each platform's image in turn, its file system freed before the next
+ * is read: one index's worth of images costs the memory of the largest. */
+static int run_platforms(struct run *run, struct cst_report *rep, size_t first, struct cst_error *err)
+{
+	int64_t t0 = now_ns();
+	if (list_platforms(run, err) < 0)
+		return -1;
+	note(run, t0, "%s: %zu platforms", run->opts->image, run->platforms.n ? run->platforms.n : 1);
+	size_t n = run->platforms.n ? run->platforms.n : 1;
+	for (size_t k = 0; k < n; k++) {
+		if (k) {
+			cst_image_close(run->src);
+			run->src = NULL;
+			cst_fs_free(run->fs);
+			run->fs = NULL;
+			cst_image_meta_release(&run->meta);
+			run->have_meta = false;
+		}
+		run->platform = run->platforms.n ? run->platforms.v[k] : NULL;
+		if (run_image(run, rep, first, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int run_all(struct run *run, struct cst_report *rep, struct cst_error *err)
+{
+	size_t first = rep->n_suites;
+	for (size_t i = 0; i < run->n_configs; i++)
+		if (!cst_report_add_suite(rep, run->configs[i]->path))
+			return cst_error_set(err, CST_E_NOMEM, "out of memory");
+	if (platform_all(run->opts))
+		return run_platforms(run, rep, first, err);
+	return run_image(run, rep, first, err);
 }
 
 /* What the reports say was tested.  Best effort: a report without a
@@ -694,24 +824,33 @@ static int fill_provenance(const struct run *run, struct cst_report *rep, int64_
 		host[0] = '\0';
 	host[sizeof(host) - 1] = '\0';
 	char platform[128] = "";
-	if (run->have_meta && run->meta.os && *run->meta.os && run->meta.architecture && *run->meta.architecture)
-		snprintf(platform, sizeof(platform), "%s/%s%s%s", run->meta.os, run->meta.architecture,
-			 run->meta.variant ? "/" : "", run->meta.variant ? run->meta.variant : "");
+	meta_platform(run, platform, sizeof(platform));
+	/* Several images: each one's ID is in no single field. */
+	bool several = run->platforms.n > 0;
+	struct cst_buf all = CST_BUF_INIT;
+	for (size_t i = 0; i < run->platforms.n; i++)
+		if (cst_buf_printf(&all, "%s%s", i ? ", " : "", run->platforms.v[i]) < 0) {
+			cst_buf_release(&all);
+			return -1;
+		}
 	p->start_unix_ns = start_unix_ns;
 	if (cst_provenance_set(&p->version, CST_VERSION) < 0 ||
 	    cst_provenance_set(&p->image, o->image ? o->image : o->image_from_oci_layout) < 0 ||
 	    cst_provenance_set(&p->driver, o->driver == CST_DRIVER_TAR ? "tar" : "docker") < 0 ||
 	    cst_provenance_set(&p->hostname, host[0] ? host : NULL) < 0 ||
-	    cst_provenance_set(&p->platform, platform[0] ? platform : NULL) < 0 ||
-	    cst_provenance_set(&p->image_id, run->have_meta ? run->meta.id : NULL) < 0 ||
-	    cst_provenance_set(&p->repo_digest, run->have_meta ? run->meta.repo_digest : NULL) < 0)
+	    cst_provenance_set(&p->platform, several ? all.data : platform[0] ? platform : NULL) < 0 ||
+	    cst_provenance_set(&p->image_id, run->have_meta && !several ? run->meta.id : NULL) < 0 ||
+	    cst_provenance_set(&p->repo_digest, run->have_meta && !several ? run->meta.repo_digest : NULL) < 0) {
+		cst_buf_release(&all);
 		return -1;
+	}
+	cst_buf_release(&all);
 	return 0;
 }
 
 int cst_run_test(const struct cst_options *opts, FILE *diag, struct cst_report *rep, struct cst_error *err)
 {
-	struct run run = {.opts = opts, .diag = diag};
+	struct run run = {.opts = opts, .diag = diag, .platform = platform_all(opts) ? NULL : opts->platform};
 	struct timespec wall;
 	clock_gettime(CLOCK_REALTIME, &wall);
 	int64_t t0 = now_ns();
@@ -750,6 +889,7 @@ int cst_run_test(const struct cst_options *opts, FILE *diag, struct cst_report *
 	free(run.configs);
 	free(run.loaded_ref);
 	free(run.cache_dir);
+	cst_platform_list_release(&run.platforms);
 	return rc;
 }
 

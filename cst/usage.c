@@ -61,6 +61,8 @@ void cst_cli_test_usage(FILE *out)
 	      "      --read-plan PLAN           how the image's files are read (docker driver):\n"
 	      "                                 auto (the cheaper), export or paths\n"
 	      "      --platform OS/ARCH         platform to pull, run or pick from an OCI index\n"
+	      "      --platform all             test every platform of an index (tar driver, registry\n"
+	      "                                 or OCI layout image), results named [os/arch]\n"
 	      "      --registry-ca FILE         CA certificates (PEM) that registries' TLS is checked with\n"
 	      "      --insecure-registry HOST   allow plain HTTP to HOST[:PORT] (always for loopback)\n"
 	      "      --metadata FILE            image config JSON for a rootfs tar (tar driver)\n"

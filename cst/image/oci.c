@@ -5,6 +5,7 @@
  * the host's.  Attestation manifests (BuildKit's "unknown/unknown") are
  * never candidates.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -241,5 +242,81 @@ out:
 	free(where);
 	json_decref(doc);
 	image_plan_release(&p);
+	return r;
+}
+
+/* oci_plan's walk, listing where it would choose: the platforms of the
+ * first index that lists more than one image. */
+static int oci_platforms(const struct oci_store *s, const char *ref, struct cst_platform_list *ret,
+			 struct cst_error *err)
+{
+	json_t *doc = NULL;
+	char *where = strdup("index.json");
+	int r = -1;
+	if (!where) {
+		cst_error_set(err, CST_E_NOMEM, "out of memory");
+		goto out;
+	}
+	if (store_json(s, "index.json", &doc, err) < 0)
+		goto out;
+	json_t *desc = NULL;
+	if (ref && find_ref(s, doc, ref, &desc, err) < 0)
+		goto out;
+	for (int depth = 0;; depth++) {
+		if (desc) {
+			json_t *next;
+			char *name;
+			bool nested = is_index(desc);
+			if (desc_json(s, desc, &next, &name, err) < 0)
+				goto out;
+			json_decref(doc);
+			doc = next;
+			free(where);
+			where = name;
+			if (!nested && !is_index(doc)) {
+				r = 0; /* one image */
+				goto out;
+			}
+		}
+		if (depth > MAX_INDEX_DEPTH) {
+			cst_error_set(err, CST_E_IMAGE, "%s: image indexes nested too deep", s->path);
+			goto out;
+		}
+		if (platform_list(doc, s->path, where, oci_platform_of, (void *)s, ret, &desc, err) < 0)
+			goto out;
+		if (!desc) {
+			r = 0;
+			goto out;
+		}
+	}
+out:
+	free(where);
+	json_decref(doc);
+	return r;
+}
+
+int cst_image_archive_platforms(const char *path, const struct cst_archive_opts *opts,
+				struct cst_platform_list *ret, struct cst_error *err)
+{
+	memset(ret, 0, sizeof(*ret));
+	const char *ref = opts ? opts->ref_name : NULL;
+	struct stat st;
+	if (stat(path, &st) < 0)
+		return cst_error_set(err, CST_E_IMAGE, "%s: %s", path, strerror(errno));
+	if (S_ISDIR(st.st_mode)) {
+		struct oci_store store = {.path = path};
+		return oci_platforms(&store, ref, ret, err);
+	}
+	struct tar_cache cache = {0};
+	if (tar_scan(path, &cache, err) < 0)
+		return -1;
+	int r = 0;
+	/* As the archive source bids: manifest.json first. */
+	if (!tar_cache_get(&cache, "manifest.json") && tar_cache_get(&cache, "oci-layout") &&
+	    tar_cache_get(&cache, "index.json")) {
+		struct oci_store store = {.path = path, .cache = &cache};
+		r = oci_platforms(&store, ref, ret, err);
+	}
+	tar_cache_release(&cache);
 	return r;
 }

@@ -2,6 +2,7 @@
  * formats use, and the matching rules of an index's platform choice. */
 #include "cst/image/platform.h"
 
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/utsname.h>
@@ -139,4 +140,77 @@ int platform_choose(json_t *index, const char *who, const char *where, const str
 	cst_buf_release(&w);
 	cst_buf_release(&seen);
 	return -1;
+}
+
+void cst_platform_list_release(struct cst_platform_list *l)
+{
+	for (size_t i = 0; l && i < l->n; i++)
+		free(l->v[i]);
+	if (l) {
+		free(l->v);
+		memset(l, 0, sizeof(*l));
+	}
+}
+
+static bool listed(const struct cst_platform_list *l, const char *s)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (strcmp(l->v[i], s) == 0)
+			return true;
+	return false;
+}
+
+int platform_list(json_t *index, const char *who, const char *where, platform_of_fn platform_of, void *ud,
+		  struct cst_platform_list *ret, json_t **ret_only, struct cst_error *err)
+{
+	memset(ret, 0, sizeof(*ret));
+	*ret_only = NULL;
+	json_t *manifests = json_object_get(index, "manifests");
+	if (!json_is_array(manifests))
+		return cst_error_set(err, CST_E_IMAGE, "%s: %s has no manifests list", who, where);
+	size_t n = 0, i;
+	json_t *desc, *only = NULL;
+	json_array_foreach(manifests, i, desc) {
+		if (json_is_object(desc) && !is_attestation(desc)) {
+			n++;
+			only = desc;
+		}
+	}
+	if (n == 0)
+		return cst_error_set(err, CST_E_IMAGE, "%s: %s lists no image", who, where);
+	if (n == 1) {
+		*ret_only = only;
+		return 0;
+	}
+	struct cst_platform_list l = {0};
+	if (!(l.v = calloc(n, sizeof(*l.v))))
+		return cst_error_set(err, CST_E_NOMEM, "out of memory");
+	json_array_foreach(manifests, i, desc) {
+		if (!json_is_object(desc) || is_attestation(desc))
+			continue;
+		struct platform p = {0};
+		if (platform_of(ud, desc, &p, err) < 0) {
+			cst_platform_list_release(&l);
+			return -1;
+		}
+		if (!p.os[0] || !p.arch[0])
+			continue;
+		struct cst_buf b = CST_BUF_INIT;
+		format_platform(&p, &b);
+		if (!b.data) {
+			cst_platform_list_release(&l);
+			return cst_error_set(err, CST_E_NOMEM, "out of memory");
+		}
+		if (listed(&l, b.data))
+			cst_buf_release(&b);
+		else
+			l.v[l.n++] = b.data;
+	}
+	if (l.n == 0) {
+		free(l.v);
+		return cst_error_set(err, CST_E_IMAGE, "%s: %s lists %zu images, none of them with a platform", who,
+				     where, n);
+	}
+	*ret = l;
+	return 0;
 }

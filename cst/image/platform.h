@@ -9,6 +9,7 @@
 
 #include "cst/buf.h"
 #include "cst/error.h"
+#include "cst/image.h"
 
 struct platform {
 	char os[32];
@@ -34,5 +35,15 @@ typedef int (*platform_of_fn)(void *ud, json_t *desc, struct platform *p, struct
 int platform_choose(json_t *index, const char *who, const char *where, const struct platform *want,
 		    bool explicit_platform, platform_of_fn platform_of, void *ud, json_t **ret_desc,
 		    struct cst_error *err);
+
+/* The images of an index's "manifests" that --platform all runs, in index
+ * order: attestation entries skipped, and entries naming no platform when
+ * there are others (--platform could not choose them either), each
+ * platform once (the first, as --platform chooses).  When the index lists
+ * one image, *ret_only is its descriptor and nothing is listed: the
+ * caller follows it, since it may be a nested index.  Errors name who and
+ * where. */
+int platform_list(json_t *index, const char *who, const char *where, platform_of_fn platform_of, void *ud,
+		  struct cst_platform_list *ret, json_t **ret_only, struct cst_error *err);
 
 #endif

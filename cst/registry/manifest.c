@@ -226,3 +226,73 @@ out:
 	free(where);
 	return r;
 }
+
+/* reg_plan's walk, listing where it would choose: the platforms of the
+ * first index that lists more than one image. */
+static int reg_platforms(struct reg_client *c, struct cst_platform_list *ret, struct cst_error *err)
+{
+	json_t *doc = NULL;
+	char *type = NULL, *digest = NULL, *where = NULL;
+	const char *ref = c->ref.digest ? c->ref.digest : c->ref.tag;
+	int r = -1;
+	if (get_manifest(c, ref, &doc, &type, &digest, err) < 0)
+		goto out;
+	for (int depth = 0; is_index(doc, type); depth++) {
+		if (depth >= MAX_INDEX_DEPTH) {
+			cst_error_set(err, CST_E_IMAGE, "%s: image indexes nested too deep", c->what);
+			goto out;
+		}
+		free(where);
+		if (asprintf(&where, "index %s", digest) < 0) {
+			where = NULL;
+			cst_error_set(err, CST_E_NOMEM, "out of memory");
+			goto out;
+		}
+		json_t *only = NULL;
+		if (platform_list(doc, c->what, where, reg_platform_of, NULL, ret, &only, err) < 0)
+			goto out;
+		if (!only)
+			break;
+		const char *d = json_string_value(json_object_get(only, "digest"));
+		if (!reg_digest_valid(d)) {
+			cst_error_set(err, CST_E_IMAGE, "%s: %s: a manifest descriptor has no valid sha256 digest",
+				      c->what, where);
+			goto out;
+		}
+		char *next = strdup(d);
+		json_decref(doc);
+		doc = NULL;
+		free(type);
+		type = NULL;
+		free(digest);
+		digest = NULL;
+		if (!next) {
+			cst_error_set(err, CST_E_NOMEM, "out of memory");
+			goto out;
+		}
+		int g = get_manifest(c, next, &doc, &type, &digest, err);
+		free(next);
+		if (g < 0)
+			goto out;
+	}
+	r = 0;
+out:
+	json_decref(doc);
+	free(type);
+	free(digest);
+	free(where);
+	return r;
+}
+
+int cst_registry_platforms(const char *ref, const struct cst_registry_opts *opts, struct cst_platform_list *ret,
+			   struct cst_error *err)
+{
+	static const struct cst_registry_opts no_opts = {0};
+	struct reg_client c;
+	memset(ret, 0, sizeof(*ret));
+	int r = reg_client_init(&c, ref, opts ? opts : &no_opts, err);
+	if (r == 0)
+		r = reg_platforms(&c, ret, err);
+	reg_client_release(&c);
+	return r;
+}

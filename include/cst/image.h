@@ -99,6 +99,20 @@ struct cst_image_name {
 	char *ref;    /* oci's REF, NULL when absent */
 };
 
+/* The platforms --platform all runs an image for: the images of its index.
+ * n == 0: the image is one image (not an index, or an index of one), run
+ * once without choosing. */
+struct cst_platform_list {
+	char **v; /* "os/arch[/variant]", in index order */
+	size_t n;
+};
+
+void cst_platform_list_release(struct cst_platform_list *l);
+/* For an OCI layout (directory or tar; opts->ref_name as oci:DIR:REF):
+ * its index's platforms.  Any other archive is one image (n == 0). */
+int cst_image_archive_platforms(const char *path, const struct cst_archive_opts *opts,
+				struct cst_platform_list *ret, struct cst_error *err);
+
 int cst_image_name_parse(const char *s, struct cst_image_name *ret, struct cst_error *err);
 void cst_image_name_release(struct cst_image_name *n);
 

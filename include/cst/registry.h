@@ -25,5 +25,9 @@ struct cst_registry_opts {
  * Errors name the reference and the registry's answer. */
 int cst_registry_open(const char *ref, const struct cst_registry_opts *opts, struct cst_image_source **ret,
 		      struct cst_error *err);
+/* The platforms of REF's index, as --platform all runs them (n == 0: REF
+ * is one image).  Reads the manifests only. */
+int cst_registry_platforms(const char *ref, const struct cst_registry_opts *opts, struct cst_platform_list *ret,
+			   struct cst_error *err);
 
 #endif

@@ -230,6 +230,155 @@ YAML
 	[[ "$output" == *"index.json names no image 'nope' (it has: app-amd64, app-arm64, app)"* ]]
 }
 
+# --platform all: the amd64 config passes on amd64 and fails three times on
+# arm64 (its platform file, its own layer, its env); the whiteout and the
+# base layer pass on both.
+all_verdicts() { # report.json
+	jq -r '.Results[] | "\(.Pass) \(.Name)"' "$1"
+}
+
+platform_all_expected() {
+	cat <<'EOF'
+true [linux/amd64] File Content Test: platform file
+true [linux/amd64] File Existence Test: whiteout of a lower layer
+true [linux/amd64] File Existence Test: base layer
+true [linux/amd64] File Existence Test: own layer
+true [linux/amd64] Metadata Test
+false [linux/arm64] File Content Test: platform file
+true [linux/arm64] File Existence Test: whiteout of a lower layer
+true [linux/arm64] File Existence Test: base layer
+false [linux/arm64] File Existence Test: own layer
+false [linux/arm64] Metadata Test
+EOF
+}
+
+check_platform_all() { # image
+	platform_config amd64
+	run "$CST" test --driver tar --image "$1" --platform all --config "$T/amd64.yaml" -o json \
+		--test-report "$T/all.json"
+	[ "$status" -eq 1 ]
+	[ "$(all_verdicts "$T/all.json")" = "$(platform_all_expected)" ]
+	[ "$(jq -c '[.Pass, .Fail, .Total]' "$T/all.json")" = '[7,3,10]' ]
+	# Both platforms, never the attestation; no one image ID for two images.
+	[ "$(jq -r .Provenance.Platform "$T/all.json")" = "linux/amd64, linux/arm64" ]
+	[ "$(jq '.Provenance | has("ImageID")' "$T/all.json")" = false ]
+	# What both platforms share passes: exit 0.
+	cat >"$T/both.yaml" <<'YAML'
+schemaVersion: 2.0.0
+fileExistenceTests:
+  - name: base layer
+    path: /etc/base
+  - name: whiteout of a lower layer
+    path: /etc/gone
+    shouldExist: false
+YAML
+	run "$CST" test --driver tar --image "$1" --platform all --config "$T/both.yaml" -o json --test-report "$T/both.json"
+	[ "$status" -eq 0 ]
+	[ "$(jq -r '.Results[].Name' "$T/both.json" | sed 's/ .*//' | sort | uniq -c | tr -s ' ')" = \
+		"$(printf ' 2 [linux/amd64]\n 2 [linux/arm64]')" ]
+}
+
+@test "--platform all runs each platform of a registry index, results named with it, one exit status" {
+	check_platform_all "docker://$REGISTRY/cst-registry-test/multi:1"
+	# By the index's digest, and as a plain name (the registry's: an engine
+	# image has one platform).
+	digest=$(cat "$BATS_FILE_TMPDIR/index-digest")
+	run "$CST" test --driver tar --image "docker://$REGISTRY/cst-registry-test/multi@$digest" --platform all \
+		--config "$T/amd64.yaml" -o json --test-report "$T/digest.json"
+	[ "$status" -eq 1 ]
+	[ "$(all_verdicts "$T/digest.json")" = "$(platform_all_expected)" ]
+	run "$CST" test --driver tar --image "$REGISTRY/cst-registry-test/multi:1" --platform all \
+		--config "$T/amd64.yaml" -o json --test-report "$T/plain.json"
+	[ "$status" -eq 1 ]
+	[ "$(all_verdicts "$T/plain.json")" = "$(platform_all_expected)" ]
+}
+
+@test "--platform all on an OCI layout: oci:DIR:REF, oci-archive:PATH:REF and oci:DIR" {
+	/usr/bin/python3 "$CST_TESTS/registry/mkindex.py" layout "$T/layout" app
+	check_platform_all "oci:$T/layout:app"
+	tar -C "$T/layout" -cf "$T/layout.tar" .
+	check_platform_all "oci-archive:$T/layout.tar:app"
+	# index.json itself: the two images it names; the nested index beside
+	# them names no platform, and --platform could not choose it either.
+	check_platform_all "oci:$T/layout"
+	# A layout given to --driver tar as a path.
+	run "$CST" test --driver tar --image "$T/layout" --platform all --config "$T/amd64.yaml" -o json \
+		--test-report "$T/path.json"
+	[ "$status" -eq 1 ]
+	[ "$(all_verdicts "$T/path.json")" = "$(platform_all_expected)" ]
+}
+
+@test "--platform all on one image (not an index) runs it once, named with its config's platform" {
+	platform_config arm64
+	/usr/bin/python3 "$CST_TESTS/registry/mkindex.py" layout "$T/layout" app
+	run "$CST" test --driver tar --image "oci:$T/layout:app-arm64" --platform all --config "$T/arm64.yaml" -o json \
+		--test-report "$T/one.json"
+	[ "$status" -eq 0 ]
+	[ "$(jq -r '[.Results[].Name | startswith("[linux/arm64] ")] | all' "$T/one.json")" = true ]
+	[ "$(jq .Total "$T/one.json")" -eq 5 ]
+	[ "$(jq -r .Provenance.Platform "$T/one.json")" = linux/arm64 ]
+	# The engine's push: a single Docker manifest of the host's platform.
+	busybox_config
+	run "$CST" test --driver tar --image "docker://$REGISTRY/cst-registry-test/busybox:1" --platform all \
+		--config "$T/busybox.yaml" -o json --test-report "$T/busybox.json"
+	[ "$status" -eq 1 ]
+	[ "$(jq .Pass "$T/busybox.json")" -eq 7 ]
+	arch=$(docker image inspect -f '{{.Os}}/{{.Architecture}}' cst-test/busybox:1)
+	[ "$(jq -r --arg p "[$arch] " '[.Results[].Name | startswith($p)] | all' "$T/busybox.json")" = true ]
+}
+
+@test "--platform all: JUnit, TAP, HTML and text reports name each platform's results; command tests fail per platform" {
+	platform_config amd64
+	cat "$T/amd64.yaml" - >"$T/cmd.yaml" <<'YAML'
+commandTests:
+  - name: echo
+    command: echo
+    args: ["hi"]
+YAML
+	image="docker://$REGISTRY/cst-registry-test/multi:1"
+	run "$CST" test --driver tar --image "$image" --platform all --config "$T/cmd.yaml" -o junit \
+		--test-report "$T/r.xml"
+	[ "$status" -eq 1 ]
+	xmllint --noout --schema "$CST_TESTS/junit/junit.xsd" "$T/r.xml"
+	[ "$(xmllint --xpath 'count(//testcase)' "$T/r.xml")" -eq 12 ]
+	[ "$(xmllint --xpath 'count(//testcase[failure])' "$T/r.xml")" -eq 5 ]
+	[ "$(xmllint --xpath 'count(//testcase[starts-with(@name, "[linux/arm64] ")])' "$T/r.xml")" -eq 6 ]
+	[ "$(xmllint --xpath 'count(//testcase[@name="[linux/amd64] Command Test: echo"]/failure)' "$T/r.xml")" -eq 1 ]
+	run "$CST" test --driver tar --image "$image" --platform all --config "$T/cmd.yaml" -o json \
+		--test-report "$T/r.json"
+	[ "$status" -eq 1 ]
+	[ "$(jq -r '.Results[] | select(.Name | endswith("Command Test: echo")) | "\(.Name): \(.Errors[0])"' \
+		"$T/r.json")" = "$(printf '%s\n' \
+		"[linux/amd64] Command Test: echo: the tar driver cannot run commands: use the docker driver for command tests" \
+		"[linux/arm64] Command Test: echo: the tar driver cannot run commands: use the docker driver for command tests")" ]
+	run "$CST" test --driver tar --image "$image" --platform all --config "$T/amd64.yaml" -o tap \
+		--test-report "$T/r.tap"
+	[ "$status" -eq 1 ]
+	grep -qx '1\.\.10' "$T/r.tap"
+	[ "$(grep -c '^not ok ' "$T/r.tap")" -eq 3 ]
+	grep -q '^not ok .*\[linux/arm64\] File Existence Test: own layer' "$T/r.tap"
+	run "$CST" test --driver tar --image "$image" --platform all --config "$T/amd64.yaml" -o html \
+		--test-report "$T/r.html"
+	[ "$status" -eq 1 ]
+	grep -q '\[linux/arm64\] Metadata Test' "$T/r.html"
+	run "$CST" test --driver tar --image "$image" --platform all --config "$T/amd64.yaml" --no-color
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"[linux/amd64] File Existence Test: own layer"*"[linux/arm64] File Existence Test: own layer"* ]]
+}
+
+@test "--platform all needs an image index: the docker driver and engine images are usage errors" {
+	platform_config amd64
+	run "$CST" test --driver docker --image cst-test/busybox:1 --platform all --config "$T/amd64.yaml"
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"--platform all needs an image index: use the tar driver with a registry"* ]]
+	run "$CST" test --image-from-oci-layout "$T" --platform all --config "$T/amd64.yaml"
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"--platform all needs an image index"* ]]
+	run "$CST" test --driver tar --image docker-daemon:cst-test/busybox:1 --platform all --config "$T/amd64.yaml"
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"--platform all needs an image index: the engine's image cst-test/busybox:1 has one platform"* ]]
+}
+
 @test "docker-archive:PATH reads a docker save archive" {
 	busybox_config
 	docker save cst-test/busybox:1 -o "$T/busybox.tar"

@@ -9,7 +9,9 @@ Usage: mkindex.py push REGISTRY REPO TAG   (prints the index digest)
 Each image has three layers, applied in order: an uncompressed base
 (/etc/base, /etc/gone), a gzip layer (/etc/platform, and a whiteout of
 /etc/gone) for amd64 or a zstd one for arm64, and a gzip layer of the
-platform's own file (/etc/only-amd64 or /etc/only-arm64).
+platform's own file (/etc/only-amd64 or /etc/only-arm64).  The index also
+lists an attestation manifest for the amd64 image, as BuildKit writes one
+(platform unknown/unknown, an in-toto layer): never an image to test.
 """
 
 import gzip
@@ -85,11 +87,36 @@ def images():
     return out
 
 
+def attestation(imgs):
+    """(manifest bytes, blobs) of an attestation of the first image."""
+    statement = json.dumps({"_type": "https://in-toto.io/Statement/v0.1",
+                            "subject": [{"name": "_", "digest": {"sha256": digest(imgs[0][1])[7:]}}],
+                            "predicateType": "https://slsa.dev/provenance/v0.2", "predicate": {}},
+                           sort_keys=True).encode()
+    config = json.dumps({"architecture": "unknown", "os": "unknown", "config": {},
+                         "rootfs": {"type": "layers", "diff_ids": [digest(statement)]}}, sort_keys=True).encode()
+    manifest = json.dumps({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": digest(config),
+                   "size": len(config)},
+        "layers": [{"mediaType": "application/vnd.in-toto+json", "digest": digest(statement),
+                    "size": len(statement),
+                    "annotations": {"in-toto.io/predicate-type": "https://slsa.dev/provenance/v0.2"}}],
+    }, sort_keys=True).encode()
+    return manifest, [config, statement]
+
+
 def index_of(imgs, annotate=None):
     descs = []
     for arch, manifest, _ in imgs:
         descs.append({"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": digest(manifest),
                       "size": len(manifest), "platform": {"os": "linux", "architecture": arch}})
+    att, _ = attestation(imgs)
+    descs.append({"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": digest(att),
+                  "size": len(att), "platform": {"os": "unknown", "architecture": "unknown"},
+                  "annotations": {"vnd.docker.reference.digest": digest(imgs[0][1]),
+                                  "vnd.docker.reference.type": "attestation-manifest"}})
     return json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json",
                        "manifests": descs}, sort_keys=True).encode()
 
@@ -105,7 +132,7 @@ def http(method, url, data=None, ctype=None):
 def push(registry, repo, tag):
     base = "http://%s/v2/%s" % (registry, repo)
     imgs = images()
-    for _, manifest, blobs in imgs:
+    for _, manifest, blobs in imgs + [(None,) + attestation(imgs)]:
         for b in blobs:
             _, h = http("POST", base + "/blobs/uploads/")
             loc = h["Location"]
@@ -126,6 +153,9 @@ def layout(out, refname):
         with open(os.path.join(out, "blobs", "sha256", digest(b)[7:]), "wb") as f:
             f.write(b)
     descs = []
+    att, att_blobs = attestation(imgs)
+    for b in att_blobs + [att]:
+        put(b)
     for arch, manifest, blobs in imgs:
         for b in blobs + [manifest]:
             put(b)

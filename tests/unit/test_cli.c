@@ -65,6 +65,9 @@ static void test_all_flags(void **state)
 	assert_true(o.timeout > 2.4 && o.timeout < 2.6);
 	assert_true(o.force);
 	cst_cli_release(&o);
+	assert_int_equal(parse(&o, &err, 10, "test", "-i", "x", "-c", "c", "-d", "tar", "--platform", "all"), 0);
+	assert_string_equal(o.platform, "all");
+	cst_cli_release(&o);
 }
 
 static void test_deprecated_json_flag(void **state)
@@ -172,6 +175,9 @@ static void test_usage_errors(void **state)
 	USAGE("--jobs", "test", "-i", "x", "-c", "c", "--jobs", "0");
 	USAGE("--timeout", "test", "-i", "x", "-c", "c", "--timeout", "-1");
 	USAGE("invalid platform", "test", "-i", "x", "-c", "c", "--platform", "amd64");
+	USAGE("--platform all needs an image index", "test", "-i", "x", "-c", "c", "--platform", "all");
+	USAGE("--platform all needs an image index", "test", "--image-from-oci-layout", "d", "-c", "c", "--platform",
+	      "all");
 	USAGE("needs a value", "test", "-i", "x", "-c");
 	USAGE("expected true or false", "test", "-i", "x", "-c", "c", "--pull=maybe");
 	USAGE("unknown command 'tset': did you mean 'cst test'?", "tset");

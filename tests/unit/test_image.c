@@ -18,6 +18,7 @@
 
 #include "cst/fs.h"
 #include "cst/image.h"
+#include "cst/image/platform.h"
 
 static char fixtures[4096];
 
@@ -426,6 +427,89 @@ static void test_bad_inputs(void **state)
 	cst_error_clear(&err);
 }
 
+/* --platform all's platforms: what an OCI layout's index lists, and
+ * one image (n == 0) for anything else. */
+static void test_archive_platforms(void **state)
+{
+	(void)state;
+	struct cst_platform_list l;
+	struct cst_error err = CST_ERROR_INIT;
+	/* Nested, with an attestation manifest beside the images. */
+	assert_int_equal(cst_image_archive_platforms(fx("multi-oci"), NULL, &l, &err), 0);
+	assert_int_equal(l.n, 2);
+	assert_string_equal(l.v[0], "linux/amd64");
+	assert_string_equal(l.v[1], "linux/arm64/v8");
+	cst_platform_list_release(&l);
+	static const char *const one[] = {"layered-oci", "layered-oci.tar", "layered.tar", "layered-newer-save.tar"};
+	for (size_t i = 0; i < sizeof(one) / sizeof(one[0]); i++) {
+		assert_int_equal(cst_image_archive_platforms(fx(one[i]), NULL, &l, &err), 0);
+		assert_int_equal(l.n, 0);
+	}
+	assert_int_equal(cst_image_archive_platforms(fx("does-not-exist"), NULL, &l, &err), -1);
+	assert_int_equal(err.code, CST_E_IMAGE);
+	cst_error_clear(&err);
+}
+
+static int desc_platform(void *ud, json_t *desc, struct platform *p, struct cst_error *err)
+{
+	(void)ud;
+	(void)err;
+	platform_from(json_object_get(desc, "platform"), "os", "architecture", p);
+	return 0;
+}
+
+static void list_of(const char *index_json, int want_rc, const char *want)
+{
+	json_error_t je;
+	json_t *index = json_loads(index_json, 0, &je);
+	assert_non_null(index);
+	struct cst_platform_list l;
+	json_t *only = (json_t *)1;
+	struct cst_error err = CST_ERROR_INIT;
+	assert_int_equal(platform_list(index, "who", "where", desc_platform, NULL, &l, &only, &err), want_rc);
+	char got[256] = "";
+	if (want_rc < 0)
+		snprintf(got, sizeof(got), "error: %s", err.msg);
+	else if (only)
+		snprintf(got, sizeof(got), "only %s", json_string_value(json_object_get(only, "digest")));
+	for (size_t i = 0; want_rc == 0 && i < l.n; i++)
+		snprintf(got + strlen(got), sizeof(got) - strlen(got), "%s%s", i ? " " : "", l.v[i]);
+	assert_string_equal(got, want);
+	cst_platform_list_release(&l);
+	cst_error_clear(&err);
+	json_decref(index);
+}
+
+/* Which entries of an index --platform all runs. */
+static void test_platform_list(void **state)
+{
+	(void)state;
+	/* BuildKit's attestations (annotated, and unknown/unknown) are never
+	 * images; a platform listed twice runs once; an entry without one
+	 * cannot be chosen by platform. */
+	list_of("{\"manifests\": ["
+		"{\"digest\": \"a\", \"platform\": {\"os\": \"linux\", \"architecture\": \"amd64\"}},"
+		"{\"digest\": \"b\", \"platform\": {\"os\": \"unknown\", \"architecture\": \"unknown\"}},"
+		"{\"digest\": \"c\", \"platform\": {\"os\": \"linux\", \"architecture\": \"arm\", "
+		"\"variant\": \"v7\"}},"
+		"{\"digest\": \"d\", \"platform\": {\"os\": \"linux\", \"architecture\": \"amd64\"},"
+		" \"annotations\": {\"vnd.docker.reference.type\": \"attestation-manifest\"}},"
+		"{\"digest\": \"e\"},"
+		"{\"digest\": \"f\", \"platform\": {\"os\": \"linux\", \"architecture\": \"amd64\"}},"
+		"{\"digest\": \"g\", \"platform\": {\"os\": \"linux\", \"architecture\": \"arm64\"}}]}",
+		0, "linux/amd64 linux/arm/v7 linux/arm64");
+	/* One image beside an attestation: followed, whatever its platform. */
+	list_of("{\"manifests\": [{\"digest\": \"a\"},"
+		"{\"digest\": \"b\", \"platform\": {\"os\": \"unknown\", \"architecture\": \"unknown\"}}]}",
+		0, "only a");
+	list_of("{\"manifests\": [{\"digest\": \"b\", \"platform\": {\"os\": \"unknown\", "
+		"\"architecture\": \"unknown\"}}]}",
+		-1, "error: who: where lists no image");
+	list_of("{\"manifests\": [{\"digest\": \"a\"}, {\"digest\": \"b\"}]}", -1,
+		"error: who: where lists 2 images, none of them with a platform");
+	list_of("{}", -1, "error: who: where has no manifests list");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -435,6 +519,8 @@ int main(void)
 		cmocka_unit_test(test_oci_dir),
 		cmocka_unit_test(test_oci_tar),
 		cmocka_unit_test(test_oci_platforms),
+		cmocka_unit_test(test_archive_platforms),
+		cmocka_unit_test(test_platform_list),
 		cmocka_unit_test(test_rootfs),
 		cmocka_unit_test(test_duplicate_layer),
 		cmocka_unit_test(test_bad_inputs),
