@@ -34,6 +34,7 @@ enum {
 	OPT_READ_PLAN,
 	OPT_REGISTRY_CA,
 	OPT_INSECURE_REGISTRY,
+	OPT_REGISTRY_MAX_SIZE,
 };
 
 /* Booleans take an optional "=true"/"=false" as cobra's do, so existing
@@ -62,6 +63,7 @@ static const struct option test_options[] = {
 	{"platform", required_argument, NULL, OPT_PLATFORM},
 	{"registry-ca", required_argument, NULL, OPT_REGISTRY_CA},
 	{"insecure-registry", required_argument, NULL, OPT_INSECURE_REGISTRY},
+	{"registry-max-size", required_argument, NULL, OPT_REGISTRY_MAX_SIZE},
 	{"metadata", required_argument, NULL, OPT_METADATA},
 	{"image-from-oci-layout", required_argument, NULL, OPT_OCI_LAYOUT},
 	{"default-image-tag", required_argument, NULL, OPT_DEFAULT_TAG},
@@ -290,6 +292,13 @@ static int parse_test(int argc, char **argv, struct cst_options *o, struct cst_e
 			v[o->n_insecure_registries++] = optarg;
 			break;
 		}
+		case OPT_REGISTRY_MAX_SIZE:
+			if (parse_size(optarg, &o->registry_max_size) < 0)
+				return cst_error_set(err, CST_E_USAGE,
+						     "invalid value '%s' for --registry-max-size: expected bytes greater than "
+						     "0, optionally with K, M or G (KiB, MiB, GiB)",
+						     optarg);
+			break;
 		case OPT_METADATA:
 			o->metadata = optarg;
 			break;

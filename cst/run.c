@@ -270,6 +270,7 @@ static int open_tar_image(struct run *run, struct cst_error *err)
 		.ca_file = o->registry_ca,
 		.insecure = o->insecure_registries,
 		.n_insecure = o->n_insecure_registries,
+		.max_bytes = o->registry_max_size,
 		.notes = verbose(run) ? run->diag : NULL,
 	};
 	int rc = -1;

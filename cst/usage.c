@@ -63,6 +63,8 @@ void cst_cli_test_usage(FILE *out)
 	      "      --platform OS/ARCH         platform to pull, run or pick from an OCI index\n"
 	      "      --registry-ca FILE         CA certificates (PEM) that registries' TLS is checked with\n"
 	      "      --insecure-registry HOST   allow plain HTTP to HOST[:PORT] (always for loopback)\n"
+	      "      --registry-max-size SIZE   uncompressed bytes a registry image's layers may expand\n"
+	      "                                 to, all together (default 64G)\n"
 	      "      --metadata FILE            image config JSON for a rootfs tar (tar driver)\n"
 	      "      --image-from-oci-layout DIR\n"
 	      "                                 load an OCI layout into the engine and test it\n"
@@ -87,7 +89,9 @@ void cst_cli_test_usage(FILE *out)
 	      "Environment: DOCKER_HOST (unix://, tcp://, ssh://), DOCKER_TLS_VERIFY, DOCKER_CERT_PATH,\n"
 	      "DOCKER_CONTEXT, DOCKER_CONFIG (a context's currentContext; registry credentials in config.json,\n"
 	      "as docker login writes them), DOCKER_API_VERSION:\n"
-	      "the engine is found as the docker CLI finds it; -v info says which and why.\n",
+	      "the engine is found as the docker CLI finds it; -v info says which and why.\n"
+	      "CST_REGISTRY_LOW_SPEED=BYTES:SECONDS (default 64:30): a registry transfer averaging\n"
+	      "less than BYTES a second for SECONDS is given up on.\n",
 	      out);
 }
 

@@ -33,6 +33,7 @@ static void say_notes(struct reg_src *s, struct cst_index_cache *ic)
 
 static int read_layers(struct reg_src *s, struct cst_fs *fs, struct cst_error *err)
 {
+	s->c.expanded = 0;
 	for (size_t i = 0; i < s->plan.n_layers; i++) {
 		struct cst_layer *layer = NULL;
 		if (reg_blob_layer(&s->c, &s->plan.layers[i], fs, &layer, err) < 0)

@@ -127,6 +127,13 @@ static void test_registry_flags(void **state)
 	assert_non_null(strstr(err.msg, "--insecure-registry 'http://r/'"));
 	cst_error_clear(&err);
 	cst_cli_release(&o);
+	assert_int_equal(parse(&o, &err, 8, "test", "-i", "x", "-c", "c", "--registry-max-size", "100G"), 0);
+	assert_true(o.registry_max_size == (size_t)100 << 30);
+	cst_cli_release(&o);
+	assert_int_equal(parse(&o, &err, 8, "test", "-i", "x", "-c", "c", "--registry-max-size", "1T"), -1);
+	assert_non_null(strstr(err.msg, "invalid value '1T' for --registry-max-size"));
+	cst_error_clear(&err);
+	cst_cli_release(&o);
 }
 
 static void expect_usage_error(const char *needle, int argc, const char **args)
