@@ -388,8 +388,12 @@ static int parse_test(int argc, char **argv, struct cst_options *o, struct cst_e
 				     o->network_sandbox ? "network-sandbox" : "network-per-test");
 	if (o->cache_dir && o->no_cache)
 		return cst_error_set(err, CST_E_USAGE, "--cache-dir and --no-cache cannot be used together");
-	if (o->pull && o->driver != CST_DRIVER_DOCKER)
-		return cst_error_set(err, CST_E_USAGE, "--pull needs the docker driver");
+	if (o->pull && o->driver == CST_DRIVER_HOST)
+		return cst_error_set(err, CST_E_USAGE, "--pull needs the docker or tar driver");
+	if (o->pull && o->driver == CST_DRIVER_TAR && o->metadata)
+		return cst_error_set(err, CST_E_USAGE,
+				     "--pull with the tar driver is for registry images (the engine pulls them to run "
+				     "command tests), not a root file system tar with --metadata");
 	if (o->image_from_oci_layout && o->driver != CST_DRIVER_DOCKER)
 		return cst_error_set(err, CST_E_USAGE, "--image-from-oci-layout needs the docker driver");
 	if (o->metadata && o->driver == CST_DRIVER_DOCKER)

@@ -33,4 +33,10 @@ struct cst_registry_opts {
 int cst_registry_open(const char *ref, const struct cst_registry_opts *opts, struct cst_image_source **ret,
 		      struct cst_error *err);
 
+/* For a source of cst_registry_open(): the reference naming exactly the
+ * manifest read, "HOST/REPO@sha256:..." (what an engine pulls), and the
+ * image ID (the config's digest), both malloc'd; both NULL for any other
+ * source.  -1 only when out of memory. */
+int cst_registry_pinned(const struct cst_image_source *src, char **ret_ref, char **ret_id);
+
 #endif

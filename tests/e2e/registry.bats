@@ -162,7 +162,94 @@ YAML
 	[ "$status" -eq 1 ]
 	[ "$(jq -c '[.Results[] | {Name, Pass}]' "$T/r.json")" = \
 		'[{"Name":"Command Test: echo","Pass":false},{"Name":"File Existence Test: sh","Pass":true}]' ]
-	[[ "$(jq -r '.Results[0].Errors[0]' "$T/r.json")" == *"tar driver cannot run commands"* ]]
+	[[ "$(jq -r '.Results[0].Errors[0]' "$T/r.json")" == *"tar driver cannot run commands"*"--pull"* ]]
+}
+
+cmd_config() {
+	cat >"$T/cmd.yaml" <<'YAML'
+schemaVersion: 2.0.0
+globalEnvVars:
+  - key: GREETING
+    value: hi
+commandTests:
+  - name: echo
+    command: sh
+    args: ["-c", "echo $GREETING"]
+    expectedOutput: ["^hi\\n$"]
+  - name: the image's own file
+    command: cat
+    args: ["/etc/cst/hello.txt"]
+    expectedOutput: ["^hello from cst"]
+  - name: wrong on purpose
+    command: cat
+    args: ["/etc/cst/hello.txt"]
+    expectedOutput: ["^goodbye"]
+fileExistenceTests:
+  - name: sh
+    path: /bin/sh
+YAML
+}
+
+manifest_digest() { # repo tag
+	curl -fsS -o /dev/null -D - -H 'Accept: application/vnd.docker.distribution.manifest.v2+json' \
+		"http://$REGISTRY/v2/$1/manifests/$2" | tr -d '\r' |
+		awk 'tolower($1) == "docker-content-digest:" {print $2}'
+}
+
+@test "--pull: command tests of a registry image run in the engine on the digest read, and its name goes after" {
+	cmd_config
+	repo=cst-registry-test/busybox
+	digest=$(manifest_digest "$repo" 1)
+	[[ "$digest" == sha256:* ]]
+	# The engine has the image (cst-test/busybox:1, which was pushed), but
+	# not by this name.
+	! docker image inspect "$REGISTRY/$repo@$digest" >/dev/null 2>&1
+	run_cst test --driver tar --image "docker://$REGISTRY/$repo:1" --config "$T/cmd.yaml" --pull -o json \
+		--test-report "$T/r.json" -v info
+	echo "$errout"
+	[ "$status" -eq 1 ]
+	[ "$(verdicts "$T/r.json")" = '[{"Name":"Command Test: echo","Pass":true},{"Name":"Command Test: the image'"'"'s own file","Pass":true},{"Name":"Command Test: wrong on purpose","Pass":false},{"Name":"File Existence Test: sh","Pass":true}]' ]
+	[[ "$errout" == *"command tests run in the engine on $REGISTRY/$repo@$digest (pulled)"* ]]
+	# The name the pull added is gone; the image the engine had stays.
+	! docker image inspect "$REGISTRY/$repo@$digest" >/dev/null 2>&1
+	docker image inspect cst-test/busybox:1 >/dev/null
+	[ "$(left_by "$pid")" -eq 0 ]
+	# Only a registry image is pulled so.
+	run "$CST" test --driver tar --image docker-daemon:cst-test/busybox:1 --config "$T/cmd.yaml" --pull
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"--pull with the tar driver pulls a registry image"*"is not one (engine image)"* ]]
+}
+
+@test "--pull: an image the engine did not have is pulled for the command tests and removed after" {
+	cmd_config
+	repo=cst-registry-test/fresh-$$
+	# A config of its own (a label), so an image ID the engine has not seen.
+	printf 'FROM cst-test/busybox:1\nLABEL dev.cst.test.fresh=%s\n' "$$-$(date +%s%N)" |
+		docker build -q -t "$REGISTRY/$repo:1" - >/dev/null
+	id=$(docker image inspect -f '{{.Id}}' "$REGISTRY/$repo:1")
+	docker push -q "$REGISTRY/$repo:1" >/dev/null
+	docker rmi "$REGISTRY/$repo:1" >/dev/null
+	! docker image inspect "$id" >/dev/null 2>&1
+	# A plain name: with --pull, the registry's (not the engine's first).
+	run_cst test --driver tar --image "$REGISTRY/$repo:1" --config "$T/cmd.yaml" --pull -o json \
+		--test-report "$T/r.json" -v info
+	echo "$errout"
+	[ "$status" -eq 1 ]
+	[ "$(jq -c '[.Pass, .Fail]' "$T/r.json")" = '[3,1]' ]
+	[[ "$errout" == *"opened $REGISTRY/$repo:1 (registry)"* ]]
+	[[ "$errout" == *"(pulled)"* ]]
+	! docker image inspect "$id" >/dev/null 2>&1
+	[ "$(left_by "$pid")" -eq 0 ]
+}
+
+@test "--pull without an engine: command tests of a registry image fail saying why, the rest runs" {
+	cmd_config
+	DOCKER_HOST="unix://$T/no-engine.sock" run "$CST" test --driver tar \
+		--image "docker://$REGISTRY/cst-registry-test/busybox:1" --config "$T/cmd.yaml" --pull -o json \
+		--test-report "$T/r.json"
+	[ "$status" -eq 1 ]
+	[ "$(jq -c '[.Pass, .Fail]' "$T/r.json")" = '[1,3]' ]
+	[[ "$(jq -r '.Results[0].Errors[0]' "$T/r.json")" == *"no engine answers to pull the image into for --pull: "*"no-engine.sock"* ]]
 }
 
 platform_config() { # arch

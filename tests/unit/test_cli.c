@@ -166,7 +166,9 @@ static void test_usage_errors(void **state)
 	USAGE("unsupported output format 'xml'", "test", "-i", "x", "-c", "c", "-o", "xml");
 	USAGE("unknown flag --bogus", "test", "-i", "x", "-c", "c", "--bogus");
 	USAGE("cannot be used together", "test", "-i", "x", "--image-from-oci-layout", "d", "-c", "c");
-	USAGE("--pull needs the docker driver", "test", "-i", "x", "-c", "c", "-d", "tar", "--pull");
+	USAGE("--pull needs the docker or tar driver", "test", "-i", "x", "-c", "c", "-d", "host", "--pull");
+	USAGE("--pull with the tar driver is for registry images", "test", "-i", "x", "-c", "c", "-d", "tar", "--metadata",
+	      "m.json", "--pull");
 	USAGE("--network needs the docker driver", "test", "-i", "x", "-c", "c", "-d", "tar", "--network", "none");
 	USAGE("--shared-container needs the docker driver", "test", "-i", "x", "-c", "c", "-d", "tar",
 	      "--shared-container");
