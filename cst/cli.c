@@ -34,6 +34,7 @@ enum {
 	OPT_READ_PLAN,
 	OPT_REGISTRY_CA,
 	OPT_INSECURE_REGISTRY,
+	OPT_REGISTRY_MAX_SIZE,
 };
 
 /* Booleans take an optional "=true"/"=false" as cobra's do, so existing
@@ -62,6 +63,7 @@ static const struct option test_options[] = {
 	{"platform", required_argument, NULL, OPT_PLATFORM},
 	{"registry-ca", required_argument, NULL, OPT_REGISTRY_CA},
 	{"insecure-registry", required_argument, NULL, OPT_INSECURE_REGISTRY},
+	{"registry-max-size", required_argument, NULL, OPT_REGISTRY_MAX_SIZE},
 	{"metadata", required_argument, NULL, OPT_METADATA},
 	{"image-from-oci-layout", required_argument, NULL, OPT_OCI_LAYOUT},
 	{"default-image-tag", required_argument, NULL, OPT_DEFAULT_TAG},
@@ -290,6 +292,13 @@ static int parse_test(int argc, char **argv, struct cst_options *o, struct cst_e
 			v[o->n_insecure_registries++] = optarg;
 			break;
 		}
+		case OPT_REGISTRY_MAX_SIZE:
+			if (parse_size(optarg, &o->registry_max_size) < 0)
+				return cst_error_set(err, CST_E_USAGE,
+						     "invalid value '%s' for --registry-max-size: expected bytes greater than "
+						     "0, optionally with K, M or G (KiB, MiB, GiB)",
+						     optarg);
+			break;
 		case OPT_METADATA:
 			o->metadata = optarg;
 			break;
@@ -379,8 +388,12 @@ static int parse_test(int argc, char **argv, struct cst_options *o, struct cst_e
 				     o->network_sandbox ? "network-sandbox" : "network-per-test");
 	if (o->cache_dir && o->no_cache)
 		return cst_error_set(err, CST_E_USAGE, "--cache-dir and --no-cache cannot be used together");
-	if (o->pull && o->driver != CST_DRIVER_DOCKER)
-		return cst_error_set(err, CST_E_USAGE, "--pull needs the docker driver");
+	if (o->pull && o->driver == CST_DRIVER_HOST)
+		return cst_error_set(err, CST_E_USAGE, "--pull needs the docker or tar driver");
+	if (o->pull && o->driver == CST_DRIVER_TAR && o->metadata)
+		return cst_error_set(err, CST_E_USAGE,
+				     "--pull with the tar driver is for registry images (the engine pulls them to run "
+				     "command tests), not a root file system tar with --metadata");
 	if (o->image_from_oci_layout && o->driver != CST_DRIVER_DOCKER)
 		return cst_error_set(err, CST_E_USAGE, "--image-from-oci-layout needs the docker driver");
 	/* The engine's images hold one platform each. */
@@ -388,6 +401,10 @@ static int parse_test(int argc, char **argv, struct cst_options *o, struct cst_e
 		return cst_error_set(err, CST_E_USAGE,
 				     "--platform all needs an image index: use the tar driver with a registry "
 				     "(docker://REF) or OCI layout (oci:DIR, oci-archive:PATH) image");
+	if (o->platform && strcmp(o->platform, "all") == 0 && o->pull)
+		return cst_error_set(err, CST_E_USAGE,
+				     "--pull and --platform all cannot be used together: the engine runs the command "
+				     "tests of one platform");
 	if (o->metadata && o->driver == CST_DRIVER_DOCKER)
 		return cst_error_set(err, CST_E_USAGE, "--metadata is for the tar and host drivers");
 	return 0;

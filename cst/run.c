@@ -40,6 +40,8 @@ struct run {
 	char *cache_dir;       /* index cache, NULL: none */
 	const char *platform;  /* the image's: --platform, or one of --platform all's */
 	struct cst_platform_list platforms; /* --platform all: the index's */
+	char *commands_ref;    /* tar driver: the registry image the engine runs commands on */
+	char *commands_why;    /* tar driver: why command tests cannot run */
 };
 
 static bool platform_all(const struct cst_options *o)
@@ -267,6 +269,7 @@ static struct cst_registry_opts registry_opts(const struct run *run)
 		.ca_file = o->registry_ca,
 		.insecure = o->insecure_registries,
 		.n_insecure = o->n_insecure_registries,
+		.max_bytes = o->registry_max_size,
 		.cache_dir = run->cache_dir,
 		.notes = verbose(run) ? run->diag : NULL,
 	};
@@ -350,29 +353,87 @@ static int open_tar_image(struct run *run, struct cst_error *err)
 			rc = cst_image_open_archive(o->image, &ao, &run->src, err);
 			break;
 		}
-		if (platform_all(o)) {
-			rc = cst_registry_open(o->image, &ro, &run->src, err);
-			break;
-		}
-		/* As CST's tar driver: the engine's image, else the registry's. */
-		rc = open_daemon_image(run, o->image, err);
-		if (rc == 0 || err->code == CST_E_INTERRUPTED || err->code == CST_E_NOMEM)
-			break;
-		note(run, 0, "not in the engine (%s); trying the registry", err->msg ? err->msg : "");
+		/* As CST's tar driver: the engine's image, else the registry's;
+		 * with --pull the registry's at once, which the engine pulls for
+		 * the command tests, and with --platform all too (the engine's
+		 * images hold one platform each). */
 		char *engine_msg = NULL;
-		if (err->code != CST_E_IMAGE && asprintf(&engine_msg, "the engine: %s", err->msg ? err->msg : "?") < 0)
-			engine_msg = NULL;
-		cst_error_clear(err);
-		run->image_ref = NULL;
+		if (!o->pull && !platform_all(o)) {
+			rc = open_daemon_image(run, o->image, err);
+			if (rc == 0 || err->code == CST_E_INTERRUPTED || err->code == CST_E_NOMEM)
+				break;
+			note(run, 0, "not in the engine (%s); trying the registry", err->msg ? err->msg : "");
+			if (asprintf(&engine_msg, "%s%s", err->code != CST_E_IMAGE ? "the engine: " : "",
+				     err->code != CST_E_IMAGE && err->msg ? err->msg : "the engine has no such image") < 0)
+				engine_msg = NULL;
+			cst_error_clear(err);
+			run->image_ref = NULL;
+		}
 		rc = cst_registry_open(o->image, &ro, &run->src, err);
 		if (rc < 0 && err->code != CST_E_INTERRUPTED)
-			cst_error_wrap(err, "'%s' is not a file, %s, and from the registry", o->image,
-				       engine_msg ? engine_msg : "the engine has no such image");
+			cst_error_wrap(err, "'%s' is not a file%s%s, and from the registry", o->image,
+				       engine_msg ? ", " : "", engine_msg ? engine_msg : "");
 		free(engine_msg);
 		break;
 	}
 	}
 	cst_image_name_release(&name);
+	return rc;
+}
+
+static bool has_commands(const struct run *run);
+
+/* Command tests of a registry image with the tar driver: with --pull, an
+ * engine that answers pulls the very manifest the files are read from
+ * and runs them as the docker driver does; else they fail saying why. */
+static int registry_commands(struct run *run, struct cst_error *err)
+{
+	char *ref = NULL, *id = NULL;
+	struct cst_error e = CST_ERROR_INIT;
+	int rc = 0;
+	if (cst_registry_pinned(run->src, &ref, &id) < 0)
+		return cst_error_set(err, CST_E_NOMEM, "out of memory");
+	if (!ref && run->opts->pull) {
+		rc = cst_error_set(err, CST_E_USAGE,
+				   "--pull with the tar driver pulls a registry image into the engine for command tests; "
+				   "'%s' is not one (%s image)",
+				   run->opts->image, run->src->ops->name);
+		goto out;
+	}
+	if (!ref || !has_commands(run))
+		goto out;
+	if (!run->opts->pull) {
+		if (!(run->commands_why = strdup("the tar driver cannot run commands: use the docker driver, or --pull "
+						 "to have the engine pull the registry's image and run them there")))
+			rc = cst_error_set(err, CST_E_NOMEM, "out of memory");
+		goto out;
+	}
+	if (!run->docker && open_engine(run, &e) < 0) {
+		if (e.code == CST_E_INTERRUPTED || e.code == CST_E_NOMEM) {
+			cst_error_move(err, &e);
+			rc = -1;
+			goto out;
+		}
+		note(run, 0, "no engine for the command tests: %s", e.msg ? e.msg : "?");
+		if (asprintf(&run->commands_why, "the tar driver cannot run commands, and no engine answers to pull the "
+			     "image into for --pull: %s", e.msg ? e.msg : "?") < 0) {
+			run->commands_why = NULL;
+			rc = cst_error_set(err, CST_E_NOMEM, "out of memory");
+		}
+		goto out;
+	}
+	bool pulled = false;
+	if (cst_docker_pull_pinned(run->docker, ref, id, &pulled, err) < 0) {
+		rc = -1;
+		goto out;
+	}
+	note(run, 0, "command tests run in the engine on %s (%s)", ref, pulled ? "pulled" : "which the engine had");
+	run->commands_ref = ref;
+	ref = NULL;
+out:
+	cst_error_clear(&e);
+	free(ref);
+	free(id);
 	return rc;
 }
 
@@ -383,7 +444,7 @@ static int open_image(struct run *run, struct cst_error *err)
 		return cst_error_set(err, CST_E_USAGE,
 				     "the host driver is not supported by cst: use the docker or tar driver");
 	if (o->driver == CST_DRIVER_TAR)
-		return open_tar_image(run, err);
+		return open_tar_image(run, err) < 0 ? -1 : registry_commands(run, err);
 	if (open_engine(run, err) < 0)
 		return -1;
 	run->image_ref = o->image;
@@ -493,7 +554,7 @@ static int run_env(const struct run *run, const struct cst_config *cfg, struct c
 	const struct cst_run_options *o = &cfg->run_opts;
 	memset(ret, 0, sizeof(*ret));
 	/* CST's tar driver never gets as far as reading it. */
-	if (!cst_run_options_set(o) || run->opts->driver == CST_DRIVER_TAR)
+	if (!cst_run_options_set(o) || (run->opts->driver == CST_DRIVER_TAR && !run->commands_ref))
 		return 0;
 	if (o->env_file.s && *o->env_file.s) {
 		struct cst_env_list file = {0};
@@ -576,14 +637,16 @@ static int run_commands(struct run *run, struct command_batch *b, struct cst_err
 		if (rc < 0)
 			return cst_error_set(err, CST_E_NOMEM, "out of memory");
 	}
-	if (run->opts->driver == CST_DRIVER_TAR) {
+	if (run->opts->driver == CST_DRIVER_TAR && !run->commands_ref) {
+		const char *why = run->commands_why ? run->commands_why
+						    : "the tar driver cannot run commands: use the docker driver for command tests";
 		for (size_t i = 0; i < b->n; i++)
-			if (!(b->outs[i].failure =
-				      strdup("the tar driver cannot run commands: use the docker driver for command tests")))
+			if (!(b->outs[i].failure = strdup(why)))
 				return cst_error_set(err, CST_E_NOMEM, "out of memory");
 		return 0;
 	}
-	int rc = cst_docker_run_commands(run->docker, run->image_ref, b->jobs, b->n, b->outs, err);
+	int rc = cst_docker_run_commands(run->docker, run->commands_ref ? run->commands_ref : run->image_ref, b->jobs,
+					 b->n, b->outs, err);
 	for (size_t i = 0; i < b->n; i++)
 		b->outs[i].timeout = b->jobs[i].timeout;
 	return rc;
@@ -890,6 +953,8 @@ int cst_run_test(const struct cst_options *opts, FILE *diag, struct cst_report *
 	free(run.loaded_ref);
 	free(run.cache_dir);
 	cst_platform_list_release(&run.platforms);
+	free(run.commands_ref);
+	free(run.commands_why);
 	return rc;
 }
 

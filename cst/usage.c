@@ -45,7 +45,8 @@ void cst_cli_test_usage(FILE *out)
 	      "                                 still tells\n"
 	      "      --quiet-pass               text: print only failed tests and the summary\n"
 	      "      --no-color                 no colour even on a terminal\n"
-	      "      --pull                     pull the image before testing (docker driver)\n"
+	      "      --pull                     pull the image before testing (docker driver); tar driver:\n"
+	      "                                 the engine pulls a registry image to run command tests\n"
 	      "      --save                     keep the containers of command tests and name them\n"
 	      "      --runtime NAME             container runtime for command tests (docker driver)\n"
 	      "      --network MODE             network of command-test containers, e.g. none (faster\n"
@@ -65,6 +66,8 @@ void cst_cli_test_usage(FILE *out)
 	      "                                 or OCI layout image), results named [os/arch]\n"
 	      "      --registry-ca FILE         CA certificates (PEM) that registries' TLS is checked with\n"
 	      "      --insecure-registry HOST   allow plain HTTP to HOST[:PORT] (always for loopback)\n"
+	      "      --registry-max-size SIZE   uncompressed bytes a registry image's layers may expand\n"
+	      "                                 to, all together (default 64G)\n"
 	      "      --metadata FILE            image config JSON for a rootfs tar (tar driver)\n"
 	      "      --image-from-oci-layout DIR\n"
 	      "                                 load an OCI layout into the engine and test it\n"
@@ -89,7 +92,9 @@ void cst_cli_test_usage(FILE *out)
 	      "Environment: DOCKER_HOST (unix://, tcp://, ssh://), DOCKER_TLS_VERIFY, DOCKER_CERT_PATH,\n"
 	      "DOCKER_CONTEXT, DOCKER_CONFIG (a context's currentContext; registry credentials in config.json,\n"
 	      "as docker login writes them), DOCKER_API_VERSION:\n"
-	      "the engine is found as the docker CLI finds it; -v info says which and why.\n",
+	      "the engine is found as the docker CLI finds it; -v info says which and why.\n"
+	      "CST_REGISTRY_LOW_SPEED=BYTES:SECONDS (default 64:30): a registry transfer averaging\n"
+	      "less than BYTES a second for SECONDS is given up on.\n",
 	      out);
 }
 

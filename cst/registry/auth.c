@@ -2,7 +2,11 @@
  * challenge, Basic with the credentials of docker's config.json `auths`,
  * or the Bearer token flow (a token from the challenge's realm for
  * service and scope "repository:NAME:pull", asked for with those
- * credentials when there are any), kept for the rest of the run. */
+ * credentials when there are any), kept for the rest of the run.  An
+ * identity token (`identitytoken`, which docker login keeps for registries
+ * that hand out OAuth2 refresh tokens) is traded for the token as
+ * docker/distribution's token handler does: a POST of the form
+ * grant_type=refresh_token to the realm, answered with an access_token. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,13 +63,34 @@ static char *basic_header(const struct reg_client *c)
 	return line;
 }
 
-/* GET realm?service=...&scope=... for a token. */
+/* The docker daemon's client_id in the OAuth2 form. */
+#define REG_OAUTH_CLIENT_ID "docker"
+
+/* The form that trades an identity token for an access token. */
+static char *refresh_form(const struct reg_client *c, const char *service, const char *scope)
+{
+	char *form = NULL;
+	char *etok = curl_easy_escape(NULL, c->identity_token, 0);
+	char *eservice = curl_easy_escape(NULL, service ? service : "", 0);
+	char *escope = curl_easy_escape(NULL, scope, 0);
+	if (etok && eservice && escope &&
+	    asprintf(&form, "grant_type=refresh_token&refresh_token=%s&service=%s&scope=%s&client_id=%s", etok,
+		     eservice, escope, REG_OAUTH_CLIENT_ID) < 0)
+		form = NULL;
+	curl_free(etok);
+	curl_free(eservice);
+	curl_free(escope);
+	return form;
+}
+
+/* GET realm?service=...&scope=... for a token, or with an identity token
+ * POST the refresh form there. */
 static int fetch_token(struct reg_client *c, const char *challenge, struct cst_error *err)
 {
 	char *realm = challenge_param(challenge, "realm");
 	char *service = challenge_param(challenge, "service");
 	char *scope = challenge_param(challenge, "scope");
-	char *url = NULL, *eservice = NULL, *escope = NULL, *basic = NULL, *given = NULL;
+	char *url = NULL, *eservice = NULL, *escope = NULL, *basic = NULL, *given = NULL, *form = NULL;
 	int r = -1;
 	if (!realm || (strncmp(realm, "https://", 8) != 0 && strncmp(realm, "http://", 7) != 0)) {
 		cst_error_set(err, CST_E_IMAGE, "the registry asks for a token but names no realm to get it from");
@@ -78,8 +103,12 @@ static int fetch_token(struct reg_client *c, const char *challenge, struct cst_e
 	if (!eservice || !escope ||
 	    asprintf(&url, "%s%cservice=%s&scope=%s", realm, strchr(realm, '?') ? '&' : '?', eservice, escope) < 0)
 		goto nomem;
-	if (c->user && !(basic = basic_header(c)))
+	if (c->identity_token && *c->identity_token) {
+		if (!(form = refresh_form(c, service, scope ? scope : given)))
+			goto nomem;
+	} else if (c->user && !(basic = basic_header(c))) {
 		goto nomem;
+	}
 	/* The token request goes through the same machinery, without the
 	 * registry's own header. */
 	char *saved = c->auth;
@@ -88,21 +117,25 @@ static int fetch_token(struct reg_client *c, const char *challenge, struct cst_e
 	cst_buf_init(&body, 0);
 	struct reg_xfer x = {.c = c};
 	c->fetching_token = true;
-	int g = reg_open_url(c, &x, url, "application/json", REG_JSON_MAX, false, "token", err);
+	int g = form ? reg_post_form(c, &x, realm, form, REG_JSON_MAX, "token", err)
+		     : reg_open_url(c, &x, url, "application/json", REG_JSON_MAX, false, "token", err);
 	if (g == 0)
 		g = reg_finish(&x, NULL, UINT64_MAX, "token", err);
 	c->fetching_token = false;
 	c->auth = saved;
 	if (g < 0) {
 		reg_xfer_release(&x);
-		cst_error_wrap(err, "getting a token from %s", realm);
+		cst_error_wrap(err, "%s %s", form ? "trading the identity token of docker's config.json for a token at"
+						    : "getting a token from",
+			       realm);
 		goto out;
 	}
 	json_t *j = json_loadb(x.body.data ? x.body.data : "", x.body.len, 0, NULL);
 	reg_xfer_release(&x);
-	const char *tok = json_string_value(json_object_get(j, "token"));
+	/* The OAuth2 answer's is access_token; the GET's, token (or both). */
+	const char *tok = json_string_value(json_object_get(j, form ? "access_token" : "token"));
 	if (!tok || !*tok)
-		tok = json_string_value(json_object_get(j, "access_token"));
+		tok = json_string_value(json_object_get(j, form ? "token" : "access_token"));
 	if (!tok || !*tok || strpbrk(tok, "\r\n")) {
 		json_decref(j);
 		cst_error_set(err, CST_E_IMAGE, "the token server %s answers without a token", realm);
@@ -119,6 +152,7 @@ static int fetch_token(struct reg_client *c, const char *challenge, struct cst_e
 nomem:
 	cst_error_set(err, CST_E_NOMEM, "out of memory");
 out:
+	free(form);
 	free(basic);
 	free(realm);
 	free(service);

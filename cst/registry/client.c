@@ -33,8 +33,10 @@
 #define REG_BACKOFF_MAX_MS 2000
 #define REG_BLOCK (256u << 10)
 #define REG_ERRBODY_MAX 2048
-/* A peer that sends less than this many bytes per REG_LOW_SPEED_S
- * seconds is given up on. */
+/* A transfer averaging less than this many bytes a second over
+ * REG_LOW_SPEED_S seconds is given up on (a peer that stalls, or sends a
+ * byte now and then to keep the connection open); CST_REGISTRY_LOW_SPEED
+ * ("BYTES:SECONDS") changes both. */
 #define REG_LOW_SPEED_BYTES 64
 #define REG_LOW_SPEED_S 30
 
@@ -203,14 +205,16 @@ static int launch(struct reg_client *c, struct reg_xfer *x, struct cst_error *er
 	curl_easy_setopt(k, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(k, CURLOPT_REDIR_PROTOCOLS_STR, plain_http_allowed(c) ? "http,https" : "https");
 	curl_easy_setopt(k, CURLOPT_CONNECTTIMEOUT, 30L);
-	curl_easy_setopt(k, CURLOPT_LOW_SPEED_LIMIT, (long)REG_LOW_SPEED_BYTES);
-	curl_easy_setopt(k, CURLOPT_LOW_SPEED_TIME, (long)REG_LOW_SPEED_S);
+	curl_easy_setopt(k, CURLOPT_LOW_SPEED_LIMIT, c->low_speed_bytes);
+	curl_easy_setopt(k, CURLOPT_LOW_SPEED_TIME, c->low_speed_s);
 	curl_easy_setopt(k, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(k, CURLOPT_USERAGENT, "cst");
 	/* Layers are compressed already; raw bytes are what the digest covers. */
 	curl_easy_setopt(k, CURLOPT_ACCEPT_ENCODING, NULL);
 	if (c->opts->ca_file)
 		curl_easy_setopt(k, CURLOPT_CAINFO, c->opts->ca_file);
+	if (x->form)
+		curl_easy_setopt(k, CURLOPT_POSTFIELDS, x->form);
 	if (curl_multi_add_handle(c->multi, k) != CURLM_OK)
 		return cst_error_set(err, CST_E_INTERNAL, "curl_multi_add_handle failed");
 	x->added = true;
@@ -218,10 +222,11 @@ static int launch(struct reg_client *c, struct reg_xfer *x, struct cst_error *er
 }
 
 static int start(struct reg_client *c, struct reg_xfer *x, const char *url, const char *accept, const char *auth,
-		 uint64_t max, bool stream, struct cst_error *err)
+		 const char *form, uint64_t max, bool stream, struct cst_error *err)
 {
 	memset(x, 0, sizeof(*x));
 	x->c = c;
+	x->form = form;
 	x->max = max;
 	x->stream = stream;
 	x->retry_after = -1;
@@ -347,6 +352,12 @@ static int transfer_error(struct reg_xfer *x, const char *what, struct cst_error
 	if (x->too_big)
 		return cst_error_set(err, CST_E_IMAGE, "%s: %s: the registry sends more than the %llu bytes expected",
 				     x->c->what, what, (unsigned long long)x->max);
+	if (x->result == CURLE_OPERATION_TIMEDOUT && x->status)
+		return cst_error_set(err, CST_E_IMAGE,
+				     "%s: %s: the registry sends less than %ld bytes a second for %ld s, and is given up "
+				     "on (CST_REGISTRY_LOW_SPEED=%ld:%ld)",
+				     x->c->what, what, x->c->low_speed_bytes, x->c->low_speed_s, x->c->low_speed_bytes,
+				     x->c->low_speed_s);
 	if (x->result == CURLE_TOO_MANY_REDIRECTS)
 		return cst_error_set(err, CST_E_IMAGE, "%s: %s: more than %d redirects", x->c->what, what,
 				     REG_MAX_REDIRECTS);
@@ -361,14 +372,14 @@ static int transfer_error(struct reg_xfer *x, const char *what, struct cst_error
 			     registry_says(x, says, sizeof(says)));
 }
 
-/* Starts GET url and runs it until its first block (or its end), with
- * authentication and retries. */
-int reg_open_url(struct reg_client *c, struct reg_xfer *x, const char *url, const char *accept, uint64_t max,
-		    bool stream, const char *what, struct cst_error *err)
+/* Starts GET url (POST form when set) and runs it until its first block
+ * (or its end), with authentication and retries. */
+static int open_url(struct reg_client *c, struct reg_xfer *x, const char *url, const char *accept, const char *form,
+		    uint64_t max, bool stream, const char *what, struct cst_error *err)
 {
 	int auth_tries = 0;
 	for (int attempt = 0;; attempt++) {
-		if (start(c, x, url, accept, c->auth, max, stream, err) < 0 || pump(x, err) < 0)
+		if (start(c, x, url, accept, c->auth, form, max, stream, err) < 0 || pump(x, err) < 0)
 			return -1;
 		if (!x->done || (x->result == CURLE_OK && x->status == 200))
 			return 0;
@@ -397,6 +408,18 @@ int reg_open_url(struct reg_client *c, struct reg_xfer *x, const char *url, cons
 		if (cst_signal_check(err) < 0)
 			return -1;
 	}
+}
+
+int reg_open_url(struct reg_client *c, struct reg_xfer *x, const char *url, const char *accept, uint64_t max,
+		 bool stream, const char *what, struct cst_error *err)
+{
+	return open_url(c, x, url, accept, NULL, max, stream, what, err);
+}
+
+int reg_post_form(struct reg_client *c, struct reg_xfer *x, const char *url, const char *form, uint64_t max,
+		  const char *what, struct cst_error *err)
+{
+	return open_url(c, x, url, "application/json", form, max, false, what, err);
 }
 
 int reg_open(struct reg_client *c, struct reg_xfer *x, const char *path, const char *accept, uint64_t max,
@@ -505,7 +528,7 @@ static int ping(struct reg_client *c, struct cst_error *err)
 		}
 		int s = 0;
 		for (int attempt = 0; attempt < REG_ATTEMPTS; attempt++) {
-			s = start(c, &x, url, NULL, NULL, REG_ERRBODY_MAX, false, err);
+			s = start(c, &x, url, NULL, NULL, NULL, REG_ERRBODY_MAX, false, err);
 			if (s == 0)
 				s = pump(&x, err);
 			if (s < 0 || !x.done || x.result != CURLE_OK || !status_retryable(x.status) ||
@@ -543,11 +566,36 @@ out:
 	return r;
 }
 
+/* CST_REGISTRY_LOW_SPEED=BYTES:SECONDS, both whole numbers above 0. */
+static int low_speed(struct reg_client *c, struct cst_error *err)
+{
+	c->low_speed_bytes = REG_LOW_SPEED_BYTES;
+	c->low_speed_s = REG_LOW_SPEED_S;
+	const char *v = getenv("CST_REGISTRY_LOW_SPEED");
+	if (!v || !*v)
+		return 0;
+	char *end = NULL, *end2 = NULL;
+	errno = 0;
+	long bytes = strtol(v, &end, 10);
+	long secs = *end == ':' ? strtol(end + 1, &end2, 10) : 0;
+	if (errno || end == v || *end != ':' || end2 == end + 1 || *end2 || bytes <= 0 || secs <= 0 ||
+	    secs > 86400)
+		return cst_error_set(err, CST_E_USAGE,
+				     "CST_REGISTRY_LOW_SPEED='%s': expected BYTES:SECONDS, e.g. %d:%d (a transfer "
+				     "averaging less than BYTES a second for SECONDS is given up on)",
+				     v, REG_LOW_SPEED_BYTES, REG_LOW_SPEED_S);
+	c->low_speed_bytes = bytes;
+	c->low_speed_s = secs;
+	return 0;
+}
+
 int reg_client_init(struct reg_client *c, const char *ref, const struct cst_registry_opts *opts,
 		    struct cst_error *err)
 {
 	memset(c, 0, sizeof(*c));
 	c->opts = opts;
+	if (low_speed(c, err) < 0)
+		return -1;
 	if (reg_ref_parse(ref, &c->ref, err) < 0)
 		return -1;
 	if (!(c->what = strdup(ref)) || !(c->multi = curl_multi_init()) || !(c->curl = curl_easy_init()))

@@ -42,6 +42,8 @@ struct reg_client {
 	bool creds_loaded;
 	bool fetching_token; /* a 401 from the token server is final */
 	char *user, *pass, *identity_token;
+	uint64_t expanded;   /* uncompressed layer bytes of this read of the image */
+	long low_speed_bytes, low_speed_s; /* CST_REGISTRY_LOW_SPEED */
 };
 
 /* A response in progress or done. */
@@ -49,6 +51,7 @@ struct reg_xfer {
 	struct reg_client *c;
 	struct curl_slist *hdrs;
 	char *url;
+	const char *form;  /* a POST body (application/x-www-form-urlencoded); NULL: GET */
 	bool stream;       /* pause past a block instead of keeping everything */
 	uint64_t max;      /* body bytes allowed */
 	void *md;          /* EVP_MD_CTX over a 200 body */
@@ -85,6 +88,10 @@ int reg_open(struct reg_client *c, struct reg_xfer *x, const char *path, const c
 /* The same for an absolute URL (a token realm). */
 int reg_open_url(struct reg_client *c, struct reg_xfer *x, const char *url, const char *accept, uint64_t max,
 		 bool stream, const char *what, struct cst_error *err);
+/* The same as a POST of an application/x-www-form-urlencoded body (form,
+ * which must outlive x), its 200 answer kept whole. */
+int reg_post_form(struct reg_client *c, struct reg_xfer *x, const char *url, const char *form, uint64_t max,
+		  const char *what, struct cst_error *err);
 int reg_pump(struct reg_xfer *x, const char *what, struct cst_error *err);
 int reg_finish(struct reg_xfer *x, const char *expect_digest, uint64_t expect_size, const char *what,
 	       struct cst_error *err);

@@ -33,6 +33,7 @@ static void say_notes(struct reg_src *s, struct cst_index_cache *ic)
 
 static int read_layers(struct reg_src *s, struct cst_fs *fs, struct cst_error *err)
 {
+	s->c.expanded = 0;
 	for (size_t i = 0; i < s->plan.n_layers; i++) {
 		struct cst_layer *layer = NULL;
 		if (reg_blob_layer(&s->c, &s->plan.layers[i], fs, &layer, err) < 0)
@@ -100,5 +101,23 @@ int cst_registry_open(const char *ref, const struct cst_registry_opts *opts, str
 		return -1;
 	}
 	*ret = src;
+	return 0;
+}
+
+int cst_registry_pinned(const struct cst_image_source *src, char **ret_ref, char **ret_id)
+{
+	*ret_ref = *ret_id = NULL;
+	if (!src || src->ops != &registry_ops)
+		return 0;
+	const struct reg_src *s = src->priv;
+	if (asprintf(ret_ref, "%s/%s@%s", s->c.ref.host, s->c.ref.repo, s->plan.manifest_digest) < 0) {
+		*ret_ref = NULL;
+		return -1;
+	}
+	if (!(*ret_id = strdup(s->plan.config_digest))) {
+		free(*ret_ref);
+		*ret_ref = NULL;
+		return -1;
+	}
 	return 0;
 }

@@ -49,6 +49,7 @@ struct cst_options {
 	const char *registry_ca;     /* --registry-ca: CA bundle registries' TLS is checked with */
 	const char **insecure_registries; /* --insecure-registry: plain HTTP allowed */
 	size_t n_insecure_registries;
+	size_t registry_max_size;    /* --registry-max-size; 0 = CST_REGISTRY_MAX_BYTES_DEFAULT */
 	const char *metadata;
 	const char *image_from_oci_layout;
 	const char *default_image_tag;

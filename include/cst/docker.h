@@ -58,6 +58,12 @@ int cst_docker_reap_stale(struct cst_docker *d, struct cst_error *err);
 /* Pulls image (progress to opts->progress; credentials from
  * ~/.docker/config.json when present). */
 int cst_docker_pull(struct cst_docker *d, const char *image, struct cst_error *err);
+/* Pulls ref, a reference by digest ("HOST/REPO@sha256:..."), unless the
+ * engine has it already; image_id (NULL: unknown) is the image's config
+ * digest.  What the pull adds is removed by cst_docker_cleanup() unless
+ * the engine had that image before; *ret_pulled says whether it pulled. */
+int cst_docker_pull_pinned(struct cst_docker *d, const char *ref, const char *image_id, bool *ret_pulled,
+			   struct cst_error *err);
 /* Loads an OCI layout directory into the engine; *ret_ref is the reference
  * to test (malloc'd). */
 int cst_docker_load_oci_layout(struct cst_docker *d, const char *dir, char **ret_ref, struct cst_error *err);

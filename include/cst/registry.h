@@ -6,10 +6,16 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "cst/error.h"
 #include "cst/image.h"
+
+/* The uncompressed bytes an image's layers may expand to, all together:
+ * far above real images (the largest seen are tens of GiB), low enough
+ * that a decompression bomb ends within a minute or so of inflating. */
+#define CST_REGISTRY_MAX_BYTES_DEFAULT ((uint64_t)64 << 30)
 
 struct cst_registry_opts {
 	const char *platform;            /* "os/arch[/variant]"; NULL: the host's */
@@ -18,6 +24,7 @@ struct cst_registry_opts {
 	size_t n_insecure;
 	const char *cache_dir;           /* index cache (keyed by the config digest); NULL: none */
 	FILE *notes;                     /* what the cache did, for -v info; NULL: quiet */
+	uint64_t max_bytes;              /* --registry-max-size; 0: CST_REGISTRY_MAX_BYTES_DEFAULT */
 };
 
 /* Opens REF ("host[:port]/repo[:tag][@sha256:...]", Docker Hub when the
@@ -29,5 +36,11 @@ int cst_registry_open(const char *ref, const struct cst_registry_opts *opts, str
  * is one image).  Reads the manifests only. */
 int cst_registry_platforms(const char *ref, const struct cst_registry_opts *opts, struct cst_platform_list *ret,
 			   struct cst_error *err);
+
+/* For a source of cst_registry_open(): the reference naming exactly the
+ * manifest read, "HOST/REPO@sha256:..." (what an engine pulls), and the
+ * image ID (the config's digest), both malloc'd; both NULL for any other
+ * source.  -1 only when out of memory. */
+int cst_registry_pinned(const struct cst_image_source *src, char **ret_ref, char **ret_id);
 
 #endif

@@ -162,7 +162,94 @@ YAML
 	[ "$status" -eq 1 ]
 	[ "$(jq -c '[.Results[] | {Name, Pass}]' "$T/r.json")" = \
 		'[{"Name":"Command Test: echo","Pass":false},{"Name":"File Existence Test: sh","Pass":true}]' ]
-	[[ "$(jq -r '.Results[0].Errors[0]' "$T/r.json")" == *"tar driver cannot run commands"* ]]
+	[[ "$(jq -r '.Results[0].Errors[0]' "$T/r.json")" == *"tar driver cannot run commands"*"--pull"* ]]
+}
+
+cmd_config() {
+	cat >"$T/cmd.yaml" <<'YAML'
+schemaVersion: 2.0.0
+globalEnvVars:
+  - key: GREETING
+    value: hi
+commandTests:
+  - name: echo
+    command: sh
+    args: ["-c", "echo $GREETING"]
+    expectedOutput: ["^hi\\n$"]
+  - name: the image's own file
+    command: cat
+    args: ["/etc/cst/hello.txt"]
+    expectedOutput: ["^hello from cst"]
+  - name: wrong on purpose
+    command: cat
+    args: ["/etc/cst/hello.txt"]
+    expectedOutput: ["^goodbye"]
+fileExistenceTests:
+  - name: sh
+    path: /bin/sh
+YAML
+}
+
+manifest_digest() { # repo tag
+	curl -fsS -o /dev/null -D - -H 'Accept: application/vnd.docker.distribution.manifest.v2+json' \
+		"http://$REGISTRY/v2/$1/manifests/$2" | tr -d '\r' |
+		awk 'tolower($1) == "docker-content-digest:" {print $2}'
+}
+
+@test "--pull: command tests of a registry image run in the engine on the digest read, and its name goes after" {
+	cmd_config
+	repo=cst-registry-test/busybox
+	digest=$(manifest_digest "$repo" 1)
+	[[ "$digest" == sha256:* ]]
+	# The engine has the image (cst-test/busybox:1, which was pushed), but
+	# not by this name.
+	! docker image inspect "$REGISTRY/$repo@$digest" >/dev/null 2>&1
+	run_cst test --driver tar --image "docker://$REGISTRY/$repo:1" --config "$T/cmd.yaml" --pull -o json \
+		--test-report "$T/r.json" -v info
+	echo "$errout"
+	[ "$status" -eq 1 ]
+	[ "$(verdicts "$T/r.json")" = '[{"Name":"Command Test: echo","Pass":true},{"Name":"Command Test: the image'"'"'s own file","Pass":true},{"Name":"Command Test: wrong on purpose","Pass":false},{"Name":"File Existence Test: sh","Pass":true}]' ]
+	[[ "$errout" == *"command tests run in the engine on $REGISTRY/$repo@$digest (pulled)"* ]]
+	# The name the pull added is gone; the image the engine had stays.
+	! docker image inspect "$REGISTRY/$repo@$digest" >/dev/null 2>&1
+	docker image inspect cst-test/busybox:1 >/dev/null
+	[ "$(left_by "$pid")" -eq 0 ]
+	# Only a registry image is pulled so.
+	run "$CST" test --driver tar --image docker-daemon:cst-test/busybox:1 --config "$T/cmd.yaml" --pull
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"--pull with the tar driver pulls a registry image"*"is not one (engine image)"* ]]
+}
+
+@test "--pull: an image the engine did not have is pulled for the command tests and removed after" {
+	cmd_config
+	repo=cst-registry-test/fresh-$$
+	# A config of its own (a label), so an image ID the engine has not seen.
+	printf 'FROM cst-test/busybox:1\nLABEL dev.cst.test.fresh=%s\n' "$$-$(date +%s%N)" |
+		docker build -q -t "$REGISTRY/$repo:1" - >/dev/null
+	id=$(docker image inspect -f '{{.Id}}' "$REGISTRY/$repo:1")
+	docker push -q "$REGISTRY/$repo:1" >/dev/null
+	docker rmi "$REGISTRY/$repo:1" >/dev/null
+	! docker image inspect "$id" >/dev/null 2>&1
+	# A plain name: with --pull, the registry's (not the engine's first).
+	run_cst test --driver tar --image "$REGISTRY/$repo:1" --config "$T/cmd.yaml" --pull -o json \
+		--test-report "$T/r.json" -v info
+	echo "$errout"
+	[ "$status" -eq 1 ]
+	[ "$(jq -c '[.Pass, .Fail]' "$T/r.json")" = '[3,1]' ]
+	[[ "$errout" == *"opened $REGISTRY/$repo:1 (registry)"* ]]
+	[[ "$errout" == *"(pulled)"* ]]
+	! docker image inspect "$id" >/dev/null 2>&1
+	[ "$(left_by "$pid")" -eq 0 ]
+}
+
+@test "--pull without an engine: command tests of a registry image fail saying why, the rest runs" {
+	cmd_config
+	DOCKER_HOST="unix://$T/no-engine.sock" run "$CST" test --driver tar \
+		--image "docker://$REGISTRY/cst-registry-test/busybox:1" --config "$T/cmd.yaml" --pull -o json \
+		--test-report "$T/r.json"
+	[ "$status" -eq 1 ]
+	[ "$(jq -c '[.Pass, .Fail]' "$T/r.json")" = '[1,3]' ]
+	[[ "$(jq -r '.Results[0].Errors[0]' "$T/r.json")" == *"no engine answers to pull the image into for --pull: "*"no-engine.sock"* ]]
 }
 
 platform_config() { # arch
@@ -452,6 +539,64 @@ YAML
 	fault huge-manifest "the registry sends more than the 4194304 bytes expected"
 }
 
+# bounded SECONDS MIB ARG...: cst within a CPU time and memory bound
+# (tests/hostile/bounded.py: 124 past the time, 125 past the memory).
+bounded() {
+	local secs=$1 mib=$2
+	shift 2
+	run /usr/bin/python3 "$CST_TESTS/hostile/bounded.py" "$secs" "$mib" "$CST" "$@"
+}
+
+@test "manifests of 100,000 layers are refused within a time and memory bound, however they are sent" {
+	sh_config
+	# 300 KB of "{}" layers: parsed, then refused by the count.
+	start_fake compact-layers
+	bounded 10 64 test --driver tar --image "docker://$FAKE/x:1" --config "$T/sh.yaml"
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"lists 100000 layers; at most 1000 are supported"* ]]
+	teardown
+	# 13 MB, with and without a Content-Length: refused at the size bound,
+	# before or while the body comes.
+	for mode in huge-manifest huge-manifest-unsized; do
+		start_fake "$mode"
+		bounded 10 64 test --driver tar --image "docker://$FAKE/x:1" --config "$T/sh.yaml"
+		[ "$status" -eq 2 ]
+		[[ "$output" == *"manifest 1: the registry sends more than the 4194304 bytes expected"* ]]
+		teardown
+	done
+	FAKE_PID=
+}
+
+@test "a gzip bomb ends at the bound on the image's uncompressed bytes, naming the layer; nothing is cached" {
+	sh_config
+	# 8 MB of gzip that inflates to 8 GiB, against a bound of 256 MiB.
+	start_fake gzip-bomb
+	bounded 60 128 test --driver tar --image "docker://$FAKE/x:1" --config "$T/sh.yaml" \
+		--registry-max-size 256M --cache-dir "$T/cache"
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"layer sha256:"*" expands past 268435456 bytes uncompressed, the bound for the whole image"* ]]
+	[[ "$output" == *"--registry-max-size raises it"* ]]
+	[ -z "$(ls -A "$T/cache" 2>/dev/null)" ]
+	run "$CST" test --driver tar --image "docker://$FAKE/x:1" --config "$T/sh.yaml" --registry-max-size 0
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"invalid value '0' for --registry-max-size"* ]]
+}
+
+@test "a slow-loris layer (a byte every 0.2 s) is given up on at the low-speed bound, naming the layer" {
+	sh_config
+	start_fake slow-loris
+	# The bound, not the time it takes, is what is checked: timeout(1) only
+	# keeps a broken build from hanging the suite.
+	CST_REGISTRY_LOW_SPEED=1000:5 run timeout 300 "$CST" test --driver tar --image "docker://$FAKE/x:1" \
+		--config "$T/sh.yaml" --cache-dir "$T/cache"
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"layer sha256:"*": the registry sends less than 1000 bytes a second for 5 s"* ]]
+	[ -z "$(ls -A "$T/cache" 2>/dev/null)" ]
+	CST_REGISTRY_LOW_SPEED=fast run "$CST" test --driver tar --image "docker://$FAKE/x:1" --config "$T/sh.yaml"
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"CST_REGISTRY_LOW_SPEED='fast': expected BYTES:SECONDS"* ]]
+}
+
 @test "transport names: a transport without anything after it is a usage error" {
 	sh_config
 	run "$CST" test --driver tar --image "docker://" --config "$T/sh.yaml"
@@ -549,6 +694,34 @@ start_tls_registry() {
 	# One token for the run: asked for once more only because the ping's
 	# challenge names no scope.
 	[ "$(grep -c '/token?' "$T/fake-log")" -le 3 ]
+}
+
+@test "an identity token of docker's config.json is traded for a token with the OAuth2 refresh form" {
+	sh_config
+	start_fake bearer
+	mkdir -p "$DOCKER_CONFIG"
+	# As docker login writes it for a registry that hands out refresh
+	# tokens: the user name without a password, and the token.
+	printf '{"auths":{"%s":{"auth":"%s","identitytoken":"r3fresh"}}}' "$FAKE" "$(printf tester: | base64)" \
+		>"$DOCKER_CONFIG/config.json"
+	run "$CST" test --driver tar --image "docker://$FAKE/x:1" --config "$T/sh.yaml"
+	[ "$status" -eq 0 ]
+	grep -q ' POST /token ' "$T/fake-log"
+	! grep -q ' GET /token' "$T/fake-log"
+	# From a credential helper, an identity token is the secret of the
+	# user "<token>".
+	mkdir -p "$T/bin"
+	printf '#!/bin/sh\necho %s\n' "'{\"ServerURL\":\"$FAKE\",\"Username\":\"<token>\",\"Secret\":\"r3fresh\"}'" \
+		>"$T/bin/docker-credential-cstfake"
+	chmod +x "$T/bin/docker-credential-cstfake"
+	printf '{"credsStore":"cstfake"}' >"$DOCKER_CONFIG/config.json"
+	PATH="$T/bin:$PATH" run "$CST" test --driver tar --image "docker://$FAKE/x:1" --config "$T/sh.yaml"
+	[ "$status" -eq 0 ]
+	# A token the server does not take: an error saying what was tried.
+	printf '{"auths":{"%s":{"identitytoken":"stale"}}}' "$FAKE" >"$DOCKER_CONFIG/config.json"
+	run "$CST" test --driver tar --image "docker://$FAKE/x:1" --config "$T/sh.yaml"
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"trading the identity token of docker's config.json for a token at http://$FAKE/token"*"401"* ]]
 }
 
 @test "plain HTTP only for loopback or --insecure-registry" {

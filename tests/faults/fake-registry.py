@@ -11,12 +11,23 @@ image of one gzip layer holding /hello), with the fault MODE:
   429            every manifest request answers 429 Too Many Requests
   many-layers    the manifest lists 5,000 layers
   huge-manifest  the manifest lists 100,000 layers (13 MB)
+  huge-manifest-unsized  the same without a Content-Length (the body ends
+                 when the connection closes)
+  compact-layers the manifest lists 100,000 layers in 300 KB (each "{}")
+  gzip-bomb      the layer is 8 MB of gzip that inflates to a tar of 8 GiB
+                 (one file of zeros): concatenated gzip members, made at
+                 start-up from one member of 16 MiB of zeros
+  slow-loris     the layer's headers come at once, then its body one byte
+                 every 0.2 s
   ok             no fault
   drop-once      the first layer request gets half the body, then the
                  connection closes; later ones honour Range (206)
   bearer         no fault, but every /v2/ request wants a Bearer token,
                  which GET /token gives for Basic tester:s3cret with
-                 service=fake and scope=repository:x:pull
+                 service=fake and scope=repository:x:pull, and POST /token
+                 for the OAuth2 form grant_type=refresh_token,
+                 refresh_token=r3fresh, client_id=docker and that service
+                 and scope
   bearer-redirect  as bearer, and blobs redirect to "blob storage" on
                  another host name (localhost), which refuses a request
                  that carries an Authorization header
@@ -58,11 +69,26 @@ def sha(b):
     return "sha256:" + hashlib.sha256(b).hexdigest()
 
 
-LAYER = layer_bytes()
+def gzip_bomb():
+    """A gzip'd tar of one file of zeros, 8 GiB in all: the tar header's
+    member, then members of 16 MiB of zeros (the file's data and the end
+    of the archive are all zeros)."""
+    chunk = 16 << 20
+    n = 512
+    ti = tarfile.TarInfo("zeros")
+    ti.size = n * chunk - 1024
+    ti.mtime = 1700000000
+    zeros = gzip.compress(b"\0" * chunk, compresslevel=9, mtime=0)
+    return gzip.compress(ti.tobuf(format=tarfile.USTAR_FORMAT), mtime=0) + zeros * n
+
+
+LAYER = gzip_bomb() if MODE == "gzip-bomb" else layer_bytes()
 CONFIG = json.dumps({"os": "linux", "architecture": "amd64", "config": {}, "rootfs": {"type": "layers"}}).encode()
-if MODE in ("many-layers", "huge-manifest"):
+if MODE in ("many-layers", "huge-manifest", "huge-manifest-unsized"):
     LAYERS = [{"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip", "digest": sha(LAYER),
                "size": len(LAYER)}] * (5000 if MODE == "many-layers" else 100000)
+elif MODE == "compact-layers":
+    LAYERS = [{}] * 100000
 else:
     LAYERS = [{"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip", "digest": sha(LAYER), "size": len(LAYER)}]
 MANIFEST = json.dumps({
@@ -103,7 +129,7 @@ class Handler(BaseHTTPRequestHandler):
         global count
         with lock:
             count += 1
-            print(count, self.path, self.headers.get("Range", ""), file=sys.stderr, flush=True)
+            print(count, self.command, self.path, self.headers.get("Range", ""), file=sys.stderr, flush=True)
         p = self.path
         if MODE == "bearer-redirect" and p.startswith("/storage/"):
             if self.headers.get("Authorization"):
@@ -111,6 +137,14 @@ class Handler(BaseHTTPRequestHandler):
             body = BLOBS.get(p[len("/storage/"):])
             return self.send(200 if body else 404, body or b"", "application/octet-stream")
         if MODE in ("bearer", "bearer-redirect"):
+            if p.startswith("/token") and self.command == "POST":
+                n = int(self.headers.get("Content-Length", "0"))
+                form = urllib.parse.parse_qs(self.rfile.read(n).decode()) if n < 65536 else {}
+                want = {"grant_type": ["refresh_token"], "refresh_token": ["r3fresh"], "client_id": ["docker"],
+                        "service": ["fake"], "scope": ["repository:x:pull"]}
+                if self.headers.get("Authorization") or form != want:
+                    return self.send(401, b'{"error":"invalid_grant"}')
+                return self.send(200, b'{"access_token":"t0ken","expires_in":300,"refresh_token":"r3fresh"}')
             if p.startswith("/token?"):
                 want = "Basic " + base64.b64encode(b"tester:s3cret").decode()
                 if self.headers.get("Authorization") != want:
@@ -127,6 +161,14 @@ class Handler(BaseHTTPRequestHandler):
         if p == "/v2/":
             return self.send(200, b"{}")
         if p.startswith("/v2/x/manifests/"):
+            if MODE == "huge-manifest-unsized":
+                self.send_response(200)
+                self.send_header("Content-Type", "application/vnd.oci.image.manifest.v1+json")
+                self.send_header("Connection", "close")
+                self.end_headers()
+                self.wfile.write(MANIFEST)
+                self.close_connection = True
+                return
             if MODE == "429":
                 return self.send(429, b'{"errors":[{"code":"TOOMANYREQUESTS","message":"slow down"}]}',
                                  extra=[("Retry-After", "1")])
@@ -164,6 +206,21 @@ class Handler(BaseHTTPRequestHandler):
                 self.wfile.flush()
                 self.close_connection = True
                 return
+            if body is LAYER and MODE == "slow-loris":
+                self.send_response(200)
+                self.send_header("Content-Type", "application/octet-stream")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.flush()
+                try:
+                    for i in range(len(body)):
+                        self.wfile.write(body[i:i + 1])
+                        self.wfile.flush()
+                        time.sleep(0.2)
+                except OSError:
+                    pass
+                self.close_connection = True
+                return
             if body is LAYER and MODE == "huge-length":
                 self.send_response(200)
                 self.send_header("Content-Type", "application/octet-stream")
@@ -176,6 +233,7 @@ class Handler(BaseHTTPRequestHandler):
         return self.send(404, b'{"errors":[{"code":"NAME_UNKNOWN","message":"unknown"}]}')
 
     do_HEAD = do_GET
+    do_POST = do_GET
 
 
 srv = ThreadingHTTPServer((os.environ.get("FAKE_BIND", "127.0.0.1"), 0), Handler)

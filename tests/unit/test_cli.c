@@ -130,6 +130,13 @@ static void test_registry_flags(void **state)
 	assert_non_null(strstr(err.msg, "--insecure-registry 'http://r/'"));
 	cst_error_clear(&err);
 	cst_cli_release(&o);
+	assert_int_equal(parse(&o, &err, 8, "test", "-i", "x", "-c", "c", "--registry-max-size", "100G"), 0);
+	assert_true(o.registry_max_size == (size_t)100 << 30);
+	cst_cli_release(&o);
+	assert_int_equal(parse(&o, &err, 8, "test", "-i", "x", "-c", "c", "--registry-max-size", "1T"), -1);
+	assert_non_null(strstr(err.msg, "invalid value '1T' for --registry-max-size"));
+	cst_error_clear(&err);
+	cst_cli_release(&o);
 }
 
 static void expect_usage_error(const char *needle, int argc, const char **args)
@@ -162,7 +169,9 @@ static void test_usage_errors(void **state)
 	USAGE("unsupported output format 'xml'", "test", "-i", "x", "-c", "c", "-o", "xml");
 	USAGE("unknown flag --bogus", "test", "-i", "x", "-c", "c", "--bogus");
 	USAGE("cannot be used together", "test", "-i", "x", "--image-from-oci-layout", "d", "-c", "c");
-	USAGE("--pull needs the docker driver", "test", "-i", "x", "-c", "c", "-d", "tar", "--pull");
+	USAGE("--pull needs the docker or tar driver", "test", "-i", "x", "-c", "c", "-d", "host", "--pull");
+	USAGE("--pull with the tar driver is for registry images", "test", "-i", "x", "-c", "c", "-d", "tar", "--metadata",
+	      "m.json", "--pull");
 	USAGE("--network needs the docker driver", "test", "-i", "x", "-c", "c", "-d", "tar", "--network", "none");
 	USAGE("--shared-container needs the docker driver", "test", "-i", "x", "-c", "c", "-d", "tar",
 	      "--shared-container");
@@ -178,6 +187,8 @@ static void test_usage_errors(void **state)
 	USAGE("--platform all needs an image index", "test", "-i", "x", "-c", "c", "--platform", "all");
 	USAGE("--platform all needs an image index", "test", "--image-from-oci-layout", "d", "-c", "c", "--platform",
 	      "all");
+	USAGE("--pull and --platform all cannot be used together", "test", "-i", "x", "-c", "c", "-d", "tar",
+	      "--platform", "all", "--pull");
 	USAGE("needs a value", "test", "-i", "x", "-c");
 	USAGE("expected true or false", "test", "-i", "x", "-c", "c", "--pull=maybe");
 	USAGE("unknown command 'tset': did you mean 'cst test'?", "tset");
