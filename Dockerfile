@@ -19,7 +19,7 @@ ARG BASE_IMAGE=debian:12-slim
 FROM ${BASE_IMAGE} AS build
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      gcc libc6-dev pkg-config meson ninja-build \
+      gcc libc6-dev pkg-config meson ninja-build ca-certificates \
       libyaml-dev libjansson-dev libarchive-dev libpcre2-dev libcurl4-openssl-dev libssl-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
@@ -32,13 +32,17 @@ COPY completions completions
 RUN meson setup --buildtype=release -Dtests=false --prefix=/usr/local /build \
  && meson compile -C /build \
  && DESTDIR=/install meson install -C /build --no-rebuild
-# The runtime file system: cst, then every library ldd resolves (the
-# loader's own line has no "=>"), each at the path the loader looks for it.
+# The runtime file system: cst, the CA certificates libcurl checks
+# registries' TLS with (at the path Debian's libcurl is built to read),
+# then every library ldd resolves (the loader's own line has no "=>"), each
+# at the path the loader looks for it.
 RUN set -e; \
     mkdir -p /rootfs/usr/local/bin /rootfs/usr/local/share/cst /rootfs/work /rootfs/tmp; \
     chmod 1777 /rootfs/tmp; \
     install -m 0755 /install/usr/local/bin/cst /rootfs/usr/local/bin/cst; \
     cp /install/usr/local/share/cst/cst-config.schema.json /rootfs/usr/local/share/cst/; \
+    mkdir -p /rootfs/etc/ssl/certs; \
+    cp -L /etc/ssl/certs/ca-certificates.crt /rootfs/etc/ssl/certs/; \
     ldd /rootfs/usr/local/bin/cst | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }' \
       | sort -u | while read -r lib; do cp --parents -L "$lib" /rootfs; done; \
     chown 65532:65532 /rootfs/work

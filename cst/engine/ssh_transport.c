@@ -21,8 +21,10 @@
  * that becomes part of the error when its connection fails. */
 #include "cst/engine/ssh_transport.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -283,6 +285,62 @@ static int start_master(struct dk_ssh *s, const char *url, struct cst_error *err
 	}
 }
 
+#define SSH_DIR_PREFIX "cst-ssh-"
+
+static void remove_run_dir(const char *dir)
+{
+	static const char *const files[] = {"m", "c", "pid"};
+	char path[PATH_MAX + 8];
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, files[i]);
+		unlink(path);
+	}
+	rmdir(dir);
+}
+
+/* The directories of runs killed before they could remove theirs
+ * (SIGKILL, a crash): each names its run's process in a pid file, and one
+ * whose process is gone is removed.  A directory without a pid file is a
+ * run just starting; a pid that came back as another process keeps its
+ * directory (it is only left longer). */
+static void sweep_stale_dirs(const char *tmp)
+{
+	DIR *d = opendir(tmp);
+	if (!d)
+		return;
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		if (strncmp(de->d_name, SSH_DIR_PREFIX, strlen(SSH_DIR_PREFIX)) != 0)
+			continue;
+		char dir[PATH_MAX], pidfile[PATH_MAX + 8];
+		struct stat st;
+		snprintf(dir, sizeof(dir), "%s/%s", tmp, de->d_name);
+		if (lstat(dir, &st) < 0 || !S_ISDIR(st.st_mode) || st.st_uid != geteuid())
+			continue;
+		snprintf(pidfile, sizeof(pidfile), "%s/pid", dir);
+		FILE *f = fopen(pidfile, "r");
+		long pid = 0;
+		bool have = f && fscanf(f, "%ld", &pid) == 1 && pid > 0;
+		if (f)
+			fclose(f);
+		if (!have || kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+			continue;
+		remove_run_dir(dir);
+	}
+	closedir(d);
+}
+
+static void write_pid_file(const char *dir)
+{
+	char path[PATH_MAX + 8];
+	snprintf(path, sizeof(path), "%s/pid", dir);
+	FILE *f = fopen(path, "w");
+	if (!f)
+		return;
+	fprintf(f, "%ld\n", (long)getpid());
+	fclose(f);
+}
+
 int dk_ssh_new(const struct dk_endpoint *ep, struct dk_ssh **ret, struct cst_error *err)
 {
 	struct dk_ssh *s = calloc(1, sizeof(*s));
@@ -294,13 +352,17 @@ int dk_ssh_new(const struct dk_endpoint *ep, struct dk_ssh **ret, struct cst_err
 	s->master = -1;
 	s->master_in = s->master_err = -1;
 	const char *tmp = getenv("TMPDIR");
-	snprintf(s->dir, sizeof(s->dir), "%s/cst-ssh-XXXXXX", tmp && *tmp && strlen(tmp) < 60 ? tmp : "/tmp");
+	if (!tmp || !*tmp || strlen(tmp) >= 60)
+		tmp = "/tmp";
+	sweep_stale_dirs(tmp);
+	snprintf(s->dir, sizeof(s->dir), "%s/" SSH_DIR_PREFIX "XXXXXX", tmp);
 	if (!mkdtemp(s->dir)) {
 		int e = errno;
 		s->dir[0] = '\0';
 		return cst_error_set(err, CST_E_IO, "ssh transport: cannot make a directory for ssh's control socket: %s",
 				     strerror(e));
 	}
+	write_pid_file(s->dir);
 	snprintf(s->control, sizeof(s->control), "ControlPath=%s/m", s->dir);
 	if (build_argv(s->argv, ep, "ControlMaster=no", s->control) < 0 ||
 	    build_argv(s->direct_argv, ep, "ControlMaster=no", "ControlPath=none") < 0 ||
@@ -381,13 +443,8 @@ void dk_ssh_free(struct dk_ssh *s)
 	}
 	if (s->master_err >= 0)
 		close(s->master_err);
-	if (s->dir[0]) {
-		char sock[200];
-		snprintf(sock, sizeof(sock), "%s/m", s->dir);
-		unlink(sock);
-		unlink(s->name);
-		rmdir(s->dir);
-	}
+	if (s->dir[0])
+		remove_run_dir(s->dir);
 	for (size_t i = 0; i < sizeof(s->argv) / sizeof(s->argv[0]); i++) {
 		free(s->argv[i]);
 		free(s->direct_argv[i]);

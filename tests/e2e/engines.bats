@@ -310,3 +310,30 @@ YAML
 	passed_short
 	[ "$(left_by "$killed")" -eq 0 ]
 }
+
+@test "a SIGKILLed run over ssh: the next run over ssh removes the directory it left" {
+	start_sshd
+	cat > slow.yaml <<'YAML'
+schemaVersion: 2.0.0
+commandTests:
+  - name: a
+    command: sleep
+    args: ["60"]
+YAML
+	DOCKER_HOST="ssh://root@127.0.0.1:$SSH_PORT" start_cst test --image cst-test/busybox:1 --config slow.yaml
+	wait_for 120 sh -c "[ \"\$(docker ps -q --filter label=dev.cst.pid=$pid | wc -l)\" -ge 1 ]"
+	left=$(ls -d "$T"/cst-ssh-*)
+	[ -f "$left/pid" ]
+	[ "$(cat "$left/pid")" -eq "$pid" ]
+	kill -KILL "$pid"
+	wait_cst 30 || true
+	[ -d "$left" ]
+	killed=$pid
+
+	DOCKER_HOST="ssh://root@127.0.0.1:$SSH_PORT" run_cst test --image cst-test/busybox:1 --config short.yaml
+	passed_short
+	[ ! -e "$left" ]
+	[ -z "$(ls -d "$T"/cst-ssh-* 2>/dev/null)" ]
+	# and the containers of the killed run
+	[ "$(left_by "$killed")" -eq 0 ]
+}
