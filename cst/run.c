@@ -400,7 +400,9 @@ static int registry_commands(struct run *run, struct cst_error *err)
 				   run->opts->image, run->src->ops->name);
 		goto out;
 	}
-	if (!ref || !has_commands(run))
+	/* --platform all runs no command test (--pull cannot go with it):
+	 * the tar driver's own reason stands. */
+	if (!ref || !has_commands(run) || platform_all(run->opts))
 		goto out;
 	if (!run->opts->pull) {
 		if (!(run->commands_why = strdup("the tar driver cannot run commands: use the docker driver, or --pull "
