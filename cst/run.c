@@ -203,6 +203,7 @@ static int open_engine(struct run *run, struct cst_error *err)
 		.network_sandbox = o->network_sandbox || (CST_NETWORK_SANDBOX_DEFAULT && !o->network_per_test),
 		.info = verbose(run),
 		.cache_dir = run->cache_dir,
+		.cache_max = (int64_t)o->cache_max,
 		.read_plan = o->read_plan,
 		.max_output = o->max_output ? o->max_output : CST_OUTPUT_BUDGET_DEFAULT,
 		/* Twice the CPUs: much of a container's start with a network
@@ -273,7 +274,9 @@ static int open_tar_image(struct run *run, struct cst_error *err)
 		.notes = verbose(run) ? run->diag : NULL,
 	};
 	int rc = -1;
-	ro.cache_dir = run->cache_dir = cache_dir(o);
+	ro.cache_dir = ao.cache_dir = run->cache_dir = cache_dir(o);
+	ro.cache_max = ao.cache_max = (int64_t)o->cache_max;
+	ao.notes = ro.notes;
 	switch (name.transport) {
 	case CST_TRANSPORT_ARCHIVE:
 	case CST_TRANSPORT_OCI:
