@@ -351,6 +351,19 @@ tar_run() { # image name flags...
 	[[ "$errout" == *"index cache: layer $(tail -n 1 "$T/derived-layers") read from $T/derived-oci/blobs/sha256/"* ]]
 	cmp "$T/uncached.json" "$T/derived.json"
 
+	# The same layout as a tar: its top layer, dropped from the cache, is
+	# read from the archive, checked and saved again.
+	top=$(tail -n 1 "$T/derived-layers")
+	rm "$T/lc/${top#sha256:}.layer"
+	tar -C "$T/derived-oci" -cf "$T/derived-oci.tar" .
+	tar_run "oci-archive:$T/derived-oci.tar" archived
+	echo "$errout"
+	[[ "$errout" == *"index cache: $((n - 1)) of $n layers from the cache, 1 from the archive"* ]]
+	[[ "$errout" == *"index cache: layer $top saved as $T/lc/${top#sha256:}.layer"* ]]
+	cmp "$T/uncached.json" "$T/archived.json"
+	tar_run "oci-archive:$T/derived-oci.tar" archived
+	[[ "$errout" == *"index cache: $n of $n layers from the cache, 0 from the archive"* ]]
+
 	# docker save archives: layers named by the config's diff_ids.
 	rm -rf "$T/lc"
 	run_cst test --driver tar --image "docker-archive:$T/derived.tar" --config "$T/derived.yaml" -o json --no-cache
