@@ -12,9 +12,11 @@
  * partial index apart ("paths"): it answers only what was read, so it is
  * read on top of, never taken for a whole.
  *
- * The registry source keeps its indexes here too, in the view "layers"
- * (the image's own layers, without a container's files), under the config
- * digest that is a registry image's ID.
+ * The registry and archive sources keep their layers here, one file per
+ * layer under the digest of its bytes (below): an image shares most of
+ * its layers with others, and the engine's flat export has none to keep.
+ * Files of the view "layers" (whole registry images, by config digest)
+ * that earlier versions saved are no longer read and age out.
  *
  * The cache only ever makes a run faster: a snapshot that cannot be read,
  * is for another key, or lacks the contents this run wants is a miss, and a
