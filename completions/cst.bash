@@ -5,7 +5,7 @@
 # follow `cst test --help` (a test checks that they agree).
 
 _cst_test_flags="--image --config --driver --output --test-report --junit-suite-name --quiet
-	--quiet-pass --no-color --pull --save --runtime --network --network-per-test --network-sandbox --shared-container --cache-dir --no-cache --read-plan --platform --registry-ca --insecure-registry --registry-max-size --metadata --image-from-oci-layout
+	--quiet-pass --no-color --pull --save --runtime --network --network-per-test --network-sandbox --shared-container --cache-dir --cache-max --no-cache --read-plan --platform --registry-ca --insecure-registry --registry-max-size --metadata --image-from-oci-layout
 	--default-image-tag --ignore-ref-annotation --jobs --timeout --max-output --force --verbosity --json --help"
 
 # Config files are YAML or JSON; directories are offered to walk into.
@@ -79,7 +79,7 @@ _cst_test() {
 		COMPREPLY=($(compgen -W "auto export paths" -- "$cur"))
 		return
 		;;
-	--junit-suite-name | --runtime | --default-image-tag | --jobs | --timeout | --max-output | --insecure-registry | --registry-max-size)
+	--junit-suite-name | --runtime | --default-image-tag | --jobs | --timeout | --max-output | --cache-max | --insecure-registry | --registry-max-size)
 		return
 		;;
 	esac

@@ -23,6 +23,7 @@ enum {
 	OPT_JOBS,
 	OPT_TIMEOUT,
 	OPT_MAX_OUTPUT,
+	OPT_CACHE_MAX,
 	OPT_HELP,
 	OPT_QUIET_PASS,
 	OPT_NETWORK,
@@ -73,6 +74,7 @@ static const struct option test_options[] = {
 	{"jobs", required_argument, NULL, OPT_JOBS},
 	{"timeout", required_argument, NULL, OPT_TIMEOUT},
 	{"max-output", required_argument, NULL, OPT_MAX_OUTPUT},
+	{"cache-max", required_argument, NULL, OPT_CACHE_MAX},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
 };
@@ -347,6 +349,13 @@ static int parse_test(int argc, char **argv, struct cst_options *o, struct cst_e
 			if (parse_size(optarg, &o->max_output) < 0)
 				return cst_error_set(err, CST_E_USAGE,
 						     "invalid value '%s' for --max-output: expected bytes greater than 0, "
+						     "optionally with K, M or G (KiB, MiB, GiB)",
+						     optarg);
+			break;
+		case OPT_CACHE_MAX:
+			if (parse_size(optarg, &o->cache_max) < 0 || o->cache_max > INT64_MAX)
+				return cst_error_set(err, CST_E_USAGE,
+						     "invalid value '%s' for --cache-max: expected bytes greater than 0, "
 						     "optionally with K, M or G (KiB, MiB, GiB)",
 						     optarg);
 			break;

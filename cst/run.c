@@ -212,6 +212,7 @@ static int open_engine(struct run *run, struct cst_error *err)
 		.network_sandbox = o->network_sandbox || (CST_NETWORK_SANDBOX_DEFAULT && !o->network_per_test),
 		.info = verbose(run),
 		.cache_dir = run->cache_dir,
+		.cache_max = (int64_t)o->cache_max,
 		.read_plan = o->read_plan,
 		.max_output = o->max_output ? o->max_output : CST_OUTPUT_BUDGET_DEFAULT,
 		/* Twice the CPUs: much of a container's start with a network
@@ -271,6 +272,7 @@ static struct cst_registry_opts registry_opts(const struct run *run)
 		.n_insecure = o->n_insecure_registries,
 		.max_bytes = o->registry_max_size,
 		.cache_dir = run->cache_dir,
+		.cache_max = (int64_t)o->cache_max,
 		.notes = verbose(run) ? run->diag : NULL,
 	};
 }
@@ -332,6 +334,9 @@ static int open_tar_image(struct run *run, struct cst_error *err)
 		run->cache_dir = cache_dir(o);
 	struct cst_registry_opts ro = registry_opts(run);
 	int rc = -1;
+	ao.cache_dir = run->cache_dir;
+	ao.cache_max = ro.cache_max;
+	ao.notes = ro.notes;
 	switch (name.transport) {
 	case CST_TRANSPORT_ARCHIVE:
 	case CST_TRANSPORT_OCI:

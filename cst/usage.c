@@ -58,6 +58,8 @@ void cst_cli_test_usage(FILE *out)
 	      "                                 container (faster; tests see each other's changes)\n"
 	      "      --cache-dir DIR            keep file-system indexes of tested images in DIR\n"
 	      "                                 (default: $CST_CACHE_DIR, else ~/.cache/cst)\n"
+	      "      --cache-max SIZE           bytes the index cache may hold (default 512M); the\n"
+	      "                                 least recently used files go after a save\n"
 	      "      --no-cache                 neither read nor write the index cache\n"
 	      "      --read-plan PLAN           how the image's files are read (docker driver):\n"
 	      "                                 auto (the cheaper), export or paths\n"

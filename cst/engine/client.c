@@ -761,6 +761,7 @@ int cst_docker_open(const struct cst_docker_opts *opts, struct cst_docker **ret,
 	}
 	d->progress = opts ? opts->progress : NULL;
 	d->meter = opts ? opts->meter : NULL;
+	d->cache_max = opts ? opts->cache_max : 0;
 	snprintf(d->pid, sizeof(d->pid), "%ld", (long)getpid());
 	host_identity(d->host, sizeof(d->host));
 	if ((opts && opts->runtime && !(d->runtime = strdup(opts->runtime))) ||

@@ -13,6 +13,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <curl/curl.h>
 #include <jansson.h>
@@ -131,6 +132,7 @@ struct cst_docker {
 	bool network_sandbox; /* command tests join a sandbox per job slot (sandbox.c) */
 	bool info;            /* -v info: notes on d->progress about how tests run */
 	char *cache_dir; /* index cache; NULL: none */
+	int64_t cache_max; /* --cache-max; 0: the default */
 	char *cache_note; /* what the cache did last, for -v info */
 	atomic_bool labelled; /* a create or commit with this run's labels was sent */
 	atomic_bool commands_stopped; /* cst_docker_stop_commands(): start no more tests */

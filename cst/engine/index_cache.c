@@ -12,9 +12,11 @@
  * partial index apart ("paths"): it answers only what was read, so it is
  * read on top of, never taken for a whole.
  *
- * The registry source keeps its indexes here too, in the view "layers"
- * (the image's own layers, without a container's files), under the config
- * digest that is a registry image's ID.
+ * The registry and archive sources keep their layers here, one file per
+ * layer under the digest of its bytes (below): an image shares most of
+ * its layers with others, and the engine's flat export has none to keep.
+ * Files of the view "layers" (whole registry images, by config digest)
+ * that earlier versions saved are no longer read and age out.
  *
  * The cache only ever makes a run faster: a snapshot that cannot be read,
  * is for another key, or lacks the contents this run wants is a miss, and a
@@ -35,11 +37,12 @@
 
 #include "cst/atomic_file.h"
 
-/* Past either bound the least recently used snapshots go.  A Debian
- * minbase index is about 0.5 MB. */
+/* Past either bound the least recently used files go: whole-image
+ * snapshots past 64 of them, any file past the byte bound (--cache-max).
+ * A Debian minbase index is about 0.5 MB, its one layer's the same. */
 #define CACHE_MAX_FILES 64
-#define CACHE_MAX_BYTES ((off_t)256 << 20)
 #define SNAP_SUFFIX ".idx"
+#define LAYER_SUFFIX ".layer"
 
 static void cache_note(struct cst_index_cache *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
@@ -175,7 +178,14 @@ struct snap_file {
 	char *name;
 	off_t size;
 	struct timespec mtime;
+	bool snap; /* a whole-image snapshot (counted), else a layer */
 };
+
+static bool has_suffix(const char *name, const char *suffix)
+{
+	size_t len = strlen(name), n = strlen(suffix);
+	return len > n && strcmp(name + len - n, suffix) == 0;
+}
 
 static int by_mtime(const void *a, const void *b)
 {
@@ -188,9 +198,11 @@ static int by_mtime(const void *a, const void *b)
 }
 
 /* Least recently used first, until both bounds hold; temporary files of
- * writers that died (an hour old) go too. */
-static void evict(const char *dir)
+ * writers that died (an hour old) go too.  A reader that has a file open
+ * keeps reading it when it goes: an unlinked file lives on until closed. */
+static void evict(const char *dir, int64_t max_bytes)
 {
+	off_t max = max_bytes > 0 ? (off_t)max_bytes : CST_CACHE_MAX_DEFAULT;
 	DIR *dh = opendir(dir);
 	if (!dh)
 		return;
@@ -201,11 +213,11 @@ static void evict(const char *dir)
 	struct dirent *de;
 	while ((de = readdir(dh))) {
 		struct stat st;
-		size_t len = strlen(de->d_name);
-		bool snap = len > strlen(SNAP_SUFFIX) && strcmp(de->d_name + len - strlen(SNAP_SUFFIX), SNAP_SUFFIX) == 0;
+		bool snap = has_suffix(de->d_name, SNAP_SUFFIX);
+		bool layer = has_suffix(de->d_name, LAYER_SUFFIX);
 		/* cst_atomic_write's temporaries are dot names. */
 		bool tmp = de->d_name[0] == '.' && strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0;
-		if ((!snap && !tmp) || fstatat(dirfd(dh), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))
+		if ((!snap && !layer && !tmp) || fstatat(dirfd(dh), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))
 			continue;
 		if (tmp) {
 			if (now - st.st_mtime > 3600)
@@ -224,16 +236,21 @@ static void evict(const char *dir)
 			break;
 		files[n].size = st.st_size;
 		files[n].mtime = st.st_mtim;
+		files[n].snap = snap;
 		total += st.st_size;
 		n++;
 	}
 	if (n > 1)
 		qsort(files, n, sizeof(*files), by_mtime);
-	size_t left = n;
-	for (size_t i = 0; i < n && (left > CACHE_MAX_FILES || total > CACHE_MAX_BYTES); i++) {
+	size_t snaps = 0;
+	for (size_t i = 0; i < n; i++)
+		snaps += files[i].snap;
+	for (size_t i = 0; i < n && (snaps > CACHE_MAX_FILES || total > max); i++) {
+		if (total <= max && !files[i].snap)
+			continue;
 		if (unlinkat(dirfd(dh), files[i].name, 0) == 0) {
 			total -= files[i].size;
-			left--;
+			snaps -= files[i].snap;
 		}
 	}
 	for (size_t i = 0; i < n; i++)
@@ -287,7 +304,7 @@ void cst_index_cache_store(struct cst_index_cache *d, const struct cst_fs *fs)
 			cache_note(d, "index cache: %s", e.msg ? e.msg : "saving the index failed");
 		} else {
 			cache_note(d, "index cache: saved %s", path);
-			evict(d->dir);
+			evict(d->dir, d->max_bytes);
 		}
 		cst_fs_free(ud.old);
 	}
@@ -296,13 +313,147 @@ void cst_index_cache_store(struct cst_index_cache *d, const struct cst_fs *fs)
 	free(key);
 }
 
+/* --- per-layer ---------------------------------------------------------
+ *
+ * Archive and registry sources read an image layer by layer, each layer
+ * named by the digest of its bytes as the source holds them (a registry's
+ * or an OCI layout's blob, a docker save's layer.tar).  A staged layer is
+ * saved under that digest once its bytes were checked against it, so a
+ * later image that shares the layer reads it from here, and only its own
+ * layers from the source. */
+
+static int layer_names(const struct cst_index_cache *d, const char *digest, char **ret_path, char **ret_key)
+{
+	*ret_path = *ret_key = NULL;
+	const char *hex = digest && strncmp(digest, "sha256:", 7) == 0 ? digest + 7 : NULL;
+	if (!d->dir || !hex || strlen(hex) != 64 || strspn(hex, "0123456789abcdef") != 64)
+		return -1;
+	if (asprintf(ret_path, "%s/%s" LAYER_SUFFIX, d->dir, hex) < 0) {
+		*ret_path = NULL;
+		return -1;
+	}
+	if (asprintf(ret_key, "layer=%s", digest) < 0) {
+		free(*ret_path);
+		*ret_path = *ret_key = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+/* The saved layer at path, NULL (with a note, unless quiet) when there is
+ * none to believe. */
+static struct cst_layer *layer_read(struct cst_index_cache *d, const char *path, const char *key, bool quiet)
+{
+	FILE *f = open_own(d, path, false);
+	if (!f)
+		return NULL;
+	struct cst_layer *layer = NULL;
+	struct cst_error e = CST_ERROR_INIT;
+	if (cst_layer_snapshot_read(key, f, path, &layer, &e) < 0 && !quiet)
+		cache_note(d, "index cache: %s; not used", e.msg ? e.msg : "unreadable");
+	cst_error_clear(&e);
+	fclose(f);
+	return layer;
+}
+
+int cst_layer_cache_load(struct cst_index_cache *d, const char *digest, const struct cst_fs *fs,
+			 struct cst_layer **ret)
+{
+	*ret = NULL;
+	char *path, *key;
+	if (layer_names(d, digest, &path, &key) < 0)
+		return 0;
+	struct cst_layer *layer = layer_read(d, path, key, false);
+	char *missing = NULL;
+	int hit = 0;
+	if (!layer)
+		goto out;
+	int m = cst_layer_content_missing(fs, layer, &missing);
+	if (m != 0) {
+		cache_note(d, "index cache: the saved layer %s lacks contents this run wants (%s)", digest,
+			   missing ? missing : "out of memory");
+		cst_layer_free(layer);
+		goto out;
+	}
+	/* Its modification time orders eviction: most recently used last. */
+	utimensat(AT_FDCWD, path, NULL, 0);
+	cache_note(d, "index cache: layer %s read from %s", digest, path);
+	*ret = layer;
+	hit = 1;
+out:
+	free(missing);
+	free(path);
+	free(key);
+	return hit;
+}
+
+struct layer_store_ud {
+	const struct cst_layer *layer;
+	const struct cst_layer *old;
+	const char *key;
+};
+
+static int write_layer(FILE *f, void *ud, struct cst_error *err)
+{
+	const struct layer_store_ud *s = ud;
+	return cst_layer_snapshot_write(s->layer, s->old, s->key, f, err);
+}
+
+void cst_layer_cache_store(struct cst_index_cache *d, const char *digest, const struct cst_layer *layer)
+{
+	char *path, *key;
+	if (layer_names(d, digest, &path, &key) < 0)
+		return;
+	struct cst_error e = CST_ERROR_INIT;
+	if (mkdir_p(d->dir) < 0) {
+		cache_note(d, "index cache: cannot create %s: %s", d->dir, strerror(errno));
+	} else {
+		/* What earlier runs kept of other files is kept again. */
+		struct cst_layer *old = layer_read(d, path, key, true);
+		struct layer_store_ud ud = {layer, old, key};
+		if (cst_atomic_write(path, "layer index", 0600, false, write_layer, &ud, &e) < 0) {
+			cache_note(d, "index cache: %s", e.msg ? e.msg : "saving the layer failed");
+		} else {
+			cache_note(d, "index cache: layer %s saved as %s", digest, path);
+			evict(d->dir, d->max_bytes);
+		}
+		cst_layer_free(old);
+	}
+	cst_error_clear(&e);
+	free(path);
+	free(key);
+}
+
+void cst_index_cache_say(struct cst_index_cache *d, FILE *to)
+{
+	char *save = NULL;
+	for (char *line = d->notes && to ? strtok_r(d->notes, "\n", &save) : NULL; line;
+	     line = strtok_r(NULL, "\n", &save))
+		fprintf(to, "cst: %s\n", line);
+	free(d->notes);
+	d->notes = NULL;
+}
+
+void cst_index_cache_note(struct cst_index_cache *d, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	char *msg = NULL;
+	if (vasprintf(&msg, fmt, ap) < 0)
+		msg = NULL;
+	va_end(ap);
+	if (msg)
+		cache_note(d, "%s", msg);
+	free(msg);
+}
+
 /* The engine's view: a created container's export, keyed by the API
  * version too, since it changes what an export holds. */
 static struct cst_index_cache engine_cache(struct cst_docker *d, const char *view)
 {
 	snprintf(d->export_key, sizeof(d->export_key), "%s%s", d->api, d->export_mounts ? "+mounts" : "");
 	struct cst_index_cache c = {.dir = d->cache_dir, .id = d->pin_id, .view = view, .version = d->export_key,
-				    .notes = d->cache_note};
+				    .max_bytes = d->cache_max, .notes = d->cache_note};
 	d->cache_note = NULL;
 	return c;
 }

@@ -11,6 +11,8 @@
 
 #include "cst/error.h"
 #include "cst/fs.h"
+#include "cst/index_cache.h"
+#include "cst/sha256.h"
 
 struct archive;
 
@@ -59,6 +61,18 @@ int archive_open_nested(struct archive *outer, struct archive **ret, struct cst_
 /* A new reader over a file (any compression, tar format). */
 int archive_open_file(const char *path, struct archive **ret, struct cst_error *err);
 
+/* The same, with every byte the reader takes from the outer entry or the
+ * file added to sum; the layer's digest is then complete once the rest,
+ * past the tar's end marker (padding, a compressor's trailer), is added
+ * too: archive_sum_rest (outer entry) or archive_sum_fd_rest (the file's
+ * descriptor, which the caller closes).  -1 when the rest cannot be read. */
+int archive_open_nested_sum(struct archive *outer, struct cst_sha256 *sum, struct archive **ret,
+			    struct cst_error *err);
+int archive_sum_rest(struct archive *outer, struct cst_sha256 *sum);
+int archive_open_file_sum(const char *path, struct cst_sha256 *sum, struct archive **ret, int *ret_fd,
+			  struct cst_error *err);
+int archive_sum_fd_rest(int fd, struct cst_sha256 *sum);
+
 /* What a source has found out about its image. */
 struct image_plan {
 	json_t *config;
@@ -82,9 +96,26 @@ int oci_plan(const struct oci_store *store, const char *platform, const char *re
 	     struct cst_error *err);
 int rootfs_plan(const char *path, const char *metadata_path, struct image_plan *ret, struct cst_error *err);
 
+/* The per-layer index cache as the archive sources use it. */
+struct layer_cache {
+	struct cst_index_cache ic; /* ic.dir NULL: no cache */
+	bool diff_ids;             /* a docker save: layers not named by digest are by rootfs.diff_ids */
+	size_t cached, read;       /* layers from the cache, from the archive */
+};
+
+/* The sha256 digest that names plan layer i's bytes ("sha256:<hex>",
+ * malloc'd): its blob name, or (lc->diff_ids) the config's diff_id for
+ * it, which a docker save's uncompressed layer.tar has.  NULL when none. */
+char *plan_layer_digest(const struct image_plan *p, const struct layer_cache *lc, size_t i);
+
 /* Reads the plan's layers from the entries of the tar at path (one pass,
- * staged, applied in plan order). */
-int layers_from_tar(const char *path, const struct image_plan *p, struct cst_fs *fs, struct cst_error *err);
+ * staged, applied in plan order); those lc has saved are taken from it,
+ * and the pass is skipped when it has them all. */
+int layers_from_tar(const char *path, const struct image_plan *p, struct layer_cache *lc, struct cst_fs *fs,
+		    struct cst_error *err);
+/* Reads the plan's layers from the files of an OCI layout directory. */
+int layers_from_dir(const char *dir, const struct image_plan *p, struct layer_cache *lc, struct cst_fs *fs,
+		    struct cst_error *err);
 /* Reads one layer file and applies it as layer `index`. */
 int layer_from_file(const char *file, const char *what, struct cst_fs *fs, int index, struct cst_error *err);
 

@@ -26,6 +26,9 @@ struct archive_src {
 	char *path;
 	enum src_kind kind;
 	struct image_plan plan;
+	const char *cache_dir; /* the per-layer index cache; NULL: none */
+	int64_t cache_max;
+	FILE *notes;
 };
 
 /* An archive names the config by its digest ("blobs/sha256/HEX", or
@@ -58,28 +61,34 @@ static int archive_read_meta(struct cst_image_source *src, struct cst_image_meta
 	return 0;
 }
 
-static int archive_read_fs(struct cst_image_source *src, struct cst_fs *fs, struct cst_error *err)
+static int read_layers(struct archive_src *s, struct layer_cache *lc, struct cst_fs *fs, struct cst_error *err)
 {
-	struct archive_src *s = src->priv;
 	switch (s->kind) {
 	case SRC_DOCKER_SAVE:
 	case SRC_OCI_TAR:
-		return layers_from_tar(s->path, &s->plan, fs, err);
+		return layers_from_tar(s->path, &s->plan, lc, fs, err);
 	case SRC_OCI_DIR:
-		for (size_t i = 0; i < s->plan.n_layers; i++) {
-			char *file;
-			if (asprintf(&file, "%s/%s", s->path, s->plan.layers[i]) < 0)
-				return cst_error_set(err, CST_E_NOMEM, "out of memory");
-			int r = layer_from_file(file, file, fs, (int)i, err);
-			free(file);
-			if (r < 0)
-				return -1;
-		}
-		return 0;
+		return layers_from_dir(s->path, &s->plan, lc, fs, err);
 	case SRC_ROOTFS:
+		/* Named by no digest: never cached. */
 		return layer_from_file(s->path, s->path, fs, 0, err);
 	}
 	return cst_error_set(err, CST_E_INTERNAL, "unknown archive kind");
+}
+
+static int archive_read_fs(struct cst_image_source *src, struct cst_fs *fs, struct cst_error *err)
+{
+	struct archive_src *s = src->priv;
+	struct layer_cache lc = {
+		.ic = {.dir = s->kind == SRC_ROOTFS ? NULL : s->cache_dir, .max_bytes = s->cache_max},
+		.diff_ids = s->kind == SRC_DOCKER_SAVE,
+	};
+	int r = read_layers(s, &lc, fs, err);
+	if (r == 0 && lc.ic.dir)
+		cst_index_cache_note(&lc.ic, "index cache: %zu of %zu layers from the cache, %zu from the archive",
+				     lc.cached, s->plan.n_layers, lc.read);
+	cst_index_cache_say(&lc.ic, s->notes);
+	return r;
 }
 
 static void archive_close(struct cst_image_source *src)
@@ -183,6 +192,9 @@ int cst_image_open_archive(const char *path, const struct cst_archive_opts *opts
 		return cst_error_set(err, CST_E_NOMEM, "out of memory");
 	}
 	src->priv = s;
+	s->cache_dir = opts->cache_dir;
+	s->cache_max = opts->cache_max;
+	s->notes = opts->notes;
 	if (bid(s, opts, err) < 0) {
 		archive_close(src);
 		return -1;

@@ -9,8 +9,10 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cst/image/archive-internal.h"
 
@@ -60,6 +62,7 @@ int archive_open_file(const char *path, struct archive **ret, struct cst_error *
 struct nested {
 	struct archive *outer;
 	int64_t offset;
+	struct cst_sha256 *sum; /* NULL: not summed */
 };
 
 static la_ssize_t nested_read(struct archive *a, void *ud, const void **buf)
@@ -82,6 +85,10 @@ static la_ssize_t nested_read(struct archive *a, void *ud, const void **buf)
 		return -1;
 	}
 	n->offset += (int64_t)size;
+	if (n->sum && cst_sha256_update(n->sum, *buf, size) < 0) {
+		archive_set_error(a, ENOMEM, "sha256 failed");
+		return -1;
+	}
 	return (la_ssize_t)size;
 }
 
@@ -93,6 +100,12 @@ static int nested_close(struct archive *a, void *ud)
 
 int archive_open_nested(struct archive *outer, struct archive **ret, struct cst_error *err)
 {
+	return archive_open_nested_sum(outer, NULL, ret, err);
+}
+
+int archive_open_nested_sum(struct archive *outer, struct cst_sha256 *sum, struct archive **ret,
+			    struct cst_error *err)
+{
 	struct archive *a = archive_read_new();
 	struct nested *n = calloc(1, sizeof(*n));
 	if (!a || !n) {
@@ -101,6 +114,7 @@ int archive_open_nested(struct archive *outer, struct archive **ret, struct cst_
 		return cst_error_set(err, CST_E_NOMEM, "out of memory");
 	}
 	n->outer = outer;
+	n->sum = sum;
 	archive_read_support_filter_all(a);
 	archive_read_support_format_tar(a);
 	/* An empty layer file is a valid empty layer. */
@@ -113,6 +127,102 @@ int archive_open_nested(struct archive *outer, struct archive **ret, struct cst_
 	}
 	*ret = a;
 	return 0;
+}
+
+int archive_sum_rest(struct archive *outer, struct cst_sha256 *sum)
+{
+	for (;;) {
+		const void *buf;
+		size_t size;
+		la_int64_t offset;
+		int r = archive_read_data_block(outer, &buf, &size, &offset);
+		if (r == ARCHIVE_EOF)
+			return 0;
+		if (r < ARCHIVE_WARN || cst_sha256_update(sum, buf, size) < 0)
+			return -1;
+	}
+}
+
+/* A layer file read through a digest of its bytes. */
+static int summed_close(struct archive *a, void *ud);
+struct summed_file {
+	int fd;
+	struct cst_sha256 *sum;
+	char buf[BLOCK_SIZE];
+};
+
+static la_ssize_t summed_read(struct archive *a, void *ud, const void **buf)
+{
+	struct summed_file *f = ud;
+	ssize_t n;
+	do
+		n = read(f->fd, f->buf, sizeof(f->buf));
+	while (n < 0 && errno == EINTR);
+	if (n < 0) {
+		archive_set_error(a, errno, "%s", strerror(errno));
+		return -1;
+	}
+	if (n > 0 && cst_sha256_update(f->sum, f->buf, (size_t)n) < 0) {
+		archive_set_error(a, ENOMEM, "sha256 failed");
+		return -1;
+	}
+	*buf = f->buf;
+	return n;
+}
+
+static int summed_close(struct archive *a, void *ud)
+{
+	(void)a;
+	free(ud);
+	return ARCHIVE_OK;
+}
+
+int archive_open_file_sum(const char *path, struct cst_sha256 *sum, struct archive **ret, int *ret_fd,
+			  struct cst_error *err)
+{
+	struct summed_file *f = calloc(1, sizeof(*f));
+	struct archive *a = archive_read_new();
+	if (!f || !a) {
+		free(f);
+		archive_read_free(a);
+		return cst_error_set(err, CST_E_NOMEM, "out of memory");
+	}
+	f->sum = sum;
+	if ((f->fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+		cst_error_set(err, CST_E_IMAGE, "%s: %s", path, strerror(errno));
+		free(f);
+		archive_read_free(a);
+		return -1;
+	}
+	archive_read_support_filter_all(a);
+	archive_read_support_format_tar(a);
+	archive_read_support_format_empty(a);
+	/* The client data is freed by the archive (summed_close), the fd by
+	 * the caller after archive_sum_file_rest. */
+	int fd = f->fd;
+	if (archive_read_open(a, f, NULL, summed_read, summed_close) != ARCHIVE_OK) {
+		cst_error_set(err, CST_E_IMAGE, "%s: %s", path, archive_error_string(a));
+		archive_read_free(a);
+		close(fd);
+		return -1;
+	}
+	*ret = a;
+	*ret_fd = fd;
+	return 0;
+}
+
+int archive_sum_fd_rest(int fd, struct cst_sha256 *sum)
+{
+	char buf[BLOCK_SIZE];
+	for (;;) {
+		ssize_t n = read(fd, buf, sizeof(buf));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 || (n > 0 && cst_sha256_update(sum, buf, (size_t)n) < 0))
+			return -1;
+		if (n == 0)
+			return 0;
+	}
 }
 
 /* Where the formats keep their JSON: docker-save's manifest.json and

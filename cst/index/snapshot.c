@@ -29,52 +29,13 @@
 
 #include "cst/buf.h"
 #include "cst/index/fs-internal.h"
+#include "cst/index/snap-io.h"
 
 #define SNAP_MAGIC "CSTINDEX"
 #define SNAP_VERSION 1u
-#define SNAP_NONE 0xffffffffu
 /* Bounds a corrupt length field before it becomes an allocation. */
 #define SNAP_KEY_MAX 4096u
 #define SNAP_NAME_MAX 4096u
-#define SNAP_CHUNK ((size_t)64 << 10)
-
-struct snap_out {
-	FILE *f;
-	uint64_t sum;
-	bool failed;
-};
-
-static void sum_bytes(uint64_t *sum, const void *p, size_t n)
-{
-	const unsigned char *b = p;
-	for (size_t i = 0; i < n; i++) {
-		*sum ^= b[i];
-		*sum *= 1099511628211ull;
-	}
-}
-
-static void put(struct snap_out *o, const void *p, size_t n)
-{
-	if (o->failed || n == 0)
-		return;
-	sum_bytes(&o->sum, p, n);
-	if (fwrite(p, 1, n, o->f) != n)
-		o->failed = true;
-}
-
-static void put_u(struct snap_out *o, uint64_t v, size_t width)
-{
-	unsigned char b[8];
-	for (size_t i = 0; i < width; i++)
-		b[i] = (unsigned char)(v >> (8 * i));
-	put(o, b, width);
-}
-
-static void put_str(struct snap_out *o, const char *s, size_t n)
-{
-	put_u(o, n, 4);
-	put(o, s, n);
-}
 
 /* The contents a node would have in `extra`, the snapshot being replaced:
  * same path, a regular file of the same size (the image is the same, so
@@ -93,7 +54,7 @@ static const struct fs_content *extra_content(const struct cst_fs *extra, const 
 int cst_fs_snapshot_write(const struct cst_fs *fs, const struct cst_fs *extra, const char *key, FILE *f,
 			  struct cst_error *err)
 {
-	struct snap_out o = {.f = f, .sum = 1469598103934665603ull};
+	struct snap_out o = {.f = f, .sum = SNAP_SUM_INIT};
 	uint32_t *order = NULL; /* record number of each node id, 0: root */
 	uint32_t *stack = NULL;
 	struct cst_buf path = CST_BUF_INIT;
@@ -109,15 +70,15 @@ int cst_fs_snapshot_write(const struct cst_fs *fs, const struct cst_fs *extra, c
 		cst_error_set(err, CST_E_NOMEM, "out of memory");
 		goto out;
 	}
-	put(&o, SNAP_MAGIC, 8);
-	put_u(&o, SNAP_VERSION, 4);
-	put_str(&o, key, strlen(key));
+	snap_put(&o, SNAP_MAGIC, 8);
+	snap_put_u(&o, SNAP_VERSION, 4);
+	snap_put_str(&o, key, strlen(key));
 	const struct fs_node *root = &fs->nodes[0];
-	put_u(&o, root->mode, 4);
-	put_u(&o, root->uid, 4);
-	put_u(&o, root->gid, 4);
-	put_u(&o, root->layer, 2);
-	put_u(&o, fs->count, 4);
+	snap_put_u(&o, root->mode, 4);
+	snap_put_u(&o, root->uid, 4);
+	snap_put_u(&o, root->gid, 4);
+	snap_put_u(&o, root->layer, 2);
+	snap_put_u(&o, fs->count, 4);
 
 	/* Depth-first, parents before children; the path of each node is
 	 * built on the way down for the lookups in extra. */
@@ -133,24 +94,24 @@ int cst_fs_snapshot_write(const struct cst_fs *fs, const struct cst_fs *extra, c
 			goto out;
 		}
 		order[cur] = next_rec++;
-		put_u(&o, order[n->parent], 4);
-		put_u(&o, n->type, 1);
-		put_u(&o, n->flags, 1);
-		put_u(&o, n->layer, 2);
-		put_u(&o, n->mode, 4);
-		put_u(&o, n->uid, 4);
-		put_u(&o, n->gid, 4);
-		put_u(&o, (uint64_t)n->size, 8);
-		put_str(&o, n->name, strlen(n->name));
+		snap_put_u(&o, order[n->parent], 4);
+		snap_put_u(&o, n->type, 1);
+		snap_put_u(&o, n->flags, 1);
+		snap_put_u(&o, n->layer, 2);
+		snap_put_u(&o, n->mode, 4);
+		snap_put_u(&o, n->uid, 4);
+		snap_put_u(&o, n->gid, 4);
+		snap_put_u(&o, (uint64_t)n->size, 8);
+		snap_put_str(&o, n->name, strlen(n->name));
 		if (n->link)
-			put_str(&o, n->link, strlen(n->link));
+			snap_put_str(&o, n->link, strlen(n->link));
 		else
-			put_u(&o, SNAP_NONE, 4);
+			snap_put_u(&o, SNAP_NONE, 4);
 		const struct fs_content *c = n->content ? &fs->contents[n->content] : extra_content(extra, path.data, n);
 		if (c)
-			put_str(&o, c->data, c->len);
+			snap_put_str(&o, c->data, c->len);
 		else
-			put_u(&o, SNAP_NONE, 4);
+			snap_put_u(&o, SNAP_NONE, 4);
 
 		if (n->first_child) {
 			stack[depth] = cur;
@@ -167,7 +128,7 @@ int cst_fs_snapshot_write(const struct cst_fs *fs, const struct cst_fs *extra, c
 		goto out;
 	}
 	uint64_t sum = o.sum;
-	put_u(&o, sum, 8);
+	snap_put_u(&o, sum, 8);
 	if (o.failed || fflush(f) != 0) {
 		cst_error_set(err, CST_E_IO, "writing the index failed");
 		goto out;
@@ -181,70 +142,6 @@ out:
 	return rc;
 }
 
-struct snap_in {
-	FILE *f;
-	uint64_t sum;
-	const char *what;
-	struct cst_error *err;
-};
-
-static int get(struct snap_in *in, void *p, size_t n)
-{
-	if (n && fread(p, 1, n, in->f) != n)
-		return cst_error_set(in->err, CST_E_IO, "%s: truncated", in->what);
-	sum_bytes(&in->sum, p, n);
-	return 0;
-}
-
-static int get_u(struct snap_in *in, uint64_t *v, size_t width)
-{
-	unsigned char b[8];
-	if (get(in, b, width) < 0)
-		return -1;
-	*v = 0;
-	for (size_t i = 0; i < width; i++)
-		*v |= (uint64_t)b[i] << (8 * i);
-	return 0;
-}
-
-/* A length-prefixed string into malloc'd memory (NUL-terminated);
- * *ret NULL for NONE when none_ok. */
-static int get_str(struct snap_in *in, uint64_t max, bool none_ok, char **ret, size_t *ret_len)
-{
-	uint64_t n;
-	*ret = NULL;
-	if (get_u(in, &n, 4) < 0)
-		return -1;
-	if (n == SNAP_NONE && none_ok)
-		return 0;
-	if (n > max)
-		return cst_error_set(in->err, CST_E_IO, "%s: a length of %llu bytes is out of bounds", in->what,
-				     (unsigned long long)n);
-	/* Grown as the bytes arrive, so that a corrupt length ends at the
-	 * end of the file rather than in a huge allocation. */
-	char *s = NULL;
-	for (size_t have = 0;;) {
-		size_t step = n - have < SNAP_CHUNK ? (size_t)(n - have) : SNAP_CHUNK;
-		char *grown = realloc(s, have + step + 1);
-		if (!grown) {
-			free(s);
-			return cst_error_set(in->err, CST_E_NOMEM, "out of memory");
-		}
-		s = grown;
-		if (get(in, s + have, step) < 0) {
-			free(s);
-			return -1;
-		}
-		have += step;
-		if (have == n)
-			break;
-	}
-	s[n] = '\0';
-	*ret = s;
-	*ret_len = n;
-	return 0;
-}
-
 static bool valid_name(const char *s, size_t n)
 {
 	return n > 0 && memchr(s, '\0', n) == NULL && memchr(s, '/', n) == NULL &&
@@ -254,9 +151,9 @@ static bool valid_name(const char *s, size_t n)
 static int read_node(struct snap_in *in, struct cst_fs *fs, uint32_t *ids, uint32_t rec)
 {
 	uint64_t parent, type, flags, layer, mode, uid, gid, size;
-	if (get_u(in, &parent, 4) < 0 || get_u(in, &type, 1) < 0 || get_u(in, &flags, 1) < 0 ||
-	    get_u(in, &layer, 2) < 0 || get_u(in, &mode, 4) < 0 || get_u(in, &uid, 4) < 0 || get_u(in, &gid, 4) < 0 ||
-	    get_u(in, &size, 8) < 0)
+	if (snap_get_u(in, &parent, 4) < 0 || snap_get_u(in, &type, 1) < 0 || snap_get_u(in, &flags, 1) < 0 ||
+	    snap_get_u(in, &layer, 2) < 0 || snap_get_u(in, &mode, 4) < 0 || snap_get_u(in, &uid, 4) < 0 || snap_get_u(in, &gid, 4) < 0 ||
+	    snap_get_u(in, &size, 8) < 0)
 		return -1;
 	if (parent >= rec || fs->nodes[ids[parent]].type != CST_FT_DIR || type < CST_FT_REG || type > CST_FT_SOCK ||
 	    (flags & ~(uint64_t)(NODE_HARDLINK | NODE_STAT_ONLY)) || (int64_t)size < 0)
@@ -264,9 +161,9 @@ static int read_node(struct snap_in *in, struct cst_fs *fs, uint32_t *ids, uint3
 	char *name = NULL, *link = NULL, *content = NULL;
 	size_t name_len = 0, link_len = 0, content_len = 0;
 	int rc = -1;
-	if (get_str(in, SNAP_NAME_MAX, false, &name, &name_len) < 0 ||
-	    get_str(in, SNAP_NAME_MAX * 4, true, &link, &link_len) < 0 ||
-	    get_str(in, CST_FS_CONTENT_MAX, true, &content, &content_len) < 0)
+	if (snap_get_str(in, SNAP_NAME_MAX, false, &name, &name_len) < 0 ||
+	    snap_get_str(in, SNAP_NAME_MAX * 4, true, &link, &link_len) < 0 ||
+	    snap_get_str(in, CST_FS_CONTENT_MAX, true, &content, &content_len) < 0)
 		goto out;
 	bool needs_link = type == CST_FT_SYMLINK || (flags & NODE_HARDLINK);
 	if (!valid_name(name, name_len) || needs_link != (link != NULL) || (content && type != CST_FT_REG) ||
@@ -305,7 +202,7 @@ out:
 
 int cst_fs_snapshot_read(struct cst_fs *fs, const char *key, FILE *f, const char *what, struct cst_error *err)
 {
-	struct snap_in in = {.f = f, .sum = 1469598103934665603ull, .what = what, .err = err};
+	struct snap_in in = {.f = f, .sum = SNAP_SUM_INIT, .what = what, .err = err};
 	char magic[8];
 	uint64_t version, mode, uid, gid, layer, count;
 	char *stored_key = NULL;
@@ -313,23 +210,23 @@ int cst_fs_snapshot_read(struct cst_fs *fs, const char *key, FILE *f, const char
 	uint32_t *ids = NULL;
 	int rc = -1;
 
-	if (get(&in, magic, 8) < 0)
+	if (snap_get(&in, magic, 8) < 0)
 		return -1;
 	if (memcmp(magic, SNAP_MAGIC, 8) != 0)
 		return cst_error_set(err, CST_E_IO, "%s: not an index snapshot", what);
-	if (get_u(&in, &version, 4) < 0)
+	if (snap_get_u(&in, &version, 4) < 0)
 		return -1;
 	if (version != SNAP_VERSION)
 		return cst_error_set(err, CST_E_IO, "%s: snapshot version %llu, not %u", what, (unsigned long long)version,
 				     SNAP_VERSION);
-	if (get_str(&in, SNAP_KEY_MAX, false, &stored_key, &key_len) < 0)
+	if (snap_get_str(&in, SNAP_KEY_MAX, false, &stored_key, &key_len) < 0)
 		return -1;
 	if (strlen(key) != key_len || memcmp(stored_key, key, key_len) != 0) {
 		cst_error_set(err, CST_E_IO, "%s: saved for another image or engine", what);
 		goto out;
 	}
-	if (get_u(&in, &mode, 4) < 0 || get_u(&in, &uid, 4) < 0 || get_u(&in, &gid, 4) < 0 ||
-	    get_u(&in, &layer, 2) < 0 || get_u(&in, &count, 4) < 0)
+	if (snap_get_u(&in, &mode, 4) < 0 || snap_get_u(&in, &uid, 4) < 0 || snap_get_u(&in, &gid, 4) < 0 ||
+	    snap_get_u(&in, &layer, 2) < 0 || snap_get_u(&in, &count, 4) < 0)
 		goto out;
 	if (count >= SNAP_NONE) {
 		cst_error_set(err, CST_E_IO, "%s: a count of %llu entries is out of bounds", what,
@@ -360,7 +257,7 @@ int cst_fs_snapshot_read(struct cst_fs *fs, const char *key, FILE *f, const char
 			goto out;
 	}
 	uint64_t sum = in.sum, stored_sum;
-	if (get_u(&in, &stored_sum, 8) < 0)
+	if (snap_get_u(&in, &stored_sum, 8) < 0)
 		goto out;
 	if (stored_sum != sum) {
 		cst_error_set(err, CST_E_IO, "%s: checksum mismatch", what);

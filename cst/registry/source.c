@@ -21,44 +21,43 @@ static int reg_read_meta(struct cst_image_source *src, struct cst_image_meta *re
 	return cst_image_meta_from_json(s->plan.config, s->c.what, ret, err);
 }
 
-static void say_notes(struct reg_src *s, struct cst_index_cache *ic)
-{
-	char *save = NULL;
-	for (char *line = ic->notes && s->opts.notes ? strtok_r(ic->notes, "\n", &save) : NULL; line;
-	     line = strtok_r(NULL, "\n", &save))
-		fprintf(s->opts.notes, "cst: %s\n", line);
-	free(ic->notes);
-	ic->notes = NULL;
-}
-
-static int read_layers(struct reg_src *s, struct cst_fs *fs, struct cst_error *err)
+/* Each layer from the index cache when an earlier run saved it (under its
+ * blob digest, which the registry's bytes were checked against), else from
+ * the registry, saved once its digest checked.  A layer whose transfer or
+ * check fails is never saved: nothing is stored before reg_blob_layer
+ * returns it whole. */
+static int read_layers(struct reg_src *s, struct cst_fs *fs, struct cst_index_cache *ic, struct cst_error *err)
 {
 	s->c.expanded = 0;
+	size_t cached = 0;
 	for (size_t i = 0; i < s->plan.n_layers; i++) {
+		const char *digest = s->plan.layers[i].digest;
 		struct cst_layer *layer = NULL;
-		if (reg_blob_layer(&s->c, &s->plan.layers[i], fs, &layer, err) < 0)
-			return -1;
+		if (ic->dir && cst_layer_cache_load(ic, digest, fs, &layer)) {
+			cached++;
+		} else {
+			if (reg_blob_layer(&s->c, &s->plan.layers[i], fs, &layer, err) < 0)
+				return -1;
+			if (ic->dir) {
+				cst_index_cache_note(ic, "index cache: layer %s read from the registry", digest);
+				cst_layer_cache_store(ic, digest, layer);
+			}
+		}
 		if (cst_fs_apply_layer(fs, layer, (int)i, err) < 0)
-			return cst_error_wrap(err, "%s: layer %s", s->c.what, s->plan.layers[i].digest);
+			return cst_error_wrap(err, "%s: layer %s", s->c.what, digest);
 	}
+	if (ic->dir)
+		cst_index_cache_note(ic, "index cache: %zu of %zu layers from the cache, %zu from the registry",
+				     cached, s->plan.n_layers, s->plan.n_layers - cached);
 	return 0;
 }
 
-/* The image ID is the config's digest, which names every layer: an index
- * saved under it never goes stale.  It is saved only after every layer
- * has been read and checked. */
 static int reg_read_fs(struct cst_image_source *src, struct cst_fs *fs, struct cst_error *err)
 {
 	struct reg_src *s = src->priv;
-	struct cst_index_cache ic = {.dir = s->opts.cache_dir, .id = s->plan.config_digest, .view = "layers"};
-	if (ic.dir && cst_index_cache_load(&ic, fs)) {
-		say_notes(s, &ic);
-		return 0;
-	}
-	int r = read_layers(s, fs, err);
-	if (r == 0 && ic.dir)
-		cst_index_cache_store(&ic, fs);
-	say_notes(s, &ic);
+	struct cst_index_cache ic = {.dir = s->opts.cache_dir, .max_bytes = s->opts.cache_max};
+	int r = read_layers(s, fs, &ic, err);
+	cst_index_cache_say(&ic, s->opts.notes);
 	return r;
 }
 

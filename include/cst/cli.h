@@ -44,6 +44,7 @@ struct cst_options {
 	bool network_per_test;       /* --network-per-test: every test container gets its own network */
 	const char *cache_dir;       /* --cache-dir: where file-system indexes are kept */
 	bool no_cache;               /* --no-cache: neither read nor write the index cache */
+	size_t cache_max;            /* --cache-max: bytes the index cache may hold; 0: CST_CACHE_MAX_DEFAULT */
 	const char *read_plan;       /* --read-plan: auto|export|paths; NULL = auto */
 	const char *platform;
 	const char *registry_ca;     /* --registry-ca: CA bundle registries' TLS is checked with */

@@ -15,6 +15,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "cst/command.h"
@@ -38,6 +39,7 @@ struct cst_docker_opts {
 			       * (--network-per-test turns it off) */
 	bool info;            /* -v info: say on progress how tests run */
 	const char *cache_dir; /* index cache directory; NULL: no cache */
+	int64_t cache_max;     /* --cache-max: bytes the cache may hold; 0: the default */
 	const char *read_plan; /* --read-plan: "export", "paths", or NULL/"auto":
 				* chosen by cost (read_plan.c) */
 	size_t max_output;    /* --max-output: command output the whole run may

@@ -133,6 +133,21 @@ int cst_fs_snapshot_read(struct cst_fs *fs, const char *key, FILE *f, const char
  * 0 when none, -1 on allocation failure. */
 int cst_fs_content_missing(const struct cst_fs *fs);
 
+/* Saved staged layers (layer_snapshot.c, the per-layer index cache): a
+ * layer as read, whiteouts included, written to f under key, contents
+ * kept for the paths it kept them for; a regular file without them takes
+ * them from extra (may be NULL), the saved layer being replaced, when it
+ * has them.  A saved layer that is truncated, corrupt or of another key is
+ * a CST_E_IO error naming `what`. */
+int cst_layer_snapshot_write(const struct cst_layer *layer, const struct cst_layer *extra, const char *key, FILE *f,
+			     struct cst_error *err);
+int cst_layer_snapshot_read(const char *key, FILE *f, const char *what, struct cst_layer **ret,
+			    struct cst_error *err);
+/* 1 with *ret_path (malloc'd) when the layer holds a regular file fs wants
+ * whose contents it did not keep: a saved layer that cannot answer this
+ * run.  0 when none, -1 on allocation failure. */
+int cst_layer_content_missing(const struct cst_fs *fs, const struct cst_layer *layer, char **ret_path);
+
 /* Reading only what the tests ask for (partial.c).
  *
  * Before a source reads, the run declares every path a check will look up,

@@ -10,6 +10,8 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
 
 #include "cst/error.h"
 #include "cst/expand.h"
@@ -74,6 +76,9 @@ struct cst_archive_opts {
 	bool ignore_ref_annotation;
 	const char *default_image_tag;
 	const char *ref_name;      /* oci:DIR:REF: the org.opencontainers.image.ref.name to take */
+	const char *cache_dir;     /* the index cache: layers kept by digest; NULL: none (outlives the source) */
+	int64_t cache_max;         /* --cache-max; 0: the default */
+	FILE *notes;               /* what the cache did, for -v info; NULL: quiet */
 };
 
 /* Opens a file or directory as an image: a docker-save archive (.tar,

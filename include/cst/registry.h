@@ -22,7 +22,8 @@ struct cst_registry_opts {
 	const char *ca_file;             /* --registry-ca: CA bundle TLS is checked with */
 	const char *const *insecure;     /* --insecure-registry hosts: plain HTTP allowed */
 	size_t n_insecure;
-	const char *cache_dir;           /* index cache (keyed by the config digest); NULL: none */
+	const char *cache_dir;           /* index cache (layers keyed by their blob digests); NULL: none */
+	int64_t cache_max;               /* --cache-max; 0: the default */
 	FILE *notes;                     /* what the cache did, for -v info; NULL: quiet */
 	uint64_t max_bytes;              /* --registry-max-size; 0: CST_REGISTRY_MAX_BYTES_DEFAULT */
 };

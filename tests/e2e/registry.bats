@@ -745,11 +745,12 @@ start_tls_registry() {
 	ref="docker://$REGISTRY/cst-registry-test/busybox:1"
 	run "$CST" test --driver tar --image "$ref" --config "$T/busybox.yaml" --cache-dir "$T/cache" -v info
 	[ "$status" -eq 1 ]
-	[[ "$output" == *"index cache: saved $T/cache/"*"-layers.idx"* ]]
+	[[ "$output" == *"index cache: layer sha256:"*" saved as $T/cache/"*".layer"* ]]
 	run "$CST" test --driver tar --image "$ref" --config "$T/busybox.yaml" --cache-dir "$T/cache" -v info \
 		-o json --test-report "$T/r.json"
 	[ "$status" -eq 1 ]
-	[[ "$output" == *"index cache: read $T/cache/"* ]]
+	[[ "$output" == *"index cache: layer sha256:"*" read from $T/cache/"* ]]
+	[[ "$output" == *"from the cache, 0 from the registry"* ]]
 	[ "$(jq .Pass "$T/r.json")" -eq 7 ]
 	sh_config
 	for mode in wrong-digest truncated; do

@@ -226,6 +226,13 @@ static void test_max_output_sizes(void **state)
 	USAGE("--max-output", "test", "-i", "x", "-c", "c", "--max-output", "12T");
 	USAGE("--max-output", "test", "-i", "x", "-c", "c", "--max-output", "1Mb");
 	USAGE("--max-output", "test", "-i", "x", "-c", "c", "--max-output", "99999999999999999999");
+
+	/* --cache-max takes the same sizes. */
+	assert_int_equal(parse(&o, &err, 8, "test", "-i", "x", "-c", "c", "--cache-max", "2G"), 0);
+	assert_int_equal(o.cache_max, (size_t)2 << 30);
+	cst_cli_release(&o);
+	USAGE("--cache-max", "test", "-i", "x", "-c", "c", "--cache-max", "0");
+	USAGE("--cache-max", "test", "-i", "x", "-c", "c", "--cache-max", "1Mb");
 }
 
 static void test_subcommands(void **state)

@@ -1003,6 +1003,166 @@ static void test_snapshot_damage(void **state)
 	cst_fs_free(fs);
 }
 
+/* --- saved layers ------------------------------------------------------- */
+
+static struct cst_layer *stage_specs(const struct cst_fs *fs, const struct spec *s, size_t n)
+{
+	char *buf = malloc(TAR_MAX);
+	assert_non_null(buf);
+	size_t len = write_tar(s, n, buf);
+	struct cst_layer *layer = NULL;
+	struct cst_error err = CST_ERROR_INIT;
+	if (read_buf((struct cst_fs *)fs, buf, len, &layer, &err) < 0)
+		fail_msg("stage: %s", err.msg);
+	free(buf);
+	return layer;
+}
+
+static char *layer_bytes(const struct cst_layer *layer, const struct cst_layer *extra, const char *key, size_t *ret_len)
+{
+	char *buf = NULL;
+	FILE *f = open_memstream(&buf, ret_len);
+	assert_non_null(f);
+	struct cst_error err = CST_ERROR_INIT;
+	if (cst_layer_snapshot_write(layer, extra, key, f, &err) < 0)
+		fail_msg("save: %s", err.msg);
+	fclose(f);
+	return buf;
+}
+
+static int layer_load(const char *buf, size_t len, const char *key, struct cst_layer **ret, struct cst_error *err)
+{
+	FILE *f = fmemopen((void *)buf, len, "rb");
+	assert_non_null(f);
+	int r = cst_layer_snapshot_read(key, f, "saved", ret, err);
+	fclose(f);
+	return r;
+}
+
+/* The lower layer with files, a hardlink, a symlink and directories; the
+ * upper one deletes a file, a subtree and a directory's lower children. */
+static const struct spec lower[] = {
+	{"./", 'd', 0755},
+	{"etc/passwd", 'f', 0644, "root:x:0:0\n"},
+	{"etc/os-release", 'f', 0644, "ID=base\n"},
+	{"srv/orig", 'f', 0640, "shared", 5, 6},
+	{"srv/hard", 'h', 0, "srv/orig"},
+	{"bin", 'l', 0, "usr/bin"},
+	{"usr/bin/sh", 'f', 0755, "#!"},
+	{"gone/sub/a", 'f', 0644, "a"},
+	{"opaque/old", 'f', 0644, "old"},
+};
+static const struct spec upper[] = {
+	{"etc/.wh.os-release", 'f'},
+	{".wh.gone", 'f'},
+	{"opaque/.wh..wh..opq", 'f'},
+	{"opaque/new", 'f', 0600, "new", 3, 4},
+	{"etc/passwd", 'f', 0600, "root:x:0:0\nuser:x:1000\n"},
+};
+
+static void test_saved_layers_apply_as_read(void **state)
+{
+	(void)state;
+	struct cst_fs *full = cst_fs_new(), *cached = cst_fs_new();
+	assert_int_equal(cst_fs_want_path(full, "/etc/passwd"), 0);
+	assert_int_equal(cst_fs_want_path(cached, "/etc/passwd"), 0);
+	APPLY(full, lower, 0);
+	APPLY(full, upper, 1);
+
+	/* Each layer staged, saved, loaded back and applied over the other. */
+	const struct spec *specs[] = {lower, upper};
+	size_t counts[] = {sizeof(lower) / sizeof(lower[0]), sizeof(upper) / sizeof(upper[0])};
+	for (int i = 0; i < 2; i++) {
+		struct cst_layer *staged = stage_specs(cached, specs[i], counts[i]);
+		size_t len;
+		char *bytes = layer_bytes(staged, NULL, "layer=k", &len);
+		cst_layer_free(staged);
+		struct cst_layer *back = NULL;
+		struct cst_error err = CST_ERROR_INIT;
+		if (layer_load(bytes, len, "layer=k", &back, &err) < 0)
+			fail_msg("load: %s", err.msg);
+		char *missing = NULL;
+		assert_int_equal(cst_layer_content_missing(cached, back, &missing), 0);
+		if (cst_fs_apply_layer(cached, back, i, &err) < 0)
+			fail_msg("apply: %s", err.msg);
+		free(bytes);
+	}
+	char *a = listing(full), *b = listing(cached);
+	assert_string_equal(a, b);
+	assert_absent(cached, "/etc/os-release");
+	assert_absent(cached, "/gone/sub/a");
+	assert_absent(cached, "/opaque/old");
+	assert_string_equal(must(cached, "/etc/passwd", true).content, "root:x:0:0\nuser:x:1000\n");
+	free(a);
+	free(b);
+	cst_fs_free(full);
+	cst_fs_free(cached);
+}
+
+static void test_saved_layer_wants_and_damage(void **state)
+{
+	(void)state;
+	struct cst_fs *fs = cst_fs_new();
+	assert_int_equal(cst_fs_want_path(fs, "/etc/passwd"), 0);
+	struct cst_layer *staged = stage_specs(fs, lower, sizeof(lower) / sizeof(lower[0]));
+	size_t len;
+	char *bytes = layer_bytes(staged, NULL, "layer=k1", &len);
+	struct cst_error err = CST_ERROR_INIT;
+
+	/* Saved while passwd was wanted: a run that wants os-release too
+	 * cannot be answered from it; one whose glob matches only kept or
+	 * non-regular files can. */
+	struct cst_fs *other = cst_fs_new();
+	assert_int_equal(cst_fs_want_path(other, "/etc/os-release"), 0);
+	struct cst_layer *back = NULL;
+	assert_int_equal(layer_load(bytes, len, "layer=k1", &back, &err), 0);
+	char *missing = NULL;
+	assert_int_equal(cst_layer_content_missing(other, back, &missing), 1);
+	assert_string_equal(missing, "/etc/os-release");
+	free(missing);
+	struct cst_fs *globbed = cst_fs_new();
+	assert_int_equal(cst_fs_want_glob(globbed, "/etc/pass*"), 0);
+	assert_int_equal(cst_layer_content_missing(globbed, back, &missing), 0);
+	cst_fs_free(globbed);
+
+	/* Read again for os-release and saved over the old one: both kept. */
+	struct cst_layer *again = stage_specs(other, lower, sizeof(lower) / sizeof(lower[0]));
+	size_t len2;
+	char *bytes2 = layer_bytes(again, back, "layer=k1", &len2);
+	struct cst_layer *merged = NULL;
+	assert_int_equal(layer_load(bytes2, len2, "layer=k1", &merged, &err), 0);
+	assert_int_equal(cst_layer_content_missing(fs, merged, &missing), 0);
+	assert_int_equal(cst_layer_content_missing(other, merged, &missing), 0);
+	cst_layer_free(merged);
+	cst_layer_free(again);
+	cst_layer_free(back);
+	free(bytes2);
+
+	assert_int_equal(layer_load(bytes, len, "layer=k2", &back, &err), -1);
+	assert_non_null(strstr(err.msg, "another layer"));
+	cst_error_clear(&err);
+	/* Every truncation and every flipped byte is refused. */
+	for (size_t cut = 0; cut < len; cut++) {
+		assert_int_equal(layer_load(bytes, cut, "layer=k1", &back, &err), -1);
+		assert_null(back);
+		cst_error_clear(&err);
+	}
+	char *bad = malloc(len);
+	assert_non_null(bad);
+	for (size_t at = 0; at < len; at++) {
+		memcpy(bad, bytes, len);
+		bad[at] ^= 0x20;
+		assert_int_equal(layer_load(bad, len, "layer=k1", &back, &err), -1);
+		assert_null(back);
+		cst_error_clear(&err);
+	}
+	free(bad);
+	free(bytes);
+	cst_layer_free(staged);
+	cst_fs_free(other);
+	cst_fs_free(fs);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1020,6 +1180,8 @@ int main(void)
 		cmocka_unit_test(test_size_beyond_stream),
 		cmocka_unit_test(test_snapshot_round_trip),
 		cmocka_unit_test(test_snapshot_damage),
+		cmocka_unit_test(test_saved_layers_apply_as_read),
+		cmocka_unit_test(test_saved_layer_wants_and_damage),
 		cmocka_unit_test(test_million_entries),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
