@@ -373,12 +373,10 @@ bool dk_sandbox_may_join(const struct cst_run_options *o);
 /* cst's pause image in the engine, imported when missing; *ret_ref
  * malloc'd. */
 int dk_pause_image(struct cst_docker *d, struct dk_conn *c, char **ret_ref, struct cst_error *err);
-/* Creates a sandbox from image on d->network (labelled and registered
- * like every container of the run), not started: containers may be
- * created joining it before it runs, only not started; *ret_id
- * malloc'd. */
-int dk_sandbox_create(struct cst_docker *d, struct dk_conn *c, const char *image, char **ret_id,
-		      struct cst_error *err);
+/* Creates and starts a sandbox from image on d->network (labelled and
+ * registered like every container of the run); *ret_id malloc'd. */
+int dk_sandbox_start(struct cst_docker *d, struct dk_conn *c, const char *image, char **ret_id,
+		     struct cst_error *err);
 
 /* Frame demultiplexing of attach/logs streams (stream.c).  Frames are an
  * 8-byte header (stream type, 3 zero bytes, big-endian length) and the

@@ -165,8 +165,6 @@ struct worker {
 	struct dk_shared_set *ss; /* --shared-container; NULL: off */
 	const char *pause_image; /* network sandboxes' image; NULL: none */
 	char *sandbox;      /* this slot's network sandbox; NULL: none */
-	struct sandbox_start *starting; /* its start, while under way */
-	bool sandbox_failed; /* it did not start: the test it held up runs again */
 };
 
 /* Hands id over to the remover; false (id kept) when it cannot take it. */
@@ -278,12 +276,10 @@ static void remover_finish(struct remover *rm)
 
 /* Creates, starts and waits for one container; *ret_id is set as soon as
  * the container exists, so the caller removes it whatever happens. */
-static int sandbox_joinable(struct worker *w, bool joined, struct cst_error *err);
-
-static int run_container(struct worker *w, json_t *config, bool joined, double timeout, char **ret_id, int *ret_exit,
+static int run_container(struct worker *w, json_t *config, double timeout, char **ret_id, int *ret_exit,
 			 bool *ret_timed_out, struct cst_error *err)
 {
-	if (dk_container_create(w->d, w->c, config, ret_id, err) < 0 || sandbox_joinable(w, joined, err) < 0)
+	if (dk_container_create(w->d, w->c, config, ret_id, err) < 0)
 		return -1;
 	if (dk_container_start(w->d, w->c, *ret_id, err) < 0)
 		return -1;
@@ -487,98 +483,22 @@ out:
 	return rc;
 }
 
-/* The start of a slot's sandbox runs beside the creation of the slot's
- * first containers: a start costs the engine half a second, mostly the
- * network endpoint, and a container may be created joining a sandbox
- * that does not run yet, only not started. */
-struct sandbox_start {
-	struct cst_docker *d;
-	const char *id;
-	pthread_t tid;
-	int rc;
-	struct cst_error err;
-};
-
-static void *sandbox_start_thread(void *ud)
-{
-	struct sandbox_start *s = ud;
-	struct dk_conn c;
-	s->rc = dk_conn_init(&c, &s->err);
-	if (s->rc == 0) {
-		s->rc = dk_container_start(s->d, &c, s->id, &s->err);
-		dk_conn_release(&c);
-	}
-	return NULL;
-}
-
-/* Waits for the slot's sandbox to run.  One that did not start is
- * removed and the slot goes on with networks of their own; the test whose
- * containers were created joining it fails to start them and runs again
- * (sandbox_lost()). */
-static void sandbox_ready(struct worker *w)
-{
-	struct sandbox_start *s = w->starting;
-	if (!s)
-		return;
-	pthread_join(s->tid, NULL);
-	w->starting = NULL;
-	if (s->rc < 0) {
-		if (w->d->info && w->d->progress)
-			fprintf(w->d->progress,
-				"cst: starting a network sandbox: %s; this job slot's command tests run on networks of their own\n",
-				s->err.msg ? s->err.msg : "unknown error");
-		drop_container(w, &w->sandbox);
-		w->sandbox_failed = true;
-	}
-	cst_error_clear(&s->err);
-	free(s);
-}
-
-/* Before starting a container that was created joining the slot's
- * sandbox. */
-static int sandbox_joinable(struct worker *w, bool joined, struct cst_error *err)
-{
-	sandbox_ready(w);
-	if (joined && !w->sandbox)
-		return cst_error_set(err, CST_E_ENGINE, "the job slot's network sandbox did not start");
-	return 0;
-}
-
-/* Creates the slot's network sandbox and starts it in the background.
- * One that cannot be created leaves the slot's tests on networks of their
- * own; -1 only when the run must stop. */
+/* Starts the slot's network sandbox.  One that cannot be started leaves
+ * the slot's tests on networks of their own; -1 only when the run must
+ * stop. */
 static int sandbox_open(struct worker *w, struct cst_error *err)
 {
 	struct cst_error e = CST_ERROR_INIT;
-	if (dk_sandbox_create(w->d, w->c, w->pause_image, &w->sandbox, &e) < 0) {
-		if (e.code == CST_E_INTERRUPTED || e.code == CST_E_NOMEM || cst_signal_pending()) {
-			cst_error_move(err, &e);
-			return -1;
-		}
-		if (w->d->info && w->d->progress)
-			fprintf(w->d->progress, "cst: %s; this job slot's command tests run on networks of their own\n",
-				e.msg ? e.msg : "no network sandbox");
-		cst_error_clear(&e);
+	if (dk_sandbox_start(w->d, w->c, w->pause_image, &w->sandbox, &e) == 0)
 		return 0;
+	if (e.code == CST_E_INTERRUPTED || e.code == CST_E_NOMEM || cst_signal_pending()) {
+		cst_error_move(err, &e);
+		return -1;
 	}
-	struct sandbox_start *s = calloc(1, sizeof(*s));
-	if (s) {
-		*s = (struct sandbox_start){.d = w->d, .id = w->sandbox, .err = CST_ERROR_INIT};
-		if (pthread_create(&s->tid, NULL, sandbox_start_thread, s) == 0) {
-			w->starting = s;
-			return 0;
-		}
-		free(s);
-	}
-	/* No thread: started here, as before. */
-	if (dk_container_start(w->d, w->c, w->sandbox, &e) < 0) {
-		if (w->d->info && w->d->progress)
-			fprintf(w->d->progress,
-				"cst: starting a network sandbox: %s; this job slot's command tests run on networks of their own\n",
-				e.msg ? e.msg : "unknown error");
-		cst_error_clear(&e);
-		drop_container(w, &w->sandbox);
-	}
+	if (w->d->info && w->d->progress)
+		fprintf(w->d->progress, "cst: %s; this job slot's command tests run on networks of their own\n",
+			e.msg ? e.msg : "no network sandbox");
+	cst_error_clear(&e);
 	return 0;
 }
 
@@ -587,11 +507,6 @@ static int sandbox_open(struct worker *w, struct cst_error *err)
  * goes on without it and true says to run the test again. */
 static bool sandbox_lost(struct worker *w, const struct cst_command_outcome *o)
 {
-	sandbox_ready(w);
-	if (w->sandbox_failed) {
-		w->sandbox_failed = false;
-		return o->failure && !cst_signal_pending();
-	}
 	if (!w->sandbox || !o->failure || cst_signal_pending())
 		return false;
 	char *path = dk_id_path(w->c, "/containers/", w->sandbox, "/json");
@@ -683,7 +598,7 @@ static int run_job(struct worker *w, const char *image, const struct cst_command
 			cst_error_set(&e, CST_E_NOMEM, "out of memory");
 			goto test_failed;
 		}
-		int r = run_container(w, config, net != NULL, job->timeout, &id, &code, &timed_out, &e);
+		int r = run_container(w, config, job->timeout, &id, &code, &timed_out, &e);
 		json_decref(config);
 		config = NULL;
 		if (r == 0 && timed_out)
@@ -703,8 +618,6 @@ static int run_job(struct worker *w, const char *image, const struct cst_command
 		goto test_failed;
 	}
 	int r = dk_container_create(d, w->c, config, &id, &e);
-	if (r == 0)
-		r = sandbox_joinable(w, net != NULL, &e);
 	if (r == 0)
 		r = dk_container_run_attached(d, w->c, w->ac, id, tty, job->timeout, &o->out, &o->err, &o->exit_code,
 					      &o->timed_out, &e);
@@ -794,7 +707,7 @@ static void pool_work(struct pool *p, struct dk_conn *c)
 		pool_fail(p, &ae);
 		return;
 	}
-	struct worker w = {p->d, c, &ac, p->name, p->rm, p->ss, p->pause_image, NULL, NULL};
+	struct worker w = {p->d, c, &ac, p->name, p->rm, p->ss, p->pause_image, NULL};
 	/* Started before the slot's first test, each slot its own at once:
 	 * as many as there can be tests joining one at the same time. */
 	pthread_mutex_lock(&p->lock);
@@ -829,12 +742,9 @@ static void pool_work(struct pool *p, struct dk_conn *c)
 		}
 		cst_progress_add(p->meter, 1);
 	}
-	/* The slot's sandbox goes as soon as its last test has ended, while
-	 * other slots still run theirs (removals of sandboxes are one at a
-	 * time, leave_lock.c): the engine removes a sandbox whatever joined
-	 * it, so the slot's containers still queued for the remover do not
-	 * hold it up. */
-	sandbox_ready(&w);
+	remover_help(p->rm, c);
+	/* Other slots' test containers may still wait for the remover: a
+	 * sandbox goes whatever joined it. */
 	if (w.sandbox && !p->d->save) {
 		struct cst_error e = CST_ERROR_INIT;
 		/* A failure here leaves it in the registry for cleanup. */
@@ -843,7 +753,6 @@ static void pool_work(struct pool *p, struct dk_conn *c)
 	}
 	free(w.sandbox);
 	w.sandbox = NULL;
-	remover_help(p->rm, c);
 	dk_conn_release(&ac);
 }
 

@@ -216,7 +216,7 @@ fail:
 	return cst_error_wrap(err, "importing the network sandbox image");
 }
 
-int dk_sandbox_create(struct cst_docker *d, struct dk_conn *c, const char *image, char **ret_id, struct cst_error *err)
+int dk_sandbox_start(struct cst_docker *d, struct dk_conn *c, const char *image, char **ret_id, struct cst_error *err)
 {
 	*ret_id = NULL;
 	json_t *config = json_pack("{s:s, s:[s], s:[], s:{s:{s:s, s:{}}}, s:{s:s}}", "Image", image, "Entrypoint",
@@ -232,5 +232,15 @@ int dk_sandbox_create(struct cst_docker *d, struct dk_conn *c, const char *image
 	 * asks of the image under test. */
 	int rc = dk_container_create_on(d, c, config, NULL, ret_id, err);
 	json_decref(config);
-	return rc < 0 ? cst_error_wrap(err, "creating a network sandbox") : 0;
+	if (rc == 0)
+		rc = dk_container_start(d, c, *ret_id, err);
+	if (rc < 0 && *ret_id) {
+		struct cst_error e = CST_ERROR_INIT;
+		/* A failure here leaves it in the registry for cleanup. */
+		dk_container_remove_leaving(d, c, *ret_id, &e);
+		cst_error_clear(&e);
+		free(*ret_id);
+		*ret_id = NULL;
+	}
+	return rc < 0 ? cst_error_wrap(err, "starting a network sandbox") : 0;
 }
