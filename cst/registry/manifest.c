@@ -99,6 +99,25 @@ out:
 	return r;
 }
 
+/* Leaves the manifest in *doc for the one digest names (which may point
+ * into *doc). */
+static int follow(struct reg_client *c, const char *digest_ref, json_t **doc, char **type, char **digest,
+		  struct cst_error *err)
+{
+	char *next = strdup(digest_ref);
+	json_decref(*doc);
+	*doc = NULL;
+	free(*type);
+	*type = NULL;
+	free(*digest);
+	*digest = NULL;
+	if (!next)
+		return cst_error_set(err, CST_E_NOMEM, "out of memory");
+	int g = get_manifest(c, next, doc, type, digest, err);
+	free(next);
+	return g;
+}
+
 static int plan_from_manifest(struct reg_client *c, json_t *m, const char *where, struct reg_plan *p,
 			      struct cst_error *err)
 {
@@ -189,20 +208,7 @@ int reg_plan(struct reg_client *c, struct reg_plan *ret, struct cst_error *err)
 		const char *next = NULL;
 		if (choose(c, doc, where, &want, platform != NULL, &next, err) < 0)
 			goto out;
-		char *next_copy = strdup(next);
-		json_decref(doc);
-		doc = NULL;
-		free(type);
-		type = NULL;
-		free(digest);
-		digest = NULL;
-		if (!next_copy) {
-			cst_error_set(err, CST_E_NOMEM, "out of memory");
-			goto out;
-		}
-		int g = get_manifest(c, next_copy, &doc, &type, &digest, err);
-		free(next_copy);
-		if (g < 0)
+		if (follow(c, next, &doc, &type, &digest, err) < 0)
 			goto out;
 	}
 	free(where);
@@ -259,20 +265,7 @@ static int reg_platforms(struct reg_client *c, struct cst_platform_list *ret, st
 				      c->what, where);
 			goto out;
 		}
-		char *next = strdup(d);
-		json_decref(doc);
-		doc = NULL;
-		free(type);
-		type = NULL;
-		free(digest);
-		digest = NULL;
-		if (!next) {
-			cst_error_set(err, CST_E_NOMEM, "out of memory");
-			goto out;
-		}
-		int g = get_manifest(c, next, &doc, &type, &digest, err);
-		free(next);
-		if (g < 0)
+		if (follow(c, d, &doc, &type, &digest, err) < 0)
 			goto out;
 	}
 	r = 0;
